@@ -1,0 +1,34 @@
+# The two commands: `make run` (the whole stack) and `make test` (the whole suite).
+# Both create .venv and install the pinned requirements on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test lint format check-migrations clean-dev
+
+$(VENV)/.installed: requirements/base.txt requirements/prod.txt requirements/dev.txt
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) scripts/devservices.py run
+
+test: $(VENV)/.installed
+	$(PY) scripts/devservices.py test -- $(ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check-migrations: $(VENV)/.installed
+	$(PY) scripts/devservices.py manage makemigrations --check --dry-run
+
+clean-dev:
+	rm -rf .dev

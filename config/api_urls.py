@@ -1,0 +1,7 @@
+"""The mobile API, version 1 (`/api/v1/`). Each app owns its routes."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("backend.accounts.urls")),
+]

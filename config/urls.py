@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from backend.core.exceptions import json_not_found
+from backend.core.views import HealthView
+
+urlpatterns = [
+    path("health/", HealthView.as_view(), name="health"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("config.api_urls")),
+    # Unknown API paths answer the JSON error body even with DEBUG on (Django's debug page is HTML).
+    re_path(r"^api/", json_not_found),
+]
+
+# No HTML error page, ever: Django's own error answers use the contract's JSON body too.
+handler400 = "backend.core.exceptions.json_bad_request"
+handler403 = "backend.core.exceptions.json_permission_denied"
+handler404 = "backend.core.exceptions.json_not_found"
+handler500 = "backend.core.exceptions.json_server_error"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Proves the README's first command on the embedded path: `make run` with no DATABASE_URL/REDIS_URL
+# serves /health/ 200 with a live worker, Flower answers behind basic auth, and Ctrl-C stops it all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+env -u DATABASE_URL -u REDIS_URL setsid make run >"$log" 2>&1 &
+runner=$!
+stop() {
+  kill -INT -- "-$runner" 2>/dev/null || true
+  for _ in $(seq 1 30); do kill -0 "$runner" 2>/dev/null || break; sleep 1; done
+}
+trap stop EXIT
+status=000
+for _ in $(seq 1 120); do
+  sleep 1
+  body=$(curl -s -w ' %{http_code}' http://127.0.0.1:8000/health/ || true)
+  status=${body##* }
+  if [ "$status" = 200 ] && grep -q '"workers":[1-9]' <<<"$body"; then break; fi
+done
+echo "smoke: /health/ -> $body"
+flower_anon=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:5555/ || true)
+flower_auth=$(curl -s -o /dev/null -w '%{http_code}' -u ops:ops http://127.0.0.1:5555/ || true)
+echo "smoke: flower without auth -> $flower_anon, with auth -> $flower_auth"
+if [ "$status" != 200 ] || [ "$flower_anon" != 401 ] || [ "$flower_auth" != 200 ]; then
+  echo "smoke: FAILED; last lines of make run:"; tail -40 "$log"; exit 1
+fi
+stop
+trap - EXIT
+leftover=$(pgrep -f "$PWD/.dev" || true)
+if [ -n "$leftover" ]; then echo "smoke: processes left running after Ctrl-C: $leftover"; exit 1; fi
+echo "smoke: passed (make run served, stopped cleanly)"

@@ -1,0 +1,98 @@
+"""Real processes for tests whose behaviour is about them: a Celery worker on the real Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url_for_tests() -> str:
+    """DATABASE_URL naming the database pytest-django created, so child processes share it."""
+    db = settings.DATABASES["default"]
+    user = quote(db.get("USER") or "")
+    password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    url = f"postgres://{user}{password}@{host}{port}/{db['NAME']}"
+    socket_dir = (db.get("OPTIONS") or {}).get("host")
+    return f"{url}?host={socket_dir}" if socket_dir else url
+
+
+def child_env(**overrides: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url_for_tests()
+    env["DJANGO_SETTINGS_MODULE"] = "config.test_settings"
+    env.update(overrides)
+    return env
+
+
+class WorkerProcess:
+    """`celery worker` as a subprocess: can be killed (SIGKILL) and started again like in production."""
+
+    def __init__(
+        self,
+        *,
+        queues: str = "default,notifications,payments",
+        pool: str = "threads",
+        concurrency: int = 4,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
+        self.command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "worker",
+            "worker",
+            "-Q",
+            queues,
+            "--pool",
+            pool,
+            "--concurrency",
+            str(concurrency),
+            "--hostname",
+            self.hostname,
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "WARNING",
+        ]
+        self.env = env or child_env()
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30.0) -> WorkerProcess:
+        from worker.celery import app
+
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early with {self.process.returncode}")
+            if app.control.ping(destination=[self.hostname], timeout=0.5):
+                return self
+        self.stop()
+        raise TimeoutError("worker did not answer a ping in time")
+
+    def kill(self) -> None:
+        """SIGKILL: the worker gets no chance to finish or acknowledge anything."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()

@@ -1,0 +1,63 @@
+"""docker-compose.yml and the Procfile describe the production stack. No Docker engine runs here, so these
+tests read the files the way compose and honcho would."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def procfile() -> dict[str, str]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+def test_compose_describes_the_production_stack():
+    services = load_compose()["services"]
+    assert services["postgres"]["image"].startswith("postgres:16")
+    assert services["redis"]["image"].startswith("redis:7")
+    assert "noeviction" in " ".join(services["redis"]["command"])
+    for name in ("web", "worker", "notifications", "beat", "flower"):
+        assert name in services, name
+    images = {
+        services[name]["image"] for name in ("migrate", "web", "worker", "notifications", "beat", "flower")
+    }
+    assert len(images) == 1, "one image reused by every process"
+    assert services["beat"].get("deploy", {}).get("replicas", 1) == 1, "beat must run once"
+    assert "FLOWER_BASIC_AUTH" in " ".join(services["flower"]["command"])
+
+
+def _essentials(words: list[str]) -> dict[str, str]:
+    """The program, the Celery sub-command, its queues and pool: what must agree between the two files."""
+    words = [word for word in words if "=" not in word.split("-")[0]]  # drop leading VAR=value
+    picked = {"program": words[0]}
+    if words[0] == "celery":
+        picked["subcommand"] = words[3]
+    for flag in ("-Q", "--pool"):
+        if flag in words:
+            picked[flag] = words[words.index(flag) + 1]
+    return picked
+
+
+def test_compose_processes_run_what_the_procfile_runs():
+    services = load_compose()["services"]
+    for name, command in procfile().items():
+        if name == "release":
+            assert services["migrate"]["command"] == command.split(), name
+            continue
+        assert _essentials(services[name]["command"]) == _essentials(command.split()), name
+
+
+def test_procfile_has_every_process_type():
+    processes = procfile()
+    assert set(processes) >= {"release", "web", "worker", "notifications", "beat", "flower"}
+    assert processes["release"].endswith("migrate --noinput")
+    assert "gunicorn" in processes["web"]
+    assert "REMAP_SIGTERM=SIGQUIT" in processes["worker"] and "REMAP_SIGTERM=SIGQUIT" in processes["beat"]
+    assert "--pool threads" in processes["notifications"]
+    assert "--basic-auth" in processes["flower"]

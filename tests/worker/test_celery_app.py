@@ -1,0 +1,42 @@
+"""The Celery app, proven with a real worker process on the real Redis (no eager mode anywhere)."""
+
+import pytest
+from django_celery_results.models import TaskResult
+
+from worker.celery import app
+from worker.tasks.core import echo, heartbeat
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_a_task_end_to_end(celery_worker_process):
+    result = echo.delay("مرحبا")
+    assert result.get(timeout=30) == "مرحبا"
+    stored = TaskResult.objects.get(task_id=result.id)
+    assert stored.status == "SUCCESS"
+    assert stored.worker == celery_worker_process.hostname
+
+
+@pytest.mark.django_db(transaction=True)
+def test_heartbeat_is_visible_to_health(api_client, celery_worker_process):
+    heartbeat.apply_async().get(timeout=30)
+    assert api_client.get("/health/").json()["beat_last_seen"] is not None
+
+
+def test_routing_sends_each_kind_to_its_queue():
+    router = app.amqp.router
+    assert router.route({}, "notifications.deliver")["queue"].name == "notifications"
+    assert router.route({}, "payments.refund")["queue"].name == "payments"
+    assert router.route({}, "core.echo")["queue"].name == "default"
+
+
+def test_reliability_settings():
+    conf = app.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.accept_content == ["json"] and conf.task_serializer == "json"
+    assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
+    assert conf.task_soft_time_limit < conf.task_time_limit
+    assert conf.result_backend == "django-db"
+    assert conf.beat_scheduler.startswith("django_celery_beat")
+    assert "core.heartbeat" in conf.beat_schedule
+    assert not conf.task_always_eager

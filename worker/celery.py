@@ -1,0 +1,26 @@
+"""The Celery app. Configuration comes from Django settings (every `CELERY_*` name in config/settings.py);
+queues and the beat schedule are declared here so one file shows how work flows."""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("salon")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+# One queue per kind of work, so a slow SMS provider never delays payments or sweeps. Procfile and
+# docker-compose run a worker per queue group; see README "Scaling workers".
+QUEUES = ("default", "notifications", "payments")
+app.conf.task_queues = [Queue(name) for name in QUEUES]
+
+app.conf.imports = ("worker.tasks",)
+
+
+@app.on_after_finalize.connect
+def _load_beat_schedule(sender: Celery, **_kwargs) -> None:
+    from worker.beat import BEAT_SCHEDULE
+
+    sender.conf.beat_schedule = BEAT_SCHEDULE
