@@ -1,0 +1,82 @@
+"""Run fake providers in the foreground until Ctrl-C.
+
+python -m backend.fakes all --port 8701          # authentica :8701, unifonic :8702, moyasar :8703
+python -m backend.fakes moyasar --port 8703 --webhook-url http://127.0.0.1:8000/api/v1/webhooks/moyasar
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Callable
+
+from .authentica import DEFAULT_API_KEY, FakeAuthentica
+from .base import FakeProvider
+from .moyasar import DEFAULT_SECRET_KEY, DEFAULT_WEBHOOK_SECRET, FakeMoyasar
+from .unifonic import DEFAULT_APP_SID, FakeUnifonic
+
+PROVIDERS = ("authentica", "unifonic", "moyasar")
+BASE_URL_VARIABLES = {
+    "authentica": "AUTHENTICA_BASE_URL",
+    "unifonic": "UNIFONIC_BASE_URL",
+    "moyasar": "MOYASAR_BASE_URL",
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m backend.fakes", description=__doc__.splitlines()[0])
+    parser.add_argument("provider", nargs="?", default="all", choices=(*PROVIDERS, "all"))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--port", type=int, default=0, help="first port; 'all' uses consecutive ports (0: any)"
+    )
+    parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="Authentica X-Authorization key")
+    parser.add_argument("--app-sid", default=DEFAULT_APP_SID, help="Unifonic AppSid")
+    parser.add_argument("--secret-key", default=DEFAULT_SECRET_KEY, help="Moyasar secret key")
+    parser.add_argument("--webhook-url", default=None, help="where Moyasar webhooks are POSTed")
+    parser.add_argument(
+        "--webhook-secret", default=DEFAULT_WEBHOOK_SECRET, help="Moyasar webhook secret_token"
+    )
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every provider answer")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    return parser.parse_args(argv)
+
+
+def build(name: str, port: int, args: argparse.Namespace) -> FakeProvider:
+    common = {"latency_ms": args.latency_ms, "verbose": args.verbose}
+    factories: dict[str, Callable[[], FakeProvider]] = {
+        "authentica": lambda: FakeAuthentica(args.host, port, api_key=args.api_key, **common),
+        "unifonic": lambda: FakeUnifonic(args.host, port, app_sid=args.app_sid, **common),
+        "moyasar": lambda: FakeMoyasar(
+            args.host,
+            port,
+            secret_key=args.secret_key,
+            webhook_url=args.webhook_url,
+            webhook_secret=args.webhook_secret,
+            **common,
+        ),
+    }
+    return factories[name]()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    names = PROVIDERS if args.provider == "all" else (args.provider,)
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    running: list[FakeProvider] = []
+    try:
+        for offset, name in enumerate(names):
+            fake = build(name, args.port + offset if args.port else 0, args).start()
+            running.append(fake)
+            print(f"{BASE_URL_VARIABLES[name]}={fake.url}  (control: {fake.root_url}/_control/)", flush=True)
+        stopping.wait()
+    finally:
+        for fake in running:
+            fake.stop()
+
+
+if __name__ == "__main__":
+    main()

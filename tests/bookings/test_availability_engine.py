@@ -1,0 +1,747 @@
+"""The availability engine: one example per contract rule, then properties against a brute-force oracle."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backend.bookings.availability import (
+    HoursRange,
+    Interval,
+    Rejection,
+    SalonRules,
+    Slot,
+    StaffSchedule,
+    WeeklyHours,
+    bookable_staff_ids,
+    check_start,
+    slots_for_any_staff,
+    slots_for_staff,
+)
+
+RIYADH = ZoneInfo("Asia/Riyadh")
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+MONDAY = date(2026, 11, 30)
+TUESDAY = MONDAY + timedelta(days=1)
+LONG_BEFORE = datetime(2026, 11, 1, tzinfo=RIYADH)
+NO_BUFFER = timedelta(0)
+EVERY_DAY = range(7)
+
+
+def hours(*ranges: str, weekdays: range | tuple[int, ...] = EVERY_DAY) -> WeeklyHours:
+    """Weekly hours from "09:00-13:00" style ranges, the same on each of ``weekdays``."""
+    return WeeklyHours(
+        tuple(
+            HoursRange(weekday, time.fromisoformat(start), time.fromisoformat(end))
+            for weekday in weekdays
+            for start, end in (hours_range.split("-") for hours_range in ranges)
+        )
+    )
+
+
+def salon(
+    *business: str,
+    tz: ZoneInfo = RIYADH,
+    closures: frozenset[date] = frozenset(),
+    step: int = 60,
+    notice: int = 0,
+    horizon: int = 60,
+) -> SalonRules:
+    return SalonRules(
+        tz=tz,
+        business_hours=hours(*business),
+        closures=closures,
+        slot_step_minutes=step,
+        min_notice_minutes=notice,
+        horizon_days=horizon,
+    )
+
+
+def member(
+    *working: str,
+    staff_id: int = 1,
+    duration: int = 60,
+    time_off: tuple[Interval, ...] = (),
+    busy: tuple[Interval, ...] = (),
+) -> StaffSchedule:
+    return StaffSchedule(
+        staff_id=staff_id,
+        working_hours=hours(*working),
+        service_duration=timedelta(minutes=duration),
+        time_off=time_off,
+        busy=busy,
+    )
+
+
+def at(local_date: date, wall_time: str, tz: ZoneInfo = RIYADH) -> datetime:
+    return datetime.combine(local_date, time.fromisoformat(wall_time), tzinfo=tz)
+
+
+def between(local_date: date, wall_times: str, tz: ZoneInfo = RIYADH) -> Interval:
+    start, end = wall_times.split("-")
+    return Interval(at(local_date, start, tz), at(local_date, end, tz))
+
+
+def monday_slots(
+    rules: SalonRules,
+    staff: StaffSchedule,
+    *,
+    buffer: timedelta = NO_BUFFER,
+    now: datetime = LONG_BEFORE,
+    days: int = 1,
+) -> list[Slot]:
+    return slots_for_staff(rules=rules, staff=staff, buffer=buffer, date_from=MONDAY, days=days, now=now)
+
+
+def wall_starts(slots: list[Slot], tz: ZoneInfo = RIYADH) -> list[str]:
+    return [slot.start.astimezone(tz).strftime("%H:%M") for slot in slots]
+
+
+# Examples, one per rule
+
+
+def test_several_ranges_a_day_leave_the_break_out() -> None:
+    rules = salon("09:00-13:00", "16:00-20:00")
+
+    slots = monday_slots(rules, member("00:00-23:59"))
+
+    assert wall_starts(slots) == ["09:00", "10:00", "11:00", "12:00", "16:00", "17:00", "18:00", "19:00"]
+
+
+def test_slots_come_back_in_utc_with_the_end_after_the_service() -> None:
+    slot = monday_slots(salon("09:00-10:00"), member("09:00-10:00"))[0]
+
+    assert slot == Slot(
+        start=datetime(2026, 11, 30, 6, tzinfo=UTC), end=datetime(2026, 11, 30, 7, tzinfo=UTC), staff_id=1
+    )
+    assert slot.start.tzinfo is UTC
+
+
+def test_staff_hours_narrower_than_salon_hours_limit_the_slots() -> None:
+    assert wall_starts(monday_slots(salon("09:00-21:00"), member("10:00-14:00"))) == [
+        "10:00",
+        "11:00",
+        "12:00",
+        "13:00",
+    ]
+
+
+def test_staff_hours_wider_than_salon_hours_are_cut_to_them() -> None:
+    assert wall_starts(monday_slots(salon("10:00-14:00"), member("08:00-22:00"))) == [
+        "10:00",
+        "11:00",
+        "12:00",
+        "13:00",
+    ]
+
+
+def test_a_weekday_off_for_the_staff_member_has_no_slots() -> None:
+    mondays_only = StaffSchedule(
+        staff_id=1, working_hours=hours("09:00-11:00", weekdays=(0,)), service_duration=timedelta(hours=1)
+    )
+
+    slots = monday_slots(salon("09:00-11:00"), mondays_only, days=2)
+
+    assert {slot.start.astimezone(RIYADH).date() for slot in slots} == {MONDAY}
+
+
+def test_adjacent_ranges_form_one_working_interval() -> None:
+    rules = salon("09:00-10:30", "10:30-12:00", step=30)
+
+    slots = monday_slots(rules, member("09:00-12:00", duration=60))
+
+    assert "10:00" in wall_starts(slots)
+
+
+def test_a_closure_day_has_no_slots() -> None:
+    rules = salon("09:00-11:00", closures=frozenset({MONDAY}))
+
+    slots = monday_slots(rules, member("09:00-11:00"), days=2)
+
+    assert [slot.start.astimezone(RIYADH).date() for slot in slots] == [TUESDAY, TUESDAY]
+
+
+def test_time_off_for_part_of_a_day_removes_just_that_part() -> None:
+    rules = salon("09:00-15:00", step=30)
+
+    slots = monday_slots(rules, member("09:00-15:00", time_off=(between(MONDAY, "11:00-12:30"),)))
+
+    assert wall_starts(slots) == ["09:00", "09:30", "10:00", "12:30", "13:00", "13:30", "14:00"]
+
+
+def test_a_booking_with_its_buffer_pushes_the_next_slot() -> None:
+    booking_with_buffer = between(MONDAY, "10:00-11:15")
+    rules = salon("09:00-13:00", step=30)
+
+    slots = monday_slots(rules, member("09:00-13:00", busy=(booking_with_buffer,)))
+
+    assert wall_starts(slots) == ["09:00", "11:15", "11:45"]
+
+
+def test_the_new_service_buffer_may_run_past_closing() -> None:
+    slots = monday_slots(salon("09:00-12:00"), member("09:00-12:00"), buffer=timedelta(minutes=45))
+
+    assert wall_starts(slots) == ["09:00", "10:00", "11:00"]
+
+
+def test_the_new_service_buffer_may_not_run_into_a_booking() -> None:
+    rules = salon("09:00-12:00", "12:30-17:00")
+    staff = member("09:00-17:00", busy=(between(MONDAY, "12:30-13:30"),))
+
+    fits = monday_slots(rules, staff, buffer=timedelta(minutes=30))
+    clashes = monday_slots(rules, staff, buffer=timedelta(minutes=31))
+    reason = check_start(
+        rules=rules, staff=staff, buffer=timedelta(minutes=31), start=at(MONDAY, "11:00"), now=LONG_BEFORE
+    )
+
+    assert wall_starts(fits)[:3] == ["09:00", "10:00", "11:00"]
+    assert wall_starts(clashes)[:3] == ["09:00", "10:00", "13:30"]
+    assert reason == Rejection.SLOT_UNAVAILABLE
+
+
+def test_min_notice_hides_starts_before_now_plus_notice_and_allows_exactly_that() -> None:
+    rules = salon("09:00-13:00", step=30, notice=50)
+
+    slots = monday_slots(rules, member("09:00-13:00"), now=at(MONDAY, "09:10"))
+
+    assert wall_starts(slots) == ["10:00", "10:30", "11:00", "11:30", "12:00"]
+
+
+def test_the_horizon_allows_exactly_now_plus_horizon_days_and_not_a_minute_later() -> None:
+    rules = salon("09:00-13:00", step=1, horizon=2)
+    now = at(MONDAY - timedelta(days=2), "10:00")
+    staff = member("09:00-13:00")
+
+    slots = monday_slots(rules, staff, now=now, days=2)
+
+    assert wall_starts(slots)[-2:] == ["09:59", "10:00"]
+    assert {slot.start.astimezone(RIYADH).date() for slot in slots} == {MONDAY}
+    common = {"rules": rules, "staff": staff, "buffer": NO_BUFFER, "now": now}
+    assert check_start(start=at(MONDAY, "10:00"), **common) is None
+    assert check_start(start=at(MONDAY, "10:01"), **common) == Rejection.TOO_FAR_AHEAD
+
+
+def test_the_grid_restarts_at_the_start_of_each_free_range() -> None:
+    rules = salon("09:00-12:00", "12:45-16:00")
+    staff = member("09:00-16:00", duration=30, busy=(between(MONDAY, "10:20-10:50"),))
+
+    slots = monday_slots(rules, staff)
+
+    assert wall_starts(slots) == ["09:00", "10:50", "12:45", "13:45", "14:45"]
+
+
+def test_any_staff_is_the_union_sorted_by_start_then_staff_id() -> None:
+    rules = salon("08:00-20:00")
+    early = member("09:00-11:00", staff_id=7)
+    late = member("10:00-12:00", staff_id=3)
+
+    slots = slots_for_any_staff(
+        rules=rules, staff_members=[early, late], buffer=NO_BUFFER, date_from=MONDAY, days=1, now=LONG_BEFORE
+    )
+
+    assert [(start, slot.staff_id) for start, slot in zip(wall_starts(slots), slots, strict=True)] == [
+        ("09:00", 7),
+        ("10:00", 3),
+        ("10:00", 7),
+        ("11:00", 3),
+    ]
+    singles = monday_slots(rules, early) + monday_slots(rules, late)
+    assert sorted(singles, key=lambda slot: (slot.start, slot.staff_id)) == slots
+
+
+def test_each_staff_member_has_their_own_service_duration() -> None:
+    rules = salon("09:00-11:00", step=30)
+    quick = member("09:00-11:00", staff_id=1, duration=60)
+    slow = member("09:00-11:00", staff_id=2, duration=90)
+
+    slots = slots_for_any_staff(
+        rules=rules, staff_members=[quick, slow], buffer=NO_BUFFER, date_from=MONDAY, days=1, now=LONG_BEFORE
+    )
+
+    assert [(slot.staff_id, slot.end - slot.start) for slot in slots] == [
+        (1, timedelta(minutes=60)),
+        (2, timedelta(minutes=90)),
+        (1, timedelta(minutes=60)),
+        (2, timedelta(minutes=90)),
+        (1, timedelta(minutes=60)),
+    ]
+
+
+def test_riyadh_wall_hours_are_utc_plus_three_all_year() -> None:
+    rules = salon("09:00-13:00", "16:00-23:00")
+    spring_forward_elsewhere = date(2026, 3, 29)
+
+    slots = slots_for_staff(
+        rules=rules,
+        staff=member("00:00-23:59"),
+        buffer=NO_BUFFER,
+        date_from=spring_forward_elsewhere,
+        days=1,
+        now=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+
+    assert len(slots) == 4 + 7
+    assert slots[0].start == datetime(2026, 3, 29, 6, tzinfo=UTC)
+    assert slots[-1].end == datetime(2026, 3, 29, 20, tzinfo=UTC)
+
+
+BERLIN_SPRING_FORWARD = date(2026, 3, 29)  # 02:00 CET becomes 03:00 CEST
+BERLIN_FALL_BACK = date(2026, 10, 25)  # 03:00 CEST becomes 02:00 CET
+
+
+def berlin_slots(local_date: date, *business: str, step: int = 60, duration: int = 60) -> list[Slot]:
+    return slots_for_staff(
+        rules=salon(*business, tz=BERLIN, step=step),
+        staff=member("00:00-23:59", duration=duration),
+        buffer=NO_BUFFER,
+        date_from=local_date,
+        days=1,
+        now=datetime.combine(local_date - timedelta(days=7), time(), tzinfo=UTC),
+    )
+
+
+def utc_starts(slots: list[Slot]) -> list[str]:
+    return [slot.start.astimezone(UTC).strftime("%m-%d %H:%M") for slot in slots]
+
+
+def test_berlin_spring_forward_night_range_is_three_real_hours_and_day_range_eight() -> None:
+    night = berlin_slots(BERLIN_SPRING_FORWARD, "01:00-05:00")
+    day = berlin_slots(BERLIN_SPRING_FORWARD, "09:00-17:00")
+    normal_night = berlin_slots(BERLIN_SPRING_FORWARD - timedelta(days=1), "01:00-05:00")
+
+    assert utc_starts(night) == ["03-29 00:00", "03-29 01:00", "03-29 02:00"]
+    assert wall_starts(night, BERLIN) == ["01:00", "03:00", "04:00"]
+    assert len(normal_night) == 4
+    assert len(day) == 8
+    assert utc_starts(day)[0] == "03-29 07:00"
+
+
+def test_berlin_fall_back_night_range_is_five_real_hours_and_day_range_eight() -> None:
+    night = berlin_slots(BERLIN_FALL_BACK, "01:00-05:00")
+    day = berlin_slots(BERLIN_FALL_BACK, "09:00-17:00")
+
+    assert utc_starts(night) == ["10-24 23:00", "10-25 00:00", "10-25 01:00", "10-25 02:00", "10-25 03:00"]
+    assert wall_starts(night, BERLIN) == ["01:00", "02:00", "02:00", "03:00", "04:00"]
+    assert len(day) == 8
+    assert utc_starts(day)[0] == "10-25 08:00"
+
+
+def test_berlin_wall_time_in_the_spring_gap_is_read_with_the_offset_before_it() -> None:
+    slots = berlin_slots(BERLIN_SPRING_FORWARD, "02:30-05:00", step=30, duration=30)
+
+    # 02:30 does not exist; fold=0 reads it as 02:30 CET = 01:30 UTC = 03:30 CEST.
+    assert wall_starts(slots, BERLIN) == ["03:30", "04:00", "04:30"]
+    assert berlin_slots(BERLIN_SPRING_FORWARD, "02:15-02:45", step=15, duration=15) != []
+    assert berlin_slots(BERLIN_SPRING_FORWARD, "02:30-03:00", step=15, duration=15) == []
+
+
+def test_a_date_the_zone_skipped_has_no_slots_and_does_not_repeat_the_next_one() -> None:
+    apia = ZoneInfo("Pacific/Apia")  # Samoa skipped 30 December 2011 when it moved across the date line.
+
+    slots = slots_for_staff(
+        rules=salon("09:00-11:00", tz=apia),
+        staff=member("09:00-11:00"),
+        buffer=NO_BUFFER,
+        date_from=date(2011, 12, 29),
+        days=3,
+        now=datetime(2011, 12, 1, tzinfo=UTC),
+    )
+
+    assert [slot.start.astimezone(apia).strftime("%d %H:%M") for slot in slots] == [
+        "29 09:00",
+        "29 10:00",
+        "31 09:00",
+        "31 10:00",
+    ]
+
+
+CHECK_RULES = salon("09:00-12:00", "13:00-17:00", step=30, notice=60, horizon=3)
+CHECK_STAFF = member(
+    "09:00-17:00",
+    duration=60,
+    time_off=(between(MONDAY, "15:00-17:00"),),
+    busy=(between(MONDAY, "10:00-11:00"),),
+)
+CHECK_NOW = at(MONDAY, "08:00")
+FRIDAY = MONDAY + timedelta(days=4)  # Beyond the horizon of CHECK_NOW + 3 days
+
+
+@pytest.mark.parametrize(
+    ("wall_time", "local_date", "expected"),
+    [
+        ("08:30", MONDAY, Rejection.TOO_SOON),  # also outside hours: too_soon is reported first
+        ("08:59", MONDAY, Rejection.TOO_SOON),  # also off the grid
+        ("09:15", FRIDAY, Rejection.TOO_FAR_AHEAD),  # also off the grid
+        ("08:00", FRIDAY, Rejection.TOO_FAR_AHEAD),  # also outside hours
+        ("12:00", MONDAY, Rejection.OUTSIDE_WORKING_HOURS),  # the lunch break
+        ("11:30", MONDAY, Rejection.OUTSIDE_WORKING_HOURS),  # runs into the break
+        ("14:30", MONDAY, Rejection.OUTSIDE_WORKING_HOURS),  # runs into time off
+        ("09:30", MONDAY, Rejection.SLOT_UNAVAILABLE),  # clashes with the booking at 10:00
+        ("10:15", MONDAY, Rejection.SLOT_UNAVAILABLE),  # inside the booking, also off the grid
+        ("11:10", MONDAY, Rejection.OUTSIDE_WORKING_HOURS),  # off the grid, and runs into the break
+        ("13:10", MONDAY, Rejection.NOT_ON_SLOT_GRID),  # the grid is 13:00, 13:30, ...
+        ("09:00", MONDAY, None),
+        ("11:00", MONDAY, None),
+        ("14:00", MONDAY, None),
+    ],
+)
+def test_check_start_reports_the_first_broken_rule(
+    wall_time: str, local_date: date, expected: Rejection | None
+) -> None:
+    reason = check_start(
+        rules=CHECK_RULES,
+        staff=CHECK_STAFF,
+        buffer=NO_BUFFER,
+        start=at(local_date, wall_time),
+        now=CHECK_NOW,
+    )
+
+    assert reason == expected
+
+
+def test_check_start_accepts_exactly_the_listed_starts_through_the_day() -> None:
+    offered = {
+        slot.start
+        for slot in monday_slots(CHECK_RULES, CHECK_STAFF, now=CHECK_NOW, buffer=timedelta(minutes=15))
+    }
+    day_start = at(MONDAY, "00:00")
+
+    accepted = {
+        start
+        for start in (day_start + timedelta(minutes=5 * step) for step in range(24 * 12))
+        if check_start(
+            rules=CHECK_RULES, staff=CHECK_STAFF, buffer=timedelta(minutes=15), start=start, now=CHECK_NOW
+        )
+        is None
+    }
+
+    assert accepted == offered
+    assert len(offered) == 4
+
+
+def test_bookable_staff_ids_keeps_the_given_order() -> None:
+    free = member("09:00-17:00", staff_id=5)
+    booked = member("09:00-17:00", staff_id=2, busy=(between(MONDAY, "10:00-11:00"),))
+    off = member("09:00-17:00", staff_id=9, time_off=(between(MONDAY, "09:00-12:00"),))
+    also_free = member("09:00-17:00", staff_id=1)
+
+    ids = bookable_staff_ids(
+        rules=salon("09:00-17:00"),
+        staff_members=[free, booked, off, also_free],
+        buffer=NO_BUFFER,
+        start=at(MONDAY, "10:00"),
+        now=LONG_BEFORE,
+    )
+
+    assert ids == [5, 1]
+
+
+def test_naive_datetimes_and_bad_arguments_are_refused() -> None:
+    rules, staff = salon("09:00-17:00"), member("09:00-17:00")
+    with pytest.raises(ValueError, match="aware"):
+        check_start(
+            rules=rules, staff=staff, buffer=NO_BUFFER, start=datetime(2026, 11, 30, 9), now=LONG_BEFORE
+        )
+    with pytest.raises(ValueError, match="aware"):
+        monday_slots(rules, staff, now=datetime(2026, 11, 1))
+    with pytest.raises(ValueError, match="days"):
+        monday_slots(rules, staff, days=32)
+    with pytest.raises(ValueError, match="buffer"):
+        monday_slots(rules, staff, buffer=timedelta(minutes=-5))
+    with pytest.raises(ValueError, match="end after"):
+        HoursRange(0, time(10), time(9))
+    with pytest.raises(ValueError, match="end after"):
+        between(MONDAY, "10:00-10:00")
+
+
+# Properties. Every generated time sits on a 5-minute grid (the zones have whole-hour offsets), so a
+# brute-force oracle that samples instants every 5 minutes sees every boundary.
+
+GRAIN = timedelta(minutes=5)
+GRAINS_A_DAY = 24 * 12
+# Each zone with a day the dates asked start near: DST days in Berlin and New York, a plain day in Riyadh.
+ZONE_DAYS = (
+    (BERLIN, BERLIN_SPRING_FORWARD),
+    (BERLIN, BERLIN_FALL_BACK),
+    (NEW_YORK, date(2026, 3, 8)),
+    (NEW_YORK, date(2026, 11, 1)),
+    (RIYADH, date(2026, 3, 29)),
+)
+NIGHT_GRAINS = 5 * 12  # These zones change clocks between midnight and 05:00, so hours often start then.
+PROPERTY_SETTINGS = settings(max_examples=120, deadline=None)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    rules: SalonRules
+    staff_members: tuple[StaffSchedule, ...]
+    buffer: timedelta
+    date_from: date
+    days: int
+    now: datetime
+
+    def slots(self, staff_members: tuple[StaffSchedule, ...] | None = None) -> list[Slot]:
+        return slots_for_any_staff(
+            rules=self.rules,
+            staff_members=self.staff_members if staff_members is None else staff_members,
+            buffer=self.buffer,
+            date_from=self.date_from,
+            days=self.days,
+            now=self.now,
+        )
+
+    def local_dates(self) -> list[date]:
+        return [self.date_from + timedelta(days=offset) for offset in range(self.days)]
+
+
+def grains(low: int, high: int) -> st.SearchStrategy[timedelta]:
+    return st.integers(low, high).map(lambda count: count * GRAIN)
+
+
+@st.composite
+def weekly_hours(draw: st.DrawFn) -> WeeklyHours:
+    ranges = []
+    for weekday in EVERY_DAY:
+        for _ in range(draw(st.sampled_from([1, 2, 1, 3, 2, 1, 2, 0]))):
+            start = draw(st.integers(0, NIGHT_GRAINS) | st.integers(0, GRAINS_A_DAY - 2))
+            length = draw(st.sampled_from([96, 48, 36, 24, 12, 6]) | st.integers(1, GRAINS_A_DAY))
+            end = min(start + length, GRAINS_A_DAY - 1)  # ends by 23:55, as time() cannot say 24:00
+            ranges.append(HoursRange(weekday, _grain_time(start), _grain_time(end)))
+    return WeeklyHours(tuple(ranges))
+
+
+def _grain_time(grain_count: int) -> time:
+    return time(grain_count // 12, grain_count % 12 * 5)
+
+
+@st.composite
+def intervals(
+    draw: st.DrawFn, *, around: datetime, max_count: int, max_length: timedelta
+) -> tuple[Interval, ...]:
+    result = []
+    for _ in range(draw(st.integers(0, max_count))):
+        start = around + draw(grains(0, 5 * GRAINS_A_DAY))
+        result.append(Interval(start, start + draw(grains(1, max_length // GRAIN))))
+    return tuple(result)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    tz, zone_day = draw(st.sampled_from(ZONE_DAYS))
+    date_from = zone_day + timedelta(days=draw(st.integers(-2, 0)))
+    days = draw(st.integers(1, 3))
+    # The day before date_from in UTC: intervals and now may fall before, inside and after the dates asked.
+    around = datetime.combine(date_from - timedelta(days=1), time(), tzinfo=UTC)
+    rules = SalonRules(
+        tz=tz,
+        business_hours=draw(weekly_hours()),
+        closures=frozenset(
+            draw(
+                st.sets(
+                    st.sampled_from([date_from + timedelta(days=offset) for offset in range(-1, days + 1)]),
+                    max_size=1,
+                )
+            )
+        ),
+        slot_step_minutes=draw(st.integers(1, 12)) * 5,
+        min_notice_minutes=draw(st.integers(0, 120)) * 5,
+        horizon_days=draw(st.integers(1, 5)),
+    )
+    staff_members = tuple(
+        StaffSchedule(
+            staff_id=staff_id,
+            working_hours=draw(st.one_of(st.just(hours("00:00-23:55")), weekly_hours())),
+            service_duration=draw(grains(1, 36)),
+            time_off=draw(intervals(around=around, max_count=3, max_length=timedelta(hours=12))),
+            busy=draw(intervals(around=around, max_count=8, max_length=timedelta(hours=4))),
+        )
+        for staff_id in draw(st.lists(st.integers(1, 50), min_size=1, max_size=3, unique=True))
+    )
+    return Scenario(
+        rules=rules,
+        staff_members=staff_members,
+        buffer=draw(grains(0, 12)),
+        date_from=date_from,
+        days=days,
+        now=around + draw(grains(0, 2 * GRAINS_A_DAY)),
+    )
+
+
+class ReferenceDay:
+    """One staff member's local date straight from the contract's definitions, probed instant by instant."""
+
+    def __init__(self, scenario: Scenario, staff: StaffSchedule, local_date: date) -> None:
+        tz = scenario.rules.tz
+        self.service_duration = staff.service_duration
+        self.time_off = [(off.start, off.end) for off in staff.time_off]
+        self.bookings = [(booking.start, booking.end) for booking in staff.busy]
+        self.start = _wall_instant(local_date, time(), tz)
+        self.end = _wall_instant(local_date + timedelta(days=1), time(), tz)
+        self.closed = local_date in scenario.rules.closures
+        self.business = _wall_spans(local_date, scenario.rules.business_hours, tz)
+        self.staff_hours = _wall_spans(local_date, staff.working_hours, tz)
+        self.earliest = scenario.now + timedelta(minutes=scenario.rules.min_notice_minutes)
+        self.latest = scenario.now + timedelta(days=scenario.rules.horizon_days)
+        self.occupation = staff.service_duration + scenario.buffer
+
+    def working(self, instant: datetime) -> bool:
+        return (
+            not self.closed
+            and self.start <= instant < self.end
+            and _inside_any(instant, self.business)
+            and _inside_any(instant, self.staff_hours)
+            and not _inside_any(instant, self.time_off)
+        )
+
+    def busy(self, instant: datetime) -> bool:
+        return _inside_any(instant, self.bookings)
+
+    def service_inside_working_set(self, start: datetime) -> bool:
+        return all(self.working(instant) for instant in _grains_from(start, self.service_duration))
+
+    def occupation_clashes(self, start: datetime) -> bool:
+        return any(self.busy(instant) for instant in _grains_from(start, self.occupation))
+
+    def expected_rejection(self, start: datetime) -> Rejection | None:
+        """The first broken rule of the contract, grid aside."""
+        if start < self.earliest:
+            return Rejection.TOO_SOON
+        if start > self.latest:
+            return Rejection.TOO_FAR_AHEAD
+        if not self.service_inside_working_set(start):
+            return Rejection.OUTSIDE_WORKING_HOURS
+        if self.occupation_clashes(start):
+            return Rejection.SLOT_UNAVAILABLE
+        return None
+
+    def offered_starts(self, step: timedelta) -> set[datetime]:
+        """Every free range's start plus whole steps inside that range, where no rule is broken."""
+        instants = [self.start + count * GRAIN for count in range((self.end - self.start) // GRAIN)]
+        free = [self.working(instant) and not self.busy(instant) for instant in instants]
+        offered = set()
+        for range_start in range(len(instants)):
+            if not free[range_start] or (range_start > 0 and free[range_start - 1]):
+                continue
+            range_end = range_start
+            while range_end < len(instants) and free[range_end]:
+                range_end += 1
+            offered.update(
+                candidate
+                for candidate in instants[range_start : range_end : step // GRAIN]
+                if self.expected_rejection(candidate) is None
+            )
+        return offered
+
+
+def _wall_instant(local_date: date, wall_time: time, tz: ZoneInfo) -> datetime:
+    """The documented reading of wall time: fold=0, normalised through UTC."""
+    return datetime(
+        local_date.year, local_date.month, local_date.day, wall_time.hour, wall_time.minute, tzinfo=tz
+    ).astimezone(UTC)
+
+
+def _wall_spans(local_date: date, hours: WeeklyHours, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    return [
+        (_wall_instant(local_date, hours_range.start, tz), _wall_instant(local_date, hours_range.end, tz))
+        for hours_range in hours.ranges
+        if hours_range.weekday == local_date.weekday()
+    ]
+
+
+def _inside_any(instant: datetime, spans: list[tuple[datetime, datetime]]) -> bool:
+    return any(start <= instant < end for start, end in spans)
+
+
+def _grains_from(start: datetime, length: timedelta) -> list[datetime]:
+    return [start + count * GRAIN for count in range(length // GRAIN)]
+
+
+def _local_date(scenario: Scenario, instant: datetime) -> date:
+    return instant.astimezone(scenario.rules.tz).date()
+
+
+def _staff_by_id(scenario: Scenario) -> dict[int, StaffSchedule]:
+    return {staff.staff_id: staff for staff in scenario.staff_members}
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_offered_slots_obey_every_rule(scenario: Scenario) -> None:
+    slots = scenario.slots()
+    staff_by_id = _staff_by_id(scenario)
+
+    assert [(slot.start, slot.staff_id) for slot in slots] == sorted(
+        {(slot.start, slot.staff_id) for slot in slots}
+    )
+    for slot in slots:
+        staff = staff_by_id[slot.staff_id]
+        day = ReferenceDay(scenario, staff, _local_date(scenario, slot.start))
+        assert _local_date(scenario, slot.start) in scenario.local_dates()
+        assert slot.end == slot.start + staff.service_duration
+        assert not day.closed
+        assert day.service_inside_working_set(slot.start), "inside staff ∩ business hours, off time off"
+        assert not any(
+            booking.start < slot.end + scenario.buffer and slot.start < booking.end for booking in staff.busy
+        )
+        assert day.earliest <= slot.start <= day.latest
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_offered_slots_are_exactly_those_of_a_brute_force_reference(scenario: Scenario) -> None:
+    step = timedelta(minutes=scenario.rules.slot_step_minutes)
+    expected = {
+        (start, staff.staff_id)
+        for staff in scenario.staff_members
+        for local_date in scenario.local_dates()
+        for start in ReferenceDay(scenario, staff, local_date).offered_starts(step)
+    }
+
+    assert {(slot.start, slot.staff_id) for slot in scenario.slots()} == expected
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_any_staff_is_the_union_of_single_staff_results(scenario: Scenario) -> None:
+    singles = [slot for staff in scenario.staff_members for slot in scenario.slots((staff,))]
+
+    assert scenario.slots() == sorted(singles, key=lambda slot: (slot.start, slot.staff_id))
+
+
+@PROPERTY_SETTINGS
+@given(scenarios(), st.data())
+def test_check_start_accepts_offered_slots_only_and_names_the_first_broken_rule(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    common: dict[str, Any] = {"rules": scenario.rules, "buffer": scenario.buffer, "now": scenario.now}
+    staff_by_id = _staff_by_id(scenario)
+    for slot in scenario.slots():
+        assert check_start(staff=staff_by_id[slot.staff_id], start=slot.start, **common) is None
+
+    around = datetime.combine(scenario.date_from, time(), tzinfo=UTC)
+    for _ in range(10):
+        on_grain = around + data.draw(grains(-GRAINS_A_DAY, 4 * GRAINS_A_DAY))
+        jitter = data.draw(st.sampled_from([timedelta(0), timedelta(seconds=1), timedelta(minutes=2)]))
+        start = on_grain + jitter
+        local_date = _local_date(scenario, start)
+        offered = {
+            (slot.start, slot.staff_id)
+            for slot in slots_for_any_staff(
+                staff_members=scenario.staff_members, date_from=local_date, days=1, **common
+            )
+        }
+
+        for staff in scenario.staff_members:
+            reason = check_start(staff=staff, start=start, **common)
+            assert (reason is None) == ((start, staff.staff_id) in offered)
+            if reason is not None and not jitter:
+                expected = ReferenceDay(scenario, staff, local_date).expected_rejection(start)
+                assert reason == (expected or Rejection.NOT_ON_SLOT_GRID)
+        assert bookable_staff_ids(staff_members=scenario.staff_members, start=start, **common) == [
+            staff.staff_id for staff in scenario.staff_members if (start, staff.staff_id) in offered
+        ]
