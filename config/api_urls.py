@@ -4,4 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("backend.accounts.urls")),
+    path("", include("backend.salons.urls")),
+    path("", include("backend.bookings.urls")),
+    path("", include("backend.notifications.urls")),
 ]

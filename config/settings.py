@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
@@ -46,6 +47,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "backend.core",
     "backend.accounts",
+    "backend.salons",
+    "backend.bookings",
+    "backend.notifications",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +140,29 @@ SIMPLE_JWT = {
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="SA")
 PHONE_ALLOWED_REGIONS = env.list("PHONE_ALLOWED_REGIONS", default=["SA"])
 
+# --- OTP login (docs/adr/0004-otp-login.md) -----------------------------------------------------
+OTP_PROVIDER = env("OTP_PROVIDER", default="console" if DEBUG else "authentica")
+if OTP_PROVIDER not in ("authentica", "unifonic", "console"):
+    raise ImproperlyConfigured("OTP_PROVIDER must be authentica, unifonic or console.")
+OTP_HASH_KEY = env("OTP_HASH_KEY", default=SECRET_KEY)  # keys the HMAC of stored codes
+OTP_CODE_TTL_SECONDS = env.int("OTP_CODE_TTL_SECONDS", default=300)
+OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
+OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
+OTP_SEND_LIMIT_PER_PHONE_HOUR = env.int("OTP_SEND_LIMIT_PER_PHONE_HOUR", default=5)
+OTP_SEND_LIMIT_PER_IP_HOUR = env.int("OTP_SEND_LIMIT_PER_IP_HOUR", default=20)
+OTP_SEND_BUDGET_HOUR = env.int("OTP_SEND_BUDGET_HOUR", default=1000)
+OTP_SEND_TIMEOUT_SECONDS = env.float("OTP_SEND_TIMEOUT_SECONDS", default=5.0)  # read timeout of a send
+
+# --- External providers: one client each in backend/providers/, called through backend/core/http.py -
+PROVIDER_CONNECT_TIMEOUT_SECONDS = env.float("PROVIDER_CONNECT_TIMEOUT_SECONDS", default=3.0)
+AUTHENTICA_BASE_URL = env("AUTHENTICA_BASE_URL", default="https://api.authentica.sa/api/v2")
+AUTHENTICA_API_KEY = env("AUTHENTICA_API_KEY", default="")
+AUTHENTICA_SENDER_NAME = env("AUTHENTICA_SENDER_NAME", default="")
+AUTHENTICA_TEMPLATE_ID = env.int("AUTHENTICA_TEMPLATE_ID", default=1)
+UNIFONIC_BASE_URL = env("UNIFONIC_BASE_URL", default="https://el.cloud.unifonic.com")
+UNIFONIC_APP_SID = env("UNIFONIC_APP_SID", default="")
+UNIFONIC_SENDER_ID = env("UNIFONIC_SENDER_ID", default="")
+
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="ar")
 LANGUAGES = [("ar", _("Arabic")), ("en", _("English"))]
@@ -171,7 +198,8 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    # simplejwt's, refusing tokens of deleted or deactivated accounts at once.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["backend.accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -203,6 +231,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": "backend.bookings.models.BookingStatus",
+        "PaymentStatusEnum": "backend.bookings.models.PaymentStatus",
+        "NotificationStatusEnum": "backend.notifications.models.Status",
+        "DependencyStatusEnum": ["ok", "down"],
+    },
 }
 
 # --- Celery (worker/celery.py reads every CELERY_* setting) -------------------------------------
@@ -246,6 +280,30 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= max(
         "CELERY_VISIBILITY_TIMEOUT_SECONDS must exceed CELERY_MAX_RETRY_COUNTDOWN_SECONDS and "
         "CELERY_TASK_TIME_LIMIT, or Redis redelivers tasks that are still waiting or running."
     )
+
+# --- Idempotency-Key (backend/core/idempotency.py) ---------------------------------------------
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+
+# --- Notifications (docs/adr/0002-async-notifications.md) ---------------------------------------
+SMS_PROVIDER = env("SMS_PROVIDER", default="console" if DEBUG else "authentica")
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=10)
+NOTIFICATION_RETRY_BASE_DELAY_SECONDS = env.int("NOTIFICATION_RETRY_BASE_DELAY_SECONDS", default=30)
+NOTIFICATION_RETRY_MAX_DELAY_SECONDS = env.int(
+    "NOTIFICATION_RETRY_MAX_DELAY_SECONDS", default=CELERY_MAX_RETRY_COUNTDOWN_SECONDS
+)
+NOTIFICATION_RETRY_JITTER = env.float("NOTIFICATION_RETRY_JITTER", default=0.25)
+NOTIFICATION_SEND_TIMEOUT_SECONDS = env.float("NOTIFICATION_SEND_TIMEOUT_SECONDS", default=10.0)
+NOTIFICATION_STALE_SECONDS = env.int("NOTIFICATION_STALE_SECONDS", default=300)
+NOTIFICATION_SWEEP_AFTER_SECONDS = env.int("NOTIFICATION_SWEEP_AFTER_SECONDS", default=300)
+REMINDER_24H_OFFSET_MINUTES = env.int("REMINDER_24H_OFFSET_MINUTES", default=24 * 60)
+REMINDER_2H_OFFSET_MINUTES = env.int("REMINDER_2H_OFFSET_MINUTES", default=2 * 60)
+if NOTIFICATION_RETRY_MAX_DELAY_SECONDS > CELERY_MAX_RETRY_COUNTDOWN_SECONDS:
+    raise ImproperlyConfigured(
+        "NOTIFICATION_RETRY_MAX_DELAY_SECONDS exceeds CELERY_MAX_RETRY_COUNTDOWN_SECONDS."
+    )
+if NOTIFICATION_STALE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    # A row is only reclaimed once the task that claimed it must be dead (killed by the time limit).
+    raise ImproperlyConfigured("NOTIFICATION_STALE_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
 
 # --- Operations ---------------------------------------------------------------------------------
 HEALTH_WORKER_PING_TIMEOUT = env.float("HEALTH_WORKER_PING_TIMEOUT", default=1.0)

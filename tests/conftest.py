@@ -19,10 +19,11 @@ def _clear_cache():
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
-    """One real worker for the session, consuming every queue of the test database and Redis."""
+    """One real worker for the session on the default and payments queues of the test database and Redis.
+    Notification tests start their own worker, with the provider they test against."""
     from worker.celery import app
 
     app.control.purge()  # messages left by an earlier, interrupted run
-    worker = WorkerProcess().start()
+    worker = WorkerProcess(queues="default,payments").start()
     yield worker
     worker.stop()

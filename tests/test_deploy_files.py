@@ -48,7 +48,7 @@ def test_compose_processes_run_what_the_procfile_runs():
     services = load_compose()["services"]
     for name, command in procfile().items():
         if name == "release":
-            assert services["migrate"]["command"] == command.split(), name
+            assert services["migrate"]["command"][-1] == command, name
             continue
         assert _essentials(services[name]["command"]) == _essentials(command.split()), name
 
@@ -56,8 +56,25 @@ def test_compose_processes_run_what_the_procfile_runs():
 def test_procfile_has_every_process_type():
     processes = procfile()
     assert set(processes) >= {"release", "web", "worker", "notifications", "beat", "flower"}
+    assert processes["release"].startswith("python manage.py check --deploy --fail-level ERROR &&")
     assert processes["release"].endswith("migrate --noinput")
     assert "gunicorn" in processes["web"]
     assert "REMAP_SIGTERM=SIGQUIT" in processes["worker"] and "REMAP_SIGTERM=SIGQUIT" in processes["beat"]
     assert "--pool threads" in processes["notifications"]
     assert "--basic-auth" in processes["flower"]
+
+
+def test_the_release_step_refuses_console_providers_in_production(settings):
+    import pytest
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.OTP_PROVIDER = "console"
+    settings.SMS_PROVIDER = "unifonic"
+    settings.UNIFONIC_APP_SID = ""
+    with pytest.raises(SystemCheckError, match=r"salon\.E001(.|\n)*salon\.E004"):
+        call_command("check", "--deploy", "--fail-level", "ERROR")
+    settings.OTP_PROVIDER = "authentica"
+    settings.AUTHENTICA_API_KEY = "key"
+    settings.UNIFONIC_APP_SID = "sid"
+    call_command("check", "--deploy", "--fail-level", "ERROR", "--tag", "security")

@@ -1,10 +1,14 @@
+import contextlib
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.core.phone import phone_normalize
+from backend.core.errors import ApplicationError
+from backend.core.phone import MAX_RAW_PHONE_LENGTH, phone_normalize_for_login, validate_login_phone
 
 
 class Language(models.TextChoices):
@@ -16,7 +20,7 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(self, phone_number: str, password: str | None = None, **fields) -> "User":
-        user = self.model(phone_number=phone_normalize(phone_number), **fields)
+        user = self.model(phone_number=phone_normalize_for_login(phone_number), **fields)
         if password:
             user.set_password(password)
         else:
@@ -29,20 +33,44 @@ class UserManager(BaseUserManager["User"]):
         fields.setdefault("is_superuser", True)
         return self.create_user(phone_number, password, **fields)
 
+    def get_by_natural_key(self, username: str | None) -> "User":
+        """Any common form of the number finds its user (createsuperuser checks uniqueness with it)."""
+        with contextlib.suppress(ApplicationError):  # not a login number: the lookup finds nobody
+            username = phone_normalize_for_login(username)
+        return super().get_by_natural_key(username)
+
 
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in with their mobile number. `is_superuser` marks a platform admin; salon roles
-    (staff, manager) come from the salons they belong to."""
+    (staff, manager) come from the salons they belong to (`selectors.user_roles`).
 
-    phone_number = models.CharField(_("phone number"), max_length=32, unique=True, help_text="E.164")
+    A deleted account is anonymised, not removed, so history rows keep their foreign keys: its phone
+    number is NULL (the number may register again as a new user), name and email are blank, it is
+    inactive and `deleted_at` is set. A database constraint ties the two: no phone exactly when deleted."""
+
+    # Raw forms ("00966 50 123 4567") pass through this field's validation before they are normalised,
+    # hence the length; stored values are E.164. NULL only for deleted accounts: unique allows many NULLs.
+    phone_number = models.CharField(  # noqa: DJ001
+        _("phone number"),
+        max_length=MAX_RAW_PHONE_LENGTH,
+        unique=True,
+        null=True,
+        validators=[validate_login_phone],
+        help_text=_("Mobile number in any common form, stored in E.164."),
+    )
     name = models.CharField(_("name"), max_length=150, blank=True)
     email = models.EmailField(_("email"), blank=True)
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.ARABIC
     )
+    marketing_opt_in = models.BooleanField(_("marketing messages"), default=False)
+    marketing_opt_in_at = models.DateTimeField(
+        _("marketing consent given at"), null=True, blank=True, help_text=_("Empty while not opted in.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("Django admin access"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -52,10 +80,45 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phone_number__isnull=False, deleted_at__isnull=True)
+                | Q(phone_number__isnull=True, deleted_at__isnull=False),
+                name="accounts_user_phone_unless_deleted",
+                violation_error_message=_("Only a deleted account has no phone number."),
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.phone_number
+        return self.phone_number or f"deleted user #{self.pk}"
 
     def clean(self) -> None:
         super().clean()
-        self.phone_number = phone_normalize(self.phone_number)
+        if self.phone_number is not None:
+            with contextlib.suppress(ApplicationError):  # the field's validator reports a bad number
+                self.phone_number = phone_normalize_for_login(self.phone_number)
+
+
+class OtpChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+
+
+class OtpChallenge(models.Model):
+    """The one live login code of a phone number. A new request replaces the row's code; the code itself
+    is never stored, only its keyed hash (services.otp_code_hash)."""
+
+    phone_number = models.CharField(_("phone number"), max_length=16, unique=True, help_text="E.164")
+    channel = models.CharField(_("channel"), max_length=16, choices=OtpChannel.choices)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    sent_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    failed_attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    consumed_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("login code")
+        verbose_name_plural = _("login codes")
+
+    def __str__(self) -> str:
+        return f"{self.phone_number} ({self.sent_at:%Y-%m-%d %H:%M})"

@@ -8,6 +8,8 @@
 import logging
 from typing import Any
 
+import redis
+from django import db
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,6 +23,9 @@ from rest_framework.views import set_rollback
 from backend.core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
+
+# Failures of the stores the API depends on: a retryable 503, not a crash.
+DEPENDENCY_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, db.OperationalError)
 
 # DRF's default codes, renamed where the contract names them differently.
 _CODE_RENAMES = {
@@ -42,6 +47,15 @@ def _stringify(detail: Any) -> Any:
     return str(detail)
 
 
+def _plain_message(exc: exceptions.APIException) -> str:
+    """The human message of a non-validation error. Some libraries (simplejwt) nest it in a dict."""
+    if isinstance(exc.detail, str):
+        return exc.detail
+    if isinstance(exc.detail, dict) and isinstance(exc.detail.get("detail"), str):
+        return exc.detail["detail"]
+    return str(type(exc).default_detail)
+
+
 def _from_api_exception(exc: exceptions.APIException) -> Response:
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
@@ -51,7 +65,7 @@ def _from_api_exception(exc: exceptions.APIException) -> Response:
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         extra["fields"] = _stringify(fields)
     else:
-        message = exc.detail if isinstance(exc.detail, str) else exceptions.APIException.default_detail
+        message = _plain_message(exc)
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         retry_after = max(1, round(exc.wait))
         headers["Retry-After"] = str(retry_after)
@@ -83,6 +97,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return Response(error_body("bad_request", _("The request could not be understood.")), status=400)
     if isinstance(exc, exceptions.APIException):
         return _from_api_exception(exc)
+    if isinstance(exc, DEPENDENCY_ERRORS):
+        # PostgreSQL or Redis unreachable: the client may retry; ops see the logged cause.
+        logger.error("A dependency is unavailable: %r", exc)
+        return Response(
+            error_body("service_unavailable", _("The service is briefly unavailable. Please try again.")),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
     view = context.get("view")
     logger.exception("Unhandled error in %s", type(view).__name__ if view else "API view", exc_info=exc)
     return Response(error_body("server_error", _("Something went wrong on our side. Please try again.")), 500)

@@ -4,6 +4,9 @@ Fields come form-encoded (documented), as JSON (also documented) or in the query
 Unifonic's own examples); all three are accepted. Errors use Unifonic's non-standard HTTP codes and
 ``ER-xx`` codes: 402 ER-01 bad AppSid; 482 ER-02/ER-03/ER-04 malformed/too long/too short number;
 400 ER-06 empty body. Injected failures with other statuses carry ``errorCode: "ER-<status>"``.
+
+A ``CorrelationID`` already accepted is refused with 409 "This message is duplicate" (the status Unifonic's
+HTTP status code list gives for it; its errorCode is not published, ``ER-09`` here) and nothing is sent.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class FakeUnifonic(OutboxFake):
         super().__init__(host, port, **options)
         self.app_sid = app_sid
         self._message_ids = itertools.count(1_000_001)
+        self._correlation_ids: set[str] = set()
         self.add_route("POST", "/rest/SMS/messages", self._send)
 
     def error_body(self, status: int, message: str, code: str | None = None) -> Any:
@@ -59,10 +63,18 @@ class FakeUnifonic(OutboxFake):
         if not text.strip():
             return Response(400, self.error_body(400, "Invalid or empty message body", "ER-06"))
 
+        correlation_id = fields.get("CorrelationID")
+        with self._lock:
+            duplicate = correlation_id is not None and correlation_id in self._correlation_ids
+            if correlation_id is not None:
+                self._correlation_ids.add(correlation_id)
+        if duplicate:
+            return Response(409, self.error_body(409, "This message is duplicate", "ER-09"))
+
         message_id = next(self._message_ids)
         record = {
             "MessageID": message_id,
-            "CorrelationID": fields.get("CorrelationID"),
+            "CorrelationID": correlation_id,
             "Status": "Sent",
             "NumberOfUnits": _units(text),
             "Cost": 0.0,
@@ -72,6 +84,10 @@ class FakeUnifonic(OutboxFake):
         }
         self.record_message({**record, "SenderID": fields.get("SenderID") or DEFAULT_SENDER_ID, "Body": text})
         return Response(200, {"success": True, "message": "", "errorCode": "ER-00", "data": record})
+
+    def _reset_state(self) -> None:
+        super()._reset_state()
+        self._correlation_ids.clear()
 
 
 def _fields(request: Request) -> dict[str, str]:

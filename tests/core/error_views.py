@@ -1,5 +1,6 @@
 """Views that raise each kind of error, mounted only by the error-shape tests."""
 
+import redis
 from django.urls import include, path
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -49,6 +50,20 @@ class CrashView(_Open):
         raise RuntimeError("database password is hunter2")  # must never reach the client
 
 
+class RedisDownView(_Open):
+    def get(self, request):
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 10.0.0.9:6379")
+
+
+class NestedDetailView(APIView):
+    permission_classes = [AllowAny]  # default JWT authentication, so the 401 carries its challenge
+
+    def get(self, request):
+        from rest_framework_simplejwt.exceptions import InvalidToken
+
+        raise InvalidToken({"detail": "Given token not valid for any token type", "messages": []})
+
+
 class _OnePerMinute(AnonRateThrottle):
     rate = "1/min"
 
@@ -67,6 +82,8 @@ urlpatterns = [
     path("t/conflict/", ConflictView.as_view()),
     path("t/crash/", CrashView.as_view()),
     path("t/throttled/", ThrottledView.as_view()),
+    path("t/redis-down/", RedisDownView.as_view()),
+    path("t/nested/", NestedDetailView.as_view()),
     path("", include("config.urls")),
 ]
 

@@ -110,3 +110,14 @@ def test_arabic_throttle_and_auth_messages(api_client):
     assert ARABIC.search(error["message"])
     response = api_client.post("/api/v1/auth/token/refresh/", {"refresh": "x"}, HTTP_ACCEPT_LANGUAGE="ar")
     assert ARABIC.search(assert_error_shape(response, 401, "token_invalid")["message"])
+
+
+def test_an_unreachable_store_is_503_to_retry_not_a_crash(api_client):
+    response = api_client.get("/t/redis-down/")
+    error = assert_error_shape(response, 503, "service_unavailable")
+    assert response["Retry-After"] == "5" and "10.0.0.9" not in error["message"]
+
+
+def test_a_nested_library_detail_keeps_its_message(api_client):
+    error = assert_error_shape(api_client.get("/t/nested/", HTTP_ACCEPT_LANGUAGE="en"), 401, "token_invalid")
+    assert error["message"] == "Given token not valid for any token type"

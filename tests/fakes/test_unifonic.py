@@ -89,3 +89,24 @@ def test_an_empty_body_is_refused(fake: FakeUnifonic) -> None:
     refused = send(fake, Body="  ")
     assert refused.status_code == 400
     assert refused.json()["errorCode"] == "ER-06"
+
+
+def test_a_repeated_correlation_id_is_refused_as_duplicate_and_not_sent_again():
+    with FakeUnifonic() as fake:
+        fields = {"AppSid": fake.app_sid, "Recipient": "966501234567", "Body": "hi", "CorrelationID": "42"}
+        first = requests.post(f"{fake.url}/rest/SMS/messages", data=fields, timeout=5)
+        again = requests.post(f"{fake.url}/rest/SMS/messages", data=fields, timeout=5)
+        other = requests.post(
+            f"{fake.url}/rest/SMS/messages", data={**fields, "CorrelationID": "43"}, timeout=5
+        )
+        assert first.status_code == 200 and other.status_code == 200
+        assert again.status_code == 409
+        assert again.json() == {
+            "success": False,
+            "message": "This message is duplicate",
+            "errorCode": "ER-09",
+            "data": {},
+        }
+        assert [message["CorrelationID"] for message in fake.messages()] == ["42", "43"]
+        fake.reset()
+        assert requests.post(f"{fake.url}/rest/SMS/messages", data=fields, timeout=5).status_code == 200

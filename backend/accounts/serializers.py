@@ -1,0 +1,109 @@
+import re
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from backend.accounts.models import Language, OtpChannel, User
+from backend.accounts.selectors import user_roles
+from backend.accounts.services import OTP_CODE_DIGITS
+
+# Arabic keyboards type Arabic-Indic (U+0660..U+0669) or Eastern Arabic-Indic (U+06F0..U+06F9) digits.
+_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
+_CODE = re.compile(rf"[0-9]{{{OTP_CODE_DIGITS}}}")
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF's CharField would also take 501234567 or true and turn them into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only, not "yes", "on" or 1."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class OtpCodeField(StrictCharField):
+    default_error_messages = {"format": _("Enter the 6-digit code.")}
+
+    def to_internal_value(self, data: Any) -> str:
+        code = super().to_internal_value(data).translate(_ARABIC_DIGITS).replace(" ", "")
+        if not _CODE.fullmatch(code):
+            self.fail("format")
+        return code
+
+
+# --- Input ----------------------------------------------------------------------------------------
+class OtpRequestSerializer(serializers.Serializer):
+    phone = StrictCharField(help_text="Mobile number in any common form; without a country code: Saudi.")
+    channel = serializers.ChoiceField(choices=OtpChannel.choices, default=OtpChannel.SMS)
+
+
+class OtpVerifySerializer(serializers.Serializer):
+    phone = StrictCharField()
+    code = OtpCodeField(help_text="The 6-digit code; Arabic-Indic digits are accepted.")
+
+
+class RefreshTokenSerializer(serializers.Serializer):
+    refresh = StrictCharField()
+
+
+class UserUpdateSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=150, allow_blank=True, required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    email = serializers.EmailField(allow_blank=True, required=False)
+    marketing_opt_in = StrictBooleanField(required=False)
+
+
+# --- Output ---------------------------------------------------------------------------------------
+class UserSerializer(serializers.ModelSerializer):
+    phone = serializers.CharField(source="phone_number", help_text="E.164")
+    roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ("id", "phone", "name", "language", "email", "roles", "marketing_opt_in")
+        read_only_fields = fields
+
+    def get_roles(self, user: User) -> list[str]:
+        return user_roles(user=user)
+
+
+class OtpRequestResultSerializer(serializers.Serializer):
+    expires_in = serializers.IntegerField(help_text="Seconds the code stays valid.")
+    resend_after = serializers.IntegerField(help_text="Seconds before another code may be requested.")
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class OtpLoginSerializer(TokenPairSerializer):
+    user = UserSerializer()
+    is_new_user = serializers.BooleanField(help_text="True when this login created the account.")
+
+
+# --- Errors (OpenAPI only: the exception handler writes them) -------------------------------------
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable code.")
+    message = serializers.CharField(help_text="In the caller's language (Accept-Language).")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="validation_error",
+    )
+    attempts_left = serializers.IntegerField(required=False, help_text="otp_invalid")
+    retry_after = serializers.IntegerField(required=False, help_text="otp_throttled: seconds to wait")
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    error = ErrorBodySerializer()

@@ -1,0 +1,136 @@
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import BigIntegerRangeField, DateTimeRangeField, RangeOperators
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils import timezone
+
+from backend.salons.models import DEFAULT_CURRENCY, Salon, Service, StaffMember
+
+
+class BookingStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    EXPIRED = "expired"
+
+
+# The statuses that occupy the staff member's time.
+ACTIVE_STATUSES = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)
+
+
+class PaymentStatus(models.TextChoices):
+    UNPAID = "unpaid"
+    PENDING = "pending"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+class CancelledBy(models.TextChoices):
+    CUSTOMER = "customer"
+    SALON = "salon"
+
+
+class _StaffPoint(Func):
+    """The staff id as the one-point range [id, id]. Range types have GiST operator classes built in, so
+    "same staff member" becomes "ranges overlap" and the exclusion constraint needs no btree_gist
+    (an extension the embedded development PostgreSQL does not ship)."""
+
+    function = "int8range"
+    template = "%(function)s(%(expressions)s, %(expressions)s, '[]')"
+    output_field = BigIntegerRangeField()
+
+
+class _Occupation(Func):
+    """[start, occupied_until): the time a booking blocks its staff member, buffer included."""
+
+    function = "tstzrange"
+    template = "%(function)s(%(expressions)s, '[)')"
+    output_field = DateTimeRangeField()
+
+
+class BookingQuerySet(models.QuerySet["Booking"]):
+    def active(self) -> "BookingQuerySet":
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def occupying(self, *, start: datetime, end: datetime) -> "BookingQuerySet":
+        """Active bookings whose occupation [start, occupied_until) overlaps [start, end)."""
+        return self.active().filter(start__lt=end, occupied_until__gt=start)
+
+
+class Booking(models.Model):
+    salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="bookings")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="bookings")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # end + the service's buffer at booking time: [start, occupied_until) is what blocks the staff member.
+    occupied_until = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=BookingStatus.choices)
+    price_halalas = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
+    payment_status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
+    )
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.TextField(blank=True)
+    cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    refund_halalas = models.PositiveIntegerField(null=True, blank=True)
+    # When the current start was set (booked or rescheduled): a reminder is only due if the booking was
+    # already made when the reminder's moment came ("tomorrow" makes no sense for a booking made today).
+    scheduled_at = models.DateTimeField(default=timezone.now)
+    # The start each reminder was written for: a reschedule changes the start, which re-arms them.
+    reminded_24h_for = models.DateTimeField(null=True, blank=True)
+    reminded_2h_for = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("start", "id")
+        constraints = [
+            # The last word on double booking: two active bookings of one staff member never overlap.
+            ExclusionConstraint(
+                name="booking_staff_no_overlap",
+                index_type="gist",
+                expressions=[
+                    (_StaffPoint(F("staff_id")), RangeOperators.OVERLAPS),
+                    (_Occupation(F("start"), F("occupied_until")), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=ACTIVE_STATUSES),
+            ),
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(occupied_until__gte=F("end")), name="booking_occupied_until_after_end"
+            ),
+            models.CheckConstraint(condition=Q(price_halalas__gte=0), name="booking_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(refund_halalas__isnull=True) | Q(refund_halalas__gte=0),
+                name="booking_refund_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[choice.value for choice in BookingStatus]),
+                name="booking_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_status__in=[choice.value for choice in PaymentStatus]),
+                name="booking_payment_status_valid",
+            ),
+        ]
+        indexes = [
+            # Availability and the exclusion check read a staff member's bookings by time.
+            models.Index(fields=["staff", "start"]),
+            models.Index(fields=["salon", "start"]),
+            models.Index(fields=["customer", "start"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.start:%Y-%m-%d %H:%M} {self.status}"

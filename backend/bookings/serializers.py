@@ -1,0 +1,68 @@
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from backend.bookings.models import Booking, BookingStatus
+from backend.core.serializers import AwareDateTimeField
+
+MAX_ID = 2**63 - 1
+MAX_REASON_LENGTH = 500
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    """The contract's Booking; times in the salon's own zone."""
+
+    class Meta:
+        model = Booking
+        fields = (
+            "id",
+            "salon",
+            "service",
+            "staff",
+            "start",
+            "end",
+            "status",
+            "price_halalas",
+            "currency",
+            "payment_status",
+            "hold_expires_at",
+            "refund_halalas",
+            "cancelled_at",
+            "cancelled_by",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def to_representation(self, instance: Booking) -> dict[str, Any]:
+        # DRF renders datetimes in the current zone: make it the salon's for this booking.
+        with timezone.override(instance.salon.tz):
+            return super().to_representation(instance)
+
+
+def _id_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    salon = _id_field()
+    service = _id_field()
+    start = AwareDateTimeField()
+    staff = _id_field(required=False, allow_null=True, help_text="Absent or null: anyone free then.")
+
+
+class BookingRescheduleSerializer(serializers.Serializer):
+    start = AwareDateTimeField()
+    staff = _id_field(required=False, allow_null=True, help_text="Absent or null: the same staff member.")
+
+
+class BookingCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REASON_LENGTH, default="")
+
+
+class BookingListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=BookingStatus.choices, required=False)
+    upcoming = serializers.BooleanField(
+        required=False, default=False, help_text=str(_("true: only bookings that have not started yet."))
+    )

@@ -1,0 +1,383 @@
+"""The booking lifecycle: one function per transition, each checking its allowed from-states under a row
+lock, each writing its notification rows in the same transaction.
+
+No double booking, whatever the concurrency: a start is validated by the same engine that lists the
+slots; the insert happens in a transaction holding the staff member's row lock, after re-checking under
+it; and the database's exclusion constraint (booking_staff_no_overlap) refuses any overlap that would
+still get through. Losing a race is a clean 409 `slot_unavailable`, never a 500."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from backend.bookings.availability import Rejection
+from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, CancelledBy, PaymentStatus
+from backend.bookings.policy import refund_for_cancellation
+from backend.bookings.selectors import start_rejections, user_works_at_salon
+from backend.core.errors import ApplicationError
+from backend.notifications.models import Kind
+from backend.notifications.rendering import format_amount, format_when
+from backend.notifications.services import notification_create
+from backend.salons.models import Salon, Service, StaffMember, StaffService
+
+EXCLUSION_CONSTRAINT = "booking_staff_no_overlap"
+
+_REJECTIONS = {
+    Rejection.TOO_SOON: (400, _("This time is too soon to book; pick a later one.")),
+    Rejection.TOO_FAR_AHEAD: (400, _("This time is too far ahead to book yet.")),
+    Rejection.OUTSIDE_WORKING_HOURS: (400, _("The salon or the staff member is not working at this time.")),
+    Rejection.SLOT_UNAVAILABLE: (409, _("This time was just taken; pick another one.")),
+    Rejection.NOT_ON_SLOT_GRID: (400, _("Pick one of the start times the availability list offers.")),
+}
+
+
+def rejection_error(reason: Rejection) -> ApplicationError:
+    status, message = _REJECTIONS[reason]
+    return ApplicationError(str(reason), message, status=status)
+
+
+def _most_telling(reasons: list[Rejection]) -> Rejection:
+    """Why nobody can take a start: a clash if anyone works then but is busy, else the first rule broken."""
+    if Rejection.SLOT_UNAVAILABLE in reasons:
+        return Rejection.SLOT_UNAVAILABLE
+    return min(reasons, key=list(Rejection).index)
+
+
+def _is_overlap_violation(error: IntegrityError) -> bool:
+    return EXCLUSION_CONSTRAINT in str(error)
+
+
+# --- notifications ---------------------------------------------------------------------------------
+
+
+def _notify(booking: Booking, kind: str, *, event: str = "", refund_halalas: int = 0) -> None:
+    """Writes the customer's message for this transition in the current transaction. `event` tells apart
+    repeated transitions of one kind (each reschedule is its own message)."""
+    customer = booking.customer
+    if not customer.is_active:
+        return
+    language = customer.language
+    with translation.override(language):
+        context = {
+            "salon": booking.salon.localized_name,
+            "service": booking.service.localized_name,
+            "staff": booking.staff.localized_name,
+            "when": format_when(booking.start, tz=booking.salon.tz, language=language),
+            "amount": format_amount(booking.price_halalas, currency=booking.currency, language=language),
+        }
+        if refund_halalas:
+            context["refund"] = format_amount(refund_halalas, currency=booking.currency, language=language)
+    notification_create(
+        kind=kind,
+        phone=customer.phone_number,
+        language=language,
+        context=context,
+        dedupe_key=f"booking:{booking.pk}:{kind}{':' + event if event else ''}",
+        recipient=customer,
+    )
+
+
+# --- create ----------------------------------------------------------------------------------------
+
+
+def _candidates_by_load(*, salon: Salon, staff_ids: list[int], start: datetime) -> list[int]:
+    """ "Any staff": the least busy that day first, then the lowest id, so the choice is deterministic."""
+    local_day = start.astimezone(salon.tz).date()
+    day_start = datetime.combine(local_day, datetime.min.time(), tzinfo=salon.tz)
+    loads = dict(
+        StaffMember.objects.filter(pk__in=staff_ids)
+        .annotate(
+            load=Count(
+                "bookings",
+                filter=Q(
+                    bookings__status__in=ACTIVE_STATUSES,
+                    bookings__start__gte=day_start,
+                    bookings__start__lt=day_start + timedelta(days=1),
+                ),
+            )
+        )
+        .values_list("pk", "load")
+    )
+    return sorted(staff_ids, key=lambda staff_id: (loads.get(staff_id, 0), staff_id))
+
+
+def _refuse_beyond_horizon(*, salon: Salon, start: datetime, now: datetime) -> None:
+    """The engine's own too_far_ahead rule, decided before loading anything: a start years away (up to
+    datetime's year 9999) would otherwise overflow the date arithmetic of the schedule loader."""
+    if start > now + timedelta(days=salon.horizon_days):
+        raise rejection_error(Rejection.TOO_FAR_AHEAD)
+
+
+def _insert_locked(
+    *, customer, salon: Salon, service: Service, staff_id: int, start: datetime, now: datetime
+) -> Booking | Rejection:
+    """Inserts the booking for this staff member, or says why not. Holds the staff row lock from the
+    re-check to the commit, so two requests for one staff member take turns."""
+    try:
+        with transaction.atomic():
+            StaffMember.objects.select_for_update().get(pk=staff_id)
+            reason = start_rejections(salon=salon, service=service, start=start, staff_id=staff_id, now=now)[
+                staff_id
+            ]
+            if reason is not None:
+                return reason
+            link = StaffService.objects.get(staff_id=staff_id, service=service)
+            duration = timedelta(minutes=link.duration_minutes or service.duration_minutes)
+            prepay = salon.prepayment_required
+            booking = Booking.objects.create(
+                salon=salon,
+                service=service,
+                staff_id=staff_id,
+                customer=customer,
+                start=start,
+                end=start + duration,
+                occupied_until=start + duration + service.buffer,
+                status=BookingStatus.PENDING_PAYMENT if prepay else BookingStatus.CONFIRMED,
+                hold_expires_at=now + timedelta(minutes=salon.hold_minutes) if prepay else None,
+                price_halalas=link.price_halalas if link.price_halalas is not None else service.price_halalas,
+                currency=service.currency,
+                scheduled_at=now,
+            )
+            if not prepay:
+                _notify(booking, Kind.BOOKING_CONFIRMED)
+            return booking
+    except IntegrityError as error:
+        if _is_overlap_violation(error):
+            return Rejection.SLOT_UNAVAILABLE
+        raise
+
+
+def booking_create(
+    *,
+    customer,
+    salon: Salon,
+    service: Service,
+    start: datetime,
+    staff_id: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Books `service` at `start` with `staff_id`, or with the least busy qualified staff member free then
+    ("anyone"). Prepayment salons hold the slot as `pending_payment` until `hold_expires_at`."""
+    now = now or timezone.now()
+    _refuse_beyond_horizon(salon=salon, start=start, now=now)
+    reasons = start_rejections(salon=salon, service=service, start=start, staff_id=staff_id, now=now)
+    free = [candidate for candidate, reason in reasons.items() if reason is None]
+    if not free:
+        raise rejection_error(_most_telling([reason for reason in reasons.values() if reason is not None]))
+    for candidate in _candidates_by_load(salon=salon, staff_ids=free, start=start):
+        outcome = _insert_locked(
+            customer=customer, salon=salon, service=service, staff_id=candidate, start=start, now=now
+        )
+        if isinstance(outcome, Booking):
+            return outcome
+    # Every candidate was taken between the first check and its lock.
+    raise rejection_error(Rejection.SLOT_UNAVAILABLE)
+
+
+# --- transitions -----------------------------------------------------------------------------------
+
+
+def _locked(booking_id: int) -> Booking:
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("salon", "service", "staff", "customer")
+        .get(pk=booking_id)
+    )
+
+
+def _not_in_state(code: str, message) -> ApplicationError:
+    return ApplicationError(code, message, status=409)
+
+
+def booking_confirm(*, booking_id: int) -> Booking:
+    """A held booking is paid: it becomes `confirmed`. Confirming a confirmed booking changes nothing."""
+    with transaction.atomic():
+        booking = _locked(booking_id)
+        if booking.status == BookingStatus.CONFIRMED:
+            return booking
+        if booking.status != BookingStatus.PENDING_PAYMENT:
+            raise _not_in_state("not_confirmable", _("This booking can no longer be confirmed."))
+        booking.status = BookingStatus.CONFIRMED
+        booking.hold_expires_at = None
+        booking.save(update_fields=["status", "hold_expires_at", "updated_at"])
+        _notify(booking, Kind.BOOKING_CONFIRMED)
+    return booking
+
+
+def _paid_halalas(booking: Booking) -> int:
+    # What the customer has paid so far; refined by the payments app once refunds are recorded.
+    return booking.price_halalas if booking.payment_status == PaymentStatus.PAID else 0
+
+
+def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | None = None) -> Booking:
+    """Cancels an active booking. The customer may cancel before the start, refunded by the salon's tiers;
+    the salon's staff or manager may cancel any active booking, refunded in full. `refund_halalas` is
+    recorded with the cancellation; the payments app executes it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _locked(booking_id)
+        by_salon = booking.customer_id != actor.pk
+        if booking.status not in ACTIVE_STATUSES or (not by_salon and booking.start <= now):
+            raise _not_in_state("not_cancellable", _("This booking can no longer be cancelled."))
+        refund = refund_for_cancellation(
+            paid_halalas=_paid_halalas(booking),
+            policy=booking.salon.cancellation_policy,
+            time_left=booking.start - now,
+            by_salon=by_salon,
+        )
+        booking.status = BookingStatus.CANCELLED
+        booking.cancelled_at = now
+        booking.cancelled_by = CancelledBy.SALON if by_salon else CancelledBy.CUSTOMER
+        booking.cancellation_reason = reason
+        booking.refund_halalas = refund
+        booking.hold_expires_at = None
+        booking.save()
+        _notify(booking, Kind.BOOKING_CANCELLED, refund_halalas=refund)
+    return booking
+
+
+def booking_reschedule(
+    *, booking_id: int, actor, start: datetime, staff_id: int | None = None, now: datetime | None = None
+) -> Booking:
+    """Moves an active booking to `start` (with `staff_id`, or the same staff member), validated like a
+    create. The old time is freed in the same transaction; a refused reschedule leaves it untouched."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _locked(booking_id)
+        if booking.status not in ACTIVE_STATUSES or booking.start <= now:
+            raise _not_in_state("not_reschedulable", _("This booking can no longer be moved."))
+        _refuse_beyond_horizon(salon=booking.salon, start=start, now=now)
+        target_staff_id = staff_id if staff_id is not None else booking.staff_id
+        StaffMember.objects.select_for_update().get(pk=target_staff_id)
+        # The booking's own occupation does not count against its new time.
+        reason = start_rejections(
+            salon=booking.salon,
+            service=booking.service,
+            start=start,
+            staff_id=target_staff_id,
+            now=now,
+            ignore_booking_id=booking.pk,
+        )[target_staff_id]
+        if reason is not None:
+            raise rejection_error(reason)
+        link = StaffService.objects.get(staff_id=target_staff_id, service=booking.service)
+        duration = timedelta(minutes=link.duration_minutes or booking.service.duration_minutes)
+        booking.staff = StaffMember.objects.get(pk=target_staff_id)
+        booking.start = start
+        booking.end = start + duration
+        booking.occupied_until = booking.end + booking.service.buffer
+        booking.scheduled_at = now
+        try:
+            with transaction.atomic():
+                booking.save(
+                    update_fields=["staff", "start", "end", "occupied_until", "scheduled_at", "updated_at"]
+                )
+        except IntegrityError as error:
+            if _is_overlap_violation(error):
+                raise rejection_error(Rejection.SLOT_UNAVAILABLE) from error
+            raise
+        _notify(booking, Kind.BOOKING_RESCHEDULED, event=start.isoformat())
+    return booking
+
+
+def _finish(*, booking_id: int, actor, status: str, now: datetime | None) -> Booking:
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _locked(booking_id)
+        if not user_works_at_salon(user=actor, salon_id=booking.salon_id):
+            raise ApplicationError("permission_denied", _("Only the salon's staff can do this."), status=403)
+        if booking.status != BookingStatus.CONFIRMED:
+            raise _not_in_state("invalid_booking_state", _("Only a confirmed booking can be closed."))
+        if booking.start > now:
+            raise _not_in_state("not_started", _("This booking has not started yet."))
+        booking.status = status
+        booking.save(update_fields=["status", "updated_at"])
+    return booking
+
+
+def booking_complete(*, booking_id: int, actor, now: datetime | None = None) -> Booking:
+    return _finish(booking_id=booking_id, actor=actor, status=BookingStatus.COMPLETED, now=now)
+
+
+def booking_mark_no_show(*, booking_id: int, actor, now: datetime | None = None) -> Booking:
+    return _finish(booking_id=booking_id, actor=actor, status=BookingStatus.NO_SHOW, now=now)
+
+
+def booking_expire_holds(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Beat, every minute: unpaid holds past `hold_expires_at` become `expired`, freeing their slots."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Booking.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("salon", "service", "staff", "customer")
+            .filter(status=BookingStatus.PENDING_PAYMENT, hold_expires_at__lte=now)
+            .order_by("hold_expires_at")[:limit]
+        )
+        for booking in due:
+            booking.status = BookingStatus.EXPIRED
+            booking.save(update_fields=["status", "updated_at"])
+            _notify(booking, Kind.BOOKING_EXPIRED)
+    return len(due)
+
+
+def bookings_cancel_for_deleted_account(*, user, now: datetime | None = None) -> int:
+    """Account deletion: the customer's future active bookings are cancelled as if they asked."""
+    now = now or timezone.now()
+    ids = list(
+        Booking.objects.filter(customer=user, status__in=ACTIVE_STATUSES, start__gt=now).values_list(
+            "pk", flat=True
+        )
+    )
+    for booking_id in ids:
+        booking_cancel(booking_id=booking_id, actor=user, reason="account deleted", now=now)
+    return len(ids)
+
+
+# --- reminders -------------------------------------------------------------------------------------
+
+
+def _reminder_schedule() -> list[tuple[str, str, timedelta]]:
+    """(kind, booking field recording it, how long before the start), longest offset first."""
+    return sorted(
+        [
+            (Kind.REMINDER_24H, "reminded_24h_for", timedelta(minutes=settings.REMINDER_24H_OFFSET_MINUTES)),
+            (Kind.REMINDER_2H, "reminded_2h_for", timedelta(minutes=settings.REMINDER_2H_OFFSET_MINUTES)),
+        ],
+        key=lambda reminder: reminder[2],
+        reverse=True,
+    )
+
+
+def booking_reminders_write(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Beat, every minute: writes the reminder rows that have fallen due. A confirmed booking gets the
+    24 h reminder while it is between 24 h and 2 h away, and the 2 h one in its last 2 h, if it was booked
+    (or moved) before that reminder's moment. Each reminder is recorded on the booking with the start it
+    was for, so a missed beat run catches up, and a reschedule re-arms both. Cancelled bookings get none."""
+    now = now or timezone.now()
+    schedule = _reminder_schedule()
+    written = 0
+    for index, (kind, field, offset) in enumerate(schedule):
+        next_offset = schedule[index + 1][2] if index + 1 < len(schedule) else timedelta(0)
+        with transaction.atomic():
+            due = list(
+                Booking.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("salon", "service", "staff", "customer")
+                .filter(
+                    status=BookingStatus.CONFIRMED,
+                    start__gt=now + next_offset,
+                    start__lte=now + offset,
+                    scheduled_at__lte=F("start") - offset,
+                )
+                .exclude(**{field: F("start")})
+                .order_by("start")[:limit]
+            )
+            for booking in due:
+                setattr(booking, field, booking.start)
+                booking.save(update_fields=[field, "updated_at"])
+                _notify(booking, kind, event=booking.start.isoformat())
+        written += len(due)
+    return written

@@ -1,0 +1,161 @@
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.bookings.selectors import booking_get_for_user, booking_list_for_user
+from backend.bookings.serializers import (
+    BookingCancelSerializer,
+    BookingCreateSerializer,
+    BookingListQuerySerializer,
+    BookingRescheduleSerializer,
+    BookingSerializer,
+)
+from backend.bookings.services import (
+    booking_cancel,
+    booking_complete,
+    booking_create,
+    booking_mark_no_show,
+    booking_reschedule,
+)
+from backend.core.idempotency import idempotent_response
+from backend.core.pagination import PageNumberPagination
+from backend.core.serializers import error_responses
+from backend.salons.models import Salon
+from backend.salons.selectors import service_get_bookable
+
+_CREATE_ERRORS = {
+    400: "too_soon, too_far_ahead, outside_working_hours, staff_not_qualified, not_on_slot_grid",
+    409: "slot_unavailable; idempotency_key_reused, request_in_progress",
+}
+
+
+def _salon_for_booking(salon_id: int) -> Salon:
+    salon = Salon.objects.filter(pk=salon_id).first()
+    if salon is None:
+        raise ValidationError({"salon": [_("Unknown salon.")]})
+    return salon
+
+
+class BookingListCreateView(APIView):
+    @extend_schema(
+        operation_id="bookings_list",
+        parameters=[BookingListQuerySerializer],
+        responses={200: BookingSerializer(many=True), **error_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        """The caller's bookings; for staff and managers, also their salon's. Soonest first."""
+        query = BookingListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        bookings = booking_list_for_user(user=request.user).order_by("start", "id")
+        if query.validated_data.get("status"):
+            bookings = bookings.filter(status=query.validated_data["status"])
+        if query.validated_data["upcoming"]:
+            bookings = bookings.filter(start__gt=timezone.now())
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(bookings, request, view=self)
+        return paginator.get_paginated_response(BookingSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="bookings_create",
+        request=BookingCreateSerializer,
+        responses={201: BookingSerializer, **error_responses(400, 401, 409, codes=_CREATE_ERRORS)},
+        description="Honours an `Idempotency-Key` header: the same key returns the first answer.",
+    )
+    def post(self, request: Request) -> Response:
+        def create() -> Response:
+            payload = BookingCreateSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            data = payload.validated_data
+            salon = _salon_for_booking(data["salon"])
+            booking = booking_create(
+                customer=request.user,
+                salon=salon,
+                service=service_get_bookable(salon=salon, service_id=data["service"]),
+                start=data["start"],
+                staff_id=data.get("staff"),
+            )
+            return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+        return idempotent_response(request, scope="bookings.create", handler=create)
+
+
+class BookingDetailView(APIView):
+    @extend_schema(
+        operation_id="bookings_retrieve", responses={200: BookingSerializer, **error_responses(401, 404)}
+    )
+    def get(self, request: Request, booking_id: int) -> Response:
+        return Response(
+            BookingSerializer(booking_get_for_user(user=request.user, booking_id=booking_id)).data
+        )
+
+
+class BookingCancelView(APIView):
+    @extend_schema(
+        operation_id="bookings_cancel",
+        request=BookingCancelSerializer,
+        responses={
+            200: BookingSerializer,
+            **error_responses(400, 401, 404, 409, codes={409: "not_cancellable"}),
+        },
+    )
+    def post(self, request: Request, booking_id: int) -> Response:
+        payload = BookingCancelSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        booking = booking_get_for_user(user=request.user, booking_id=booking_id)
+        booking = booking_cancel(
+            booking_id=booking.pk, actor=request.user, reason=payload.validated_data["reason"]
+        )
+        return Response(BookingSerializer(booking).data)
+
+
+class BookingRescheduleView(APIView):
+    @extend_schema(
+        operation_id="bookings_reschedule",
+        request=BookingRescheduleSerializer,
+        responses={
+            200: BookingSerializer,
+            **error_responses(
+                400, 401, 404, 409, codes={**_CREATE_ERRORS, 409: "slot_unavailable, not_reschedulable"}
+            ),
+        },
+    )
+    def post(self, request: Request, booking_id: int) -> Response:
+        payload = BookingRescheduleSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        booking = booking_get_for_user(user=request.user, booking_id=booking_id)
+        booking = booking_reschedule(
+            booking_id=booking.pk,
+            actor=request.user,
+            start=payload.validated_data["start"],
+            staff_id=payload.validated_data.get("staff"),
+        )
+        return Response(BookingSerializer(booking).data)
+
+
+_CLOSE_RESPONSES = {
+    200: BookingSerializer,
+    **error_responses(401, 403, 404, 409, codes={409: "not_started, invalid_booking_state"}),
+}
+
+
+class BookingCompleteView(APIView):
+    @extend_schema(operation_id="bookings_complete", request=None, responses=_CLOSE_RESPONSES)
+    def post(self, request: Request, booking_id: int) -> Response:
+        """Staff and managers of the salon, once the booking has started."""
+        booking = booking_get_for_user(user=request.user, booking_id=booking_id)
+        return Response(BookingSerializer(booking_complete(booking_id=booking.pk, actor=request.user)).data)
+
+
+class BookingNoShowView(APIView):
+    @extend_schema(operation_id="bookings_no_show", request=None, responses=_CLOSE_RESPONSES)
+    def post(self, request: Request, booking_id: int) -> Response:
+        """Staff and managers of the salon, once the booking has started."""
+        booking = booking_get_for_user(user=request.user, booking_id=booking_id)
+        return Response(
+            BookingSerializer(booking_mark_no_show(booking_id=booking.pk, actor=request.user)).data
+        )

@@ -1,0 +1,194 @@
+"""The notification outbox: rows are written with the change they tell about, delivered by workers.
+
+Delivery is at-least-once towards the provider and exactly-once in our books: a row is claimed with one
+conditional UPDATE, so two workers (a redelivered message, a sweep) never send it twice; the only window
+for a duplicate SMS is a worker killed after the provider accepted the message and before the row says
+so (see docs/adr/0002-async-notifications.md)."""
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from backend.core.http import ProviderError
+from backend.notifications.models import Channel, Notification, Status
+from backend.notifications.rendering import notification_render
+from backend.notifications.senders import message_send
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue_after_commit(notification_ids: list[int]) -> None:
+    # Only committed rows are delivered: a rolled-back booking sends nothing.
+    from worker.tasks.notifications import deliver_notification
+
+    def enqueue() -> None:
+        for notification_id in notification_ids:
+            deliver_notification.delay(notification_id)
+
+    transaction.on_commit(enqueue)
+
+
+def notification_create(
+    *,
+    kind: str,
+    phone: str,
+    language: str,
+    context: dict[str, str],
+    dedupe_key: str,
+    recipient=None,
+    channel: str = Channel.SMS,
+) -> Notification | None:
+    """Writes one outbox row in the caller's transaction; None when this event already has its row."""
+    body = notification_render(kind=kind, language=language, context=context)
+    notification, created = Notification.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "recipient": recipient,
+            "phone": phone,
+            "channel": channel,
+            "kind": kind,
+            "language": language,
+            "body": body,
+        },
+    )
+    if not created:
+        return None
+    _enqueue_after_commit([notification.id])
+    return notification
+
+
+def notification_claim(*, notification_id: int) -> Notification | None:
+    """Takes the row for one delivery attempt, or None if it is sent, failed, not yet due, or being sent
+    by another worker right now. A row stuck in `sending` past the staleness bound (its worker died) can
+    be claimed again."""
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.NOTIFICATION_STALE_SECONDS)
+    claimable = Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=Status.SENDING, claimed_at__lt=stale_before
+    )
+    claimed = Notification.objects.filter(claimable, pk=notification_id).update(
+        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+    return Notification.objects.get(pk=notification_id) if claimed else None
+
+
+def retry_delay_seconds(*, attempts: int) -> float:
+    """Exponential backoff with jitter: base * 2^(attempts-1), capped, then scaled by a random factor in
+    [1 - jitter, 1] so that a provider outage does not end in a synchronized stampede."""
+    ceiling = min(
+        settings.NOTIFICATION_RETRY_MAX_DELAY_SECONDS,
+        settings.NOTIFICATION_RETRY_BASE_DELAY_SECONDS * 2 ** (attempts - 1),
+    )
+    return ceiling * (1 - settings.NOTIFICATION_RETRY_JITTER * random.random())  # noqa: S311 - not crypto
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    status: str  # "sent", "failed", "retry", "skipped"
+    retry_in: float | None = None
+
+
+def _finish(notification: Notification, **fields) -> None:
+    """Records the outcome, only while the row is still ours (claimed at the same instant)."""
+    fields["updated_at"] = timezone.now()
+    Notification.objects.filter(
+        pk=notification.pk, status=Status.SENDING, claimed_at=notification.claimed_at
+    ).update(**fields)
+
+
+def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
+    notification = notification_claim(notification_id=notification_id)
+    if notification is None:
+        return DeliveryOutcome("skipped")
+    now = timezone.now()
+    if notification.attempts > settings.NOTIFICATION_MAX_ATTEMPTS:
+        # Claimed again after its last attempt died with its worker: give up, visibly.
+        _finish(notification, status=Status.FAILED, failed_at=now, last_error="attempts exhausted")
+        return DeliveryOutcome("failed")
+    try:
+        result = message_send(
+            phone=notification.phone,
+            body=notification.body,
+            channel=notification.channel,
+            reference=str(notification.pk),
+        )
+    except ProviderError as error:
+        retry = error.retryable and notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
+        logger.warning(
+            "notification %s attempt %s failed (%s): %s",
+            notification.pk,
+            notification.attempts,
+            "will retry" if retry else "final",
+            error,
+        )
+        if not retry:
+            _finish(notification, status=Status.FAILED, failed_at=now, last_error=str(error)[:1000])
+            return DeliveryOutcome("failed")
+        delay = retry_delay_seconds(attempts=notification.attempts)
+        _finish(
+            notification,
+            status=Status.PENDING,
+            last_error=str(error)[:1000],
+            next_attempt_at=now + timedelta(seconds=delay),
+            enqueued_at=now,
+        )
+        return DeliveryOutcome("retry", retry_in=delay)
+    _finish(
+        notification,
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        provider=result.provider,
+        provider_message_id=result.message_id or "",
+        last_error="",
+    )
+    return DeliveryOutcome("sent")
+
+
+def notification_retry(*, notification_ids: list[int]) -> int:
+    """Ops action: failed rows get a fresh set of attempts. Returns how many were re-queued."""
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update()
+            .filter(pk__in=notification_ids, status=Status.FAILED)
+            .values_list("pk", flat=True)
+        )
+        now = timezone.now()
+        Notification.objects.filter(pk__in=ids).update(
+            status=Status.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            enqueued_at=now,
+            failed_at=None,
+            updated_at=now,
+        )
+        _enqueue_after_commit(ids)
+    return len(ids)
+
+
+def notification_sweep(*, limit: int = 1000) -> int:
+    """Re-enqueues rows whose delivery message looks lost (a Redis restart, a worker killed mid-task):
+    due and not enqueued for a while, or stuck in `sending` past the staleness bound. Returns the count."""
+    now = timezone.now()
+    quiet_since = now - timedelta(seconds=settings.NOTIFICATION_SWEEP_AFTER_SECONDS)
+    stale_before = now - timedelta(seconds=settings.NOTIFICATION_STALE_SECONDS)
+    lost = Q(status=Status.PENDING, next_attempt_at__lt=quiet_since, enqueued_at__lt=quiet_since) | Q(
+        status=Status.SENDING, claimed_at__lt=stale_before, enqueued_at__lt=quiet_since
+    )
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(lost)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=ids).update(enqueued_at=now)
+        _enqueue_after_commit(ids)
+    if ids:
+        logger.warning("notification sweep re-enqueued %s rows", len(ids))
+    return len(ids)

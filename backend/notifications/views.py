@@ -1,0 +1,33 @@
+from dataclasses import asdict
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.core.permissions import IsPlatformAdmin
+from backend.notifications.models import Notification
+from backend.notifications.selectors import notification_delivery_stats, notification_list_for_user
+from backend.notifications.serializers import DeliveryStatsSerializer, NotificationSerializer
+
+
+class MyNotificationsView(ListAPIView):
+    """Messages sent (or being sent) to the caller, newest first, with their delivery status."""
+
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Notification.objects.none()
+        return notification_list_for_user(user=self.request.user)
+
+
+class DeliveryStatsView(APIView):
+    """Notification delivery figures for ops (platform admins)."""
+
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(responses=DeliveryStatsSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(DeliveryStatsSerializer(asdict(notification_delivery_stats())).data)

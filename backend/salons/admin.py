@@ -1,0 +1,74 @@
+from django.contrib import admin
+
+from backend.salons.models import (
+    BusinessHours,
+    Closure,
+    Salon,
+    Service,
+    StaffMember,
+    StaffService,
+    TimeOff,
+    WorkingHours,
+)
+
+
+class BusinessHoursInline(admin.TabularInline):
+    model = BusinessHours
+    extra = 0
+
+
+class ClosureInline(admin.TabularInline):
+    model = Closure
+    extra = 0
+
+
+@admin.register(Salon)
+class SalonAdmin(admin.ModelAdmin):
+    list_display = ("name", "name_ar", "city", "timezone", "prepayment_required", "rating", "review_count")
+    list_filter = ("city", "timezone", "prepayment_required")
+    search_fields = ("name", "name_ar", "city")
+    filter_horizontal = ("managers",)
+    readonly_fields = ("rating", "review_count", "created_at", "updated_at")
+    inlines = (BusinessHoursInline, ClosureInline)
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "name_ar",
+        "salon",
+        "duration_minutes",
+        "price_halalas",
+        "buffer_minutes",
+        "is_active",
+    )
+    list_filter = ("is_active",)
+    search_fields = ("name", "name_ar", "salon__name")
+    list_select_related = ("salon",)
+
+
+class StaffServiceInline(admin.TabularInline):
+    model = StaffService
+    extra = 0
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(admin.ModelAdmin):
+    list_display = ("name", "name_ar", "salon", "phone", "user", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "name_ar", "phone", "salon__name")
+    list_select_related = ("salon", "user")
+    raw_id_fields = ("user",)
+    readonly_fields = ("rating", "review_count")
+    inlines = (StaffServiceInline, WorkingHoursInline, TimeOffInline)

@@ -1,0 +1,97 @@
+"""Salon reads: the public catalog and the access checks of the management API.
+
+Access rule of the management API: a salon's managers and platform admins (`is_superuser`) may manage it;
+everyone else gets 404, so nobody learns which salon ids exist. Every management view goes through
+`salon_get_managed`, then fetches what it needs inside that salon with the `*_get_managed` functions."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+
+from backend.accounts.models import User
+from backend.bookings.models import Booking
+from backend.salons.models import Closure, Salon, Service, StaffMember, StaffService, TimeOff
+
+
+# --- Public catalog --------------------------------------------------------------------------------
+def salon_list_public() -> QuerySet[Salon]:
+    """Filtered by the API with SalonFilter (`search`, `city`)."""
+    return Salon.objects.all()
+
+
+def salon_get_public(*, salon_id: int) -> Salon:
+    return get_object_or_404(Salon.objects.prefetch_related("business_hours"), id=salon_id)
+
+
+def service_list_public(*, salon: Salon) -> QuerySet[Service]:
+    return salon.services.filter(is_active=True)
+
+
+def service_get_bookable(*, salon: Salon, service_id: int) -> Service:
+    """An active service of this salon, or a validation error on `service` (the id comes from input)."""
+    service = service_list_public(salon=salon).filter(id=service_id).first()
+    if service is None:
+        raise ValidationError({"service": [_("Unknown service.")]})
+    return service
+
+
+def _active_staff(*, salon: Salon) -> QuerySet[StaffMember]:
+    """Active staff with the links to the active services they perform, in one prefetch (no N+1)."""
+    active_links = StaffService.objects.filter(service__is_active=True).order_by("service_id")
+    return salon.staff.filter(is_active=True).prefetch_related(
+        Prefetch("staff_services", queryset=active_links)
+    )
+
+
+def staff_list_public(*, salon: Salon) -> QuerySet[StaffMember]:
+    """StaffFilter narrows it to a `service`."""
+    return _active_staff(salon=salon)
+
+
+# --- Management access checks ----------------------------------------------------------------------
+def salon_list_managed(*, user: User) -> QuerySet[Salon]:
+    if user.is_superuser:
+        return Salon.objects.all()
+    return Salon.objects.filter(managers=user)
+
+
+def salon_get_managed(*, user: User, salon_id: int) -> Salon:
+    """The salon if `user` manages it or is a platform admin; Http404 otherwise, existing or not."""
+    return get_object_or_404(salon_list_managed(user=user), id=salon_id)
+
+
+def service_list_managed(*, salon: Salon) -> QuerySet[Service]:
+    return salon.services.filter(is_active=True)
+
+
+def service_get_managed(*, salon: Salon, service_id: int) -> Service:
+    return get_object_or_404(service_list_managed(salon=salon), id=service_id)
+
+
+def staff_list_managed(*, salon: Salon) -> QuerySet[StaffMember]:
+    return _active_staff(salon=salon)
+
+
+def staff_get_managed(*, salon: Salon, staff_id: int) -> StaffMember:
+    return get_object_or_404(staff_list_managed(salon=salon), id=staff_id)
+
+
+def time_off_list(*, staff: StaffMember) -> QuerySet[TimeOff]:
+    return staff.time_off.all()
+
+
+def time_off_get_managed(*, staff: StaffMember, time_off_id: int) -> TimeOff:
+    return get_object_or_404(time_off_list(staff=staff), id=time_off_id)
+
+
+def closure_list(*, salon: Salon) -> QuerySet[Closure]:
+    return salon.closures.all()
+
+
+def closure_get_managed(*, salon: Salon, closure_id: int) -> Closure:
+    return get_object_or_404(closure_list(salon=salon), id=closure_id)
+
+
+def booking_list_for_salon(*, salon: Salon) -> QuerySet[Booking]:
+    return salon.bookings.select_related("customer").order_by("start", "id")

@@ -1,0 +1,334 @@
+"""Input and output shapes of the salon API. Inputs only validate shapes and single values; the rules
+that span rows (overlapping ranges, a salon's own services) are the services'."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from backend.bookings.availability import MAX_DAYS, Slot
+from backend.bookings.serializers import BookingSerializer
+from backend.core.serializers import AwareDateTimeField
+from backend.salons.models import (
+    DAY_CODES,
+    MAX_HORIZON_DAYS,
+    MAX_SLOT_STEP_MINUTES,
+    WEEK_ORDER,
+    Closure,
+    Salon,
+    Service,
+    StaffMember,
+    TimeOff,
+)
+from backend.salons.services import ServiceOverride, WeekRange
+from backend.salons.validators import validate_cancellation_policy, validate_timezone
+
+MAX_ID = 2**63 - 1  # ids are bigints; a larger number is a 400, not a database error
+MINUTES_A_DAY = 24 * 60
+MAX_PRICE_HALALAS = 10_000_000  # 100,000 SAR: far above any salon service, far below the column's limit
+
+
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def localized_name_field() -> serializers.CharField:
+    return serializers.CharField(
+        source="localized_name", read_only=True, help_text="`name_ar` for Accept-Language: ar when set."
+    )
+
+
+# --- Weekly hours ---------------------------------------------------------------------------------------
+class WeekRangeSerializer(serializers.Serializer):
+    day = serializers.ChoiceField(choices=DAY_CODES, help_text="sun mon tue wed thu fri sat")
+    start = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
+    end = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return {
+            "day": DAY_CODES[instance.weekday],
+            "start": instance.start.strftime("%H:%M"),
+            "end": instance.end.strftime("%H:%M"),
+        }
+
+    def validate(self, attrs: dict[str, Any]) -> WeekRange:
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": [_("The end must be after the start.")]})
+        return WeekRange(weekday=DAY_CODES.index(attrs["day"]), start=attrs["start"], end=attrs["end"])
+
+
+def week_representation(rows: Any) -> list[dict[str, Any]]:
+    """A week's ranges, Sunday first, as the API shows them."""
+    ordered = sorted(rows, key=lambda row: (WEEK_ORDER.index(row.weekday), row.start))
+    return WeekRangeSerializer(ordered, many=True).data
+
+
+def week_input(data: Any) -> serializers.ListSerializer:
+    """A whole week to replace: a list of ranges (more ranges than hours in a week is no schedule)."""
+    return WeekRangeSerializer(data=data, many=True, max_length=7 * 24)
+
+
+# --- Public catalog -------------------------------------------------------------------------------------
+class SalonListSerializer(serializers.ModelSerializer):
+    name = localized_name_field()
+    rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True)
+
+    class Meta:
+        model = Salon
+        fields = ("id", "name", "city", "timezone", "rating", "review_count", "prepayment_required")
+
+
+class SalonDetailSerializer(SalonListSerializer):
+    business_hours = serializers.SerializerMethodField()
+
+    class Meta(SalonListSerializer.Meta):
+        fields = (
+            *SalonListSerializer.Meta.fields,
+            "slot_step_minutes",
+            "min_notice_minutes",
+            "horizon_days",
+            "hold_minutes",
+            "cancellation_policy",
+            "business_hours",
+        )
+
+    @extend_schema_field(WeekRangeSerializer(many=True))
+    def get_business_hours(self, salon: Salon) -> list[dict[str, str]]:
+        return week_representation(salon.business_hours.all())
+
+
+class ServicePublicSerializer(serializers.ModelSerializer):
+    name = localized_name_field()
+
+    class Meta:
+        model = Service
+        fields = ("id", "name", "duration_minutes", "price_halalas", "currency", "buffer_minutes")
+
+
+class StaffPublicSerializer(serializers.ModelSerializer):
+    name = localized_name_field()
+    rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True)
+    service_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StaffMember
+        fields = ("id", "name", "rating", "review_count", "service_ids")
+
+    def get_service_ids(self, staff: StaffMember) -> list[int]:
+        return [link.service_id for link in staff.staff_services.all()]
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    service = id_field()
+    date = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="The first local date, YYYY-MM-DD.")
+    days = serializers.IntegerField(min_value=1, max_value=MAX_DAYS, default=1)
+    staff = id_field(required=False, help_text="Absent: any staff member.")
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="In the salon's time zone.")
+    end = serializers.DateTimeField()
+    staff_id = serializers.IntegerField()
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    """The response's shape, for the schema; `availability_representation` writes it."""
+
+    timezone = serializers.CharField()
+    slots = SlotSerializer(many=True)
+
+
+def availability_representation(*, salon: Salon, slots: list[Slot]) -> dict[str, Any]:
+    """AvailabilitySerializer's output, written directly: a month for 20 staff members is over 10,000
+    slots, and DRF's per-field machinery costs more than computing them (`manage.py bench_availability`)."""
+    tz = salon.tz
+    return {
+        "timezone": salon.timezone,
+        "slots": [
+            {
+                "start": slot.start.astimezone(tz).isoformat(),
+                "end": slot.end.astimezone(tz).isoformat(),
+                "staff_id": slot.staff_id,
+            }
+            for slot in slots
+        ],
+    }
+
+
+# --- Management -----------------------------------------------------------------------------------------
+class CancellationTierSerializer(serializers.Serializer):
+    hours_before = serializers.IntegerField(min_value=0, max_value=MAX_HORIZON_DAYS * 24)
+    refund_percent = serializers.IntegerField(min_value=0, max_value=100)
+
+
+class SalonSettingsSerializer(serializers.ModelSerializer):
+    """Output of the settings endpoints and of platform salon creation: names as stored, both languages."""
+
+    rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True)
+    cancellation_policy = CancellationTierSerializer(many=True)
+
+    class Meta:
+        model = Salon
+        fields = (
+            "id",
+            "name",
+            "name_ar",
+            "city",
+            "timezone",
+            "slot_step_minutes",
+            "min_notice_minutes",
+            "horizon_days",
+            "prepayment_required",
+            "hold_minutes",
+            "cancellation_policy",
+            "rating",
+            "review_count",
+        )
+
+
+class SalonSettingsInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    name_ar = serializers.CharField(max_length=200, allow_blank=True)
+    city = serializers.CharField(max_length=100)
+    timezone = serializers.CharField(max_length=64, validators=[validate_timezone])
+    slot_step_minutes = serializers.IntegerField(min_value=1, max_value=MAX_SLOT_STEP_MINUTES)
+    min_notice_minutes = serializers.IntegerField(min_value=0, max_value=MAX_HORIZON_DAYS * MINUTES_A_DAY)
+    horizon_days = serializers.IntegerField(min_value=0, max_value=MAX_HORIZON_DAYS)
+    prepayment_required = serializers.BooleanField()
+    hold_minutes = serializers.IntegerField(min_value=1, max_value=MINUTES_A_DAY)
+    cancellation_policy = CancellationTierSerializer(many=True, max_length=20)
+
+    def validate_cancellation_policy(self, value: list[dict[str, int]]) -> list[dict[str, int]]:
+        tiers = [dict(tier) for tier in value]
+        validate_cancellation_policy(tiers)
+        return tiers
+
+
+class AdminSalonCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    name_ar = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100)
+    timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
+    manager_phone = serializers.CharField(
+        max_length=32, help_text="Any common form; read as Saudi without +."
+    )
+
+
+class ServiceManageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ("id", "name", "name_ar", "duration_minutes", "price_halalas", "currency", "buffer_minutes")
+
+
+class ServiceInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    name_ar = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=MINUTES_A_DAY)
+    price_halalas = serializers.IntegerField(min_value=0, max_value=MAX_PRICE_HALALAS)
+    buffer_minutes = serializers.IntegerField(min_value=0, max_value=MINUTES_A_DAY, required=False)
+
+
+class ServiceOverrideSerializer(serializers.Serializer):
+    service = id_field()
+    duration_minutes = serializers.IntegerField(
+        min_value=1, max_value=MINUTES_A_DAY, required=False, allow_null=True
+    )
+    price_halalas = serializers.IntegerField(
+        min_value=0, max_value=MAX_PRICE_HALALAS, required=False, allow_null=True
+    )
+
+    def to_representation(self, link: Any) -> dict[str, Any]:
+        return {
+            "service": link.service_id,
+            "duration_minutes": link.duration_minutes,
+            "price_halalas": link.price_halalas,
+        }
+
+    def validate(self, attrs: dict[str, Any]) -> ServiceOverride:
+        return ServiceOverride(
+            service_id=attrs["service"],
+            duration_minutes=attrs.get("duration_minutes"),
+            price_halalas=attrs.get("price_halalas"),
+        )
+
+
+class StaffManageSerializer(serializers.ModelSerializer):
+    rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True)
+    service_ids = serializers.SerializerMethodField()
+    overrides = serializers.SerializerMethodField()
+    user_linked = serializers.SerializerMethodField(help_text="Whether a user has logged in with the phone.")
+
+    class Meta:
+        model = StaffMember
+        fields = (
+            "id",
+            "name",
+            "name_ar",
+            "phone",
+            "user_linked",
+            "service_ids",
+            "overrides",
+            "rating",
+            "review_count",
+        )
+
+    def get_service_ids(self, staff: StaffMember) -> list[int]:
+        return [link.service_id for link in staff.staff_services.all()]
+
+    @extend_schema_field(ServiceOverrideSerializer(many=True))
+    def get_overrides(self, staff: StaffMember) -> list[dict[str, Any]]:
+        links = [
+            link
+            for link in staff.staff_services.all()
+            if link.duration_minutes is not None or link.price_halalas is not None
+        ]
+        return ServiceOverrideSerializer(links, many=True).data
+
+    def get_user_linked(self, staff: StaffMember) -> bool:
+        return staff.user_id is not None
+
+
+class StaffInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    name_ar = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    service_ids = serializers.ListField(child=id_field(), required=False, max_length=500)
+    overrides = ServiceOverrideSerializer(many=True, required=False, max_length=500)
+
+
+class TimeOffSerializer(serializers.ModelSerializer):
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+
+    class Meta:
+        model = TimeOff
+        fields = ("id", "start", "end", "reason")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": [_("The end must be after the start.")]})
+        return attrs
+
+
+class ClosureSerializer(serializers.ModelSerializer):
+    date = serializers.DateField(input_formats=["%Y-%m-%d"])
+
+    class Meta:
+        model = Closure
+        fields = ("id", "date", "reason")
+
+
+class BookingCustomerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    phone = serializers.CharField(source="phone_number")
+
+
+class SalonBookingSerializer(BookingSerializer):
+    """The contract's Booking, plus the customer, whom the salon needs to know."""
+
+    customer = BookingCustomerSerializer()
+
+    class Meta(BookingSerializer.Meta):
+        fields = (*BookingSerializer.Meta.fields, "customer")

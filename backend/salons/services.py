@@ -1,0 +1,291 @@
+"""Salon writes: creating salons, their settings, weekly hours, services, staff, time off and closures."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from itertools import pairwise
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from backend.accounts.models import User
+from backend.core.phone import phone_normalize_for_login
+from backend.salons.models import (
+    DAY_CODES,
+    DEFAULT_TIMEZONE,
+    BusinessHours,
+    Closure,
+    Salon,
+    Service,
+    StaffMember,
+    StaffService,
+    TimeOff,
+    WorkingHours,
+)
+
+SALON_SETTINGS_FIELDS = frozenset(
+    {
+        "name",
+        "name_ar",
+        "city",
+        "timezone",
+        "slot_step_minutes",
+        "min_notice_minutes",
+        "horizon_days",
+        "prepayment_required",
+        "hold_minutes",
+        "cancellation_policy",
+    }
+)
+SERVICE_FIELDS = frozenset({"name", "name_ar", "duration_minutes", "price_halalas", "buffer_minutes"})
+
+
+@dataclass(frozen=True)
+class WeekRange:
+    weekday: int  # date.weekday(): 0 = Monday
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class ServiceOverride:
+    service_id: int
+    duration_minutes: int | None = None
+    price_halalas: int | None = None
+
+
+def _save(instance: Any, *, fields: Iterable[str] | None = None) -> None:
+    """Model validation (validators, constraints) before the write, so bad data is a 400, not a 500."""
+    instance.full_clean()
+    instance.save(update_fields=[*fields, "updated_at"] if fields is not None else None)
+
+
+def _apply(instance: Any, data: Mapping[str, Any], allowed: frozenset[str]) -> list[str]:
+    changed = [field for field in data if field in allowed]
+    for field in changed:
+        setattr(instance, field, data[field])
+    return changed
+
+
+# --- Salons -----------------------------------------------------------------------------------------
+def _user_get_or_create_by_phone(*, phone: str) -> User:
+    return User.objects.filter(phone_number=phone).first() or User.objects.create_user(phone)
+
+
+@transaction.atomic
+def salon_create(
+    *, name: str, city: str, manager_phone: str, name_ar: str = "", timezone: str = DEFAULT_TIMEZONE
+) -> Salon:
+    """A new salon (platform admins only), managed by the user with `manager_phone`, created if new."""
+    manager = _user_get_or_create_by_phone(phone=phone_normalize_for_login(manager_phone))
+    salon = Salon(name=name, name_ar=name_ar, city=city, timezone=timezone)
+    _save(salon)
+    salon.managers.add(manager)
+    return salon
+
+
+def salon_update(*, salon: Salon, data: Mapping[str, Any]) -> Salon:
+    changed = _apply(salon, data, SALON_SETTINGS_FIELDS)
+    salon.full_clean()
+    # Stored largest hours_before first, the order in which a refund is looked up.
+    salon.cancellation_policy.sort(key=lambda tier: tier["hours_before"], reverse=True)
+    salon.save(update_fields=[*changed, "updated_at"])
+    return salon
+
+
+# --- Weekly hours -----------------------------------------------------------------------------------
+def _week_check(ranges: list[WeekRange]) -> list[WeekRange]:
+    """The week sorted by day and start; ranges must end after they start and not overlap within a day
+    (touching is fine: 13:00-16:00 after 10:00-13:00)."""
+    week = sorted(ranges, key=lambda hours: (hours.weekday, hours.start))
+    for hours in week:
+        if hours.end <= hours.start:
+            raise ValidationError({"non_field_errors": [_("The end must be after the start.")]})
+    for earlier, later in pairwise(week):
+        if earlier.weekday == later.weekday and later.start < earlier.end:
+            raise ValidationError(
+                {"non_field_errors": [_("Ranges on %(day)s overlap.") % {"day": DAY_CODES[later.weekday]}]}
+            )
+    return week
+
+
+@transaction.atomic
+def business_hours_replace(*, salon: Salon, ranges: list[WeekRange]) -> list[BusinessHours]:
+    """Replaces the salon's whole week; a day without ranges is closed."""
+    week = _week_check(ranges)
+    salon.business_hours.all().delete()
+    return BusinessHours.objects.bulk_create(
+        BusinessHours(salon=salon, weekday=hours.weekday, start=hours.start, end=hours.end) for hours in week
+    )
+
+
+@transaction.atomic
+def working_hours_replace(*, staff: StaffMember, ranges: list[WeekRange]) -> list[WorkingHours]:
+    """Replaces the staff member's whole week; a day without ranges is off."""
+    week = _week_check(ranges)
+    staff.working_hours.all().delete()
+    return WorkingHours.objects.bulk_create(
+        WorkingHours(staff=staff, weekday=hours.weekday, start=hours.start, end=hours.end) for hours in week
+    )
+
+
+# --- Services ---------------------------------------------------------------------------------------
+def service_create(
+    *,
+    salon: Salon,
+    name: str,
+    duration_minutes: int,
+    price_halalas: int,
+    name_ar: str = "",
+    buffer_minutes: int = 0,
+) -> Service:
+    service = Service(
+        salon=salon,
+        name=name,
+        name_ar=name_ar,
+        duration_minutes=duration_minutes,
+        price_halalas=price_halalas,
+        buffer_minutes=buffer_minutes,
+    )
+    _save(service)
+    return service
+
+
+def service_update(*, service: Service, data: Mapping[str, Any]) -> Service:
+    _save(service, fields=_apply(service, data, SERVICE_FIELDS))
+    return service
+
+
+@transaction.atomic
+def service_deactivate(*, service: Service) -> None:
+    """Soft delete: bookings keep their service; nobody performs it any more, so nobody can book it."""
+    service.is_active = False
+    service.save(update_fields=["is_active", "updated_at"])
+    service.staff_services.all().delete()
+
+
+# --- Staff ------------------------------------------------------------------------------------------
+def staff_link_user_by_phone(*, user: User) -> int:
+    """Links `user` to every active staff profile waiting for their phone number; returns how many.
+
+    Called after a user logs in (accounts) and whenever a staff member's phone is set."""
+    return StaffMember.objects.filter(phone=user.phone_number, is_active=True, user__isnull=True).update(
+        user=user
+    )
+
+
+def _staff_phone_set(*, staff: StaffMember, phone: str) -> None:
+    """Normalises the phone (one that may log in) and links the user who has it, if any; a cleared
+    phone unlinks."""
+    staff.phone = phone_normalize_for_login(phone) if phone else ""
+    duplicate = StaffMember.objects.filter(salon_id=staff.salon_id, phone=staff.phone, is_active=True)
+    if staff.phone and duplicate.exclude(id=staff.id).exists():
+        raise ValidationError({"phone": [_("Another staff member of this salon has this phone number.")]})
+    staff.user = User.objects.filter(phone_number=staff.phone).first() if staff.phone else None
+
+
+def _staff_services_set(
+    *, staff: StaffMember, service_ids: list[int], overrides: list[ServiceOverride]
+) -> None:
+    """Replaces the services the staff member performs, with their own durations and prices."""
+    known = set(
+        Service.objects.filter(salon_id=staff.salon_id, is_active=True, id__in=service_ids).values_list(
+            "id", flat=True
+        )
+    )
+    unknown = sorted(set(service_ids) - known)
+    if unknown:
+        raise ValidationError(
+            {"service_ids": [_("Unknown services: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}]}
+        )
+    by_service = {override.service_id: override for override in overrides}
+    if len(by_service) != len(overrides):
+        raise ValidationError({"overrides": [_("Each service may have only one override.")]})
+    if not set(by_service) <= known:
+        raise ValidationError({"overrides": [_("An override must name one of the staff member's services.")]})
+    staff.staff_services.all().delete()
+    StaffService.objects.bulk_create(
+        StaffService(
+            staff=staff,
+            service_id=service_id,
+            duration_minutes=by_service[service_id].duration_minutes if service_id in by_service else None,
+            price_halalas=by_service[service_id].price_halalas if service_id in by_service else None,
+        )
+        for service_id in sorted(known)
+    )
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    salon: Salon,
+    name: str,
+    name_ar: str = "",
+    phone: str = "",
+    service_ids: list[int] | None = None,
+    overrides: list[ServiceOverride] | None = None,
+) -> StaffMember:
+    staff = StaffMember(salon=salon, name=name, name_ar=name_ar)
+    _staff_phone_set(staff=staff, phone=phone)
+    _save(staff)
+    _staff_services_set(staff=staff, service_ids=service_ids or [], overrides=overrides or [])
+    return staff
+
+
+@transaction.atomic
+def staff_update(*, staff: StaffMember, data: Mapping[str, Any]) -> StaffMember:
+    """A partial update; `service_ids` and `overrides` each replace what they name, and overrides of the
+    services kept stay when only `service_ids` is sent."""
+    changed = _apply(staff, data, frozenset({"name", "name_ar"}))
+    if "phone" in data:
+        _staff_phone_set(staff=staff, phone=data["phone"])
+        changed += ["phone", "user"]
+    _save(staff, fields=changed)
+    if "service_ids" in data or "overrides" in data:
+        links = list(staff.staff_services.all())
+        service_ids = data.get("service_ids", [link.service_id for link in links])
+        overrides = data.get(
+            "overrides",
+            [
+                ServiceOverride(link.service_id, link.duration_minutes, link.price_halalas)
+                for link in links
+                if link.service_id in service_ids
+                and (link.duration_minutes is not None or link.price_halalas is not None)
+            ],
+        )
+        _staff_services_set(staff=staff, service_ids=service_ids, overrides=overrides)
+    return staff
+
+
+@transaction.atomic
+def staff_deactivate(*, staff: StaffMember) -> None:
+    """Soft delete: bookings keep their staff member, who is no longer listed or bookable."""
+    staff.is_active = False
+    staff.save(update_fields=["is_active", "updated_at"])
+
+
+# --- Time off and closures --------------------------------------------------------------------------
+def time_off_create(*, staff: StaffMember, start: datetime, end: datetime, reason: str = "") -> TimeOff:
+    time_off = TimeOff(staff=staff, start=start, end=end, reason=reason)
+    time_off.full_clean()
+    time_off.save()
+    return time_off
+
+
+def time_off_delete(*, time_off: TimeOff) -> None:
+    time_off.delete()
+
+
+def closure_create(*, salon: Salon, date: date, reason: str = "") -> Closure:
+    if salon.closures.filter(date=date).exists():
+        raise ValidationError({"date": [_("The salon is already closed on this date.")]})
+    closure = Closure(salon=salon, date=date, reason=reason)
+    closure.full_clean()
+    closure.save()
+    return closure
+
+
+def closure_delete(*, closure: Closure) -> None:
+    closure.delete()

@@ -1,0 +1,33 @@
+from django.urls import path
+
+from backend.salons import views
+
+manage = "manage/salons/<int:salon_id>"
+staff = f"{manage}/staff/<int:staff_id>"
+
+urlpatterns = [
+    # Public catalog
+    path("salons/", views.SalonListView.as_view(), name="salon-list"),
+    path("salons/<int:salon_id>/", views.SalonDetailView.as_view(), name="salon-detail"),
+    path("salons/<int:salon_id>/services/", views.ServiceListView.as_view(), name="salon-services"),
+    path("salons/<int:salon_id>/staff/", views.StaffListView.as_view(), name="salon-staff"),
+    path("salons/<int:salon_id>/availability/", views.AvailabilityView.as_view(), name="salon-availability"),
+    # Salon management
+    path("manage/salons/", views.ManagedSalonListView.as_view(), name="manage-salon-list"),
+    path(f"{manage}/settings/", views.SalonSettingsView.as_view(), name="manage-settings"),
+    path(f"{manage}/business-hours/", views.BusinessHoursView.as_view(), name="manage-business-hours"),
+    path(f"{manage}/services/", views.ServiceManageListView.as_view(), name="manage-services"),
+    path(
+        f"{manage}/services/<int:service_id>/", views.ServiceManageDetailView.as_view(), name="manage-service"
+    ),
+    path(f"{manage}/staff/", views.StaffManageListView.as_view(), name="manage-staff-list"),
+    path(f"{staff}/", views.StaffManageDetailView.as_view(), name="manage-staff"),
+    path(f"{staff}/working-hours/", views.WorkingHoursView.as_view(), name="manage-working-hours"),
+    path(f"{staff}/time-off/", views.TimeOffListView.as_view(), name="manage-time-off-list"),
+    path(f"{staff}/time-off/<int:time_off_id>/", views.TimeOffDetailView.as_view(), name="manage-time-off"),
+    path(f"{manage}/closures/", views.ClosureListView.as_view(), name="manage-closures"),
+    path(f"{manage}/closures/<int:closure_id>/", views.ClosureDetailView.as_view(), name="manage-closure"),
+    path(f"{manage}/bookings/", views.SalonBookingListView.as_view(), name="manage-bookings"),
+    # Platform administration
+    path("admin/salons/", views.AdminSalonCreateView.as_view(), name="admin-salon-create"),
+]

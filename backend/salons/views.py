@@ -1,0 +1,529 @@
+"""The salon API: the public catalog and availability, salon management, platform administration.
+
+Views validate input with a serializer, call one service or selector, and serialize the result. Views
+under a salon resolve it first (404 when unknown, or not the caller's to manage) and show times in its
+time zone."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.bookings.models import Booking
+from backend.bookings.selectors import availability_for
+from backend.core.permissions import IsPlatformAdmin
+from backend.core.serializers import error_responses
+from backend.salons import selectors, services
+from backend.salons.filters import SalonBookingFilter, SalonFilter, StaffFilter
+from backend.salons.models import Closure, Salon, Service, StaffMember, TimeOff
+from backend.salons.serializers import (
+    AdminSalonCreateSerializer,
+    AvailabilityQuerySerializer,
+    AvailabilitySerializer,
+    ClosureSerializer,
+    SalonBookingSerializer,
+    SalonDetailSerializer,
+    SalonListSerializer,
+    SalonSettingsInputSerializer,
+    SalonSettingsSerializer,
+    ServiceInputSerializer,
+    ServiceManageSerializer,
+    ServicePublicSerializer,
+    StaffInputSerializer,
+    StaffManageSerializer,
+    StaffPublicSerializer,
+    TimeOffSerializer,
+    WeekRangeSerializer,
+    availability_representation,
+    week_input,
+    week_representation,
+)
+
+PUBLIC_ERRORS = error_responses(404)
+MANAGE_ERRORS = error_responses(401, 404)
+MANAGE_INPUT_ERRORS = error_responses(400, 401, 404)
+NO_CONTENT = {204: OpenApiResponse(description="Deleted."), **MANAGE_ERRORS}
+
+
+def _schema_only(view: APIView) -> bool:
+    """True while drf-spectacular inspects a list view: there is no request, so no salon."""
+    return getattr(view, "swagger_fake_view", False)
+
+
+class SalonScopedMixin:
+    """Resolves `salon_id` into `self.salon` once the caller is authenticated, and renders datetimes in
+    the salon's time zone for the rest of the request."""
+
+    salon: Salon
+
+    def salon_get(self, request: Request, salon_id: int) -> Salon:
+        raise NotImplementedError
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        self.salon = self.salon_get(request, kwargs["salon_id"])
+        timezone.activate(self.salon.tz)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        timezone.deactivate()
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+
+
+class PublicSalonMixin(SalonScopedMixin):
+    permission_classes = [AllowAny]
+
+    def salon_get(self, request: Request, salon_id: int) -> Salon:
+        return selectors.salon_get_public(salon_id=salon_id)
+
+
+class ManagedSalonMixin(SalonScopedMixin):
+    def salon_get(self, request: Request, salon_id: int) -> Salon:
+        return selectors.salon_get_managed(user=request.user, salon_id=salon_id)
+
+
+# --- Public catalog -------------------------------------------------------------------------------------
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="salons_list",
+        tags=["catalog"],
+        responses={200: SalonListSerializer(many=True), **PUBLIC_ERRORS},
+    )
+)
+class SalonListView(generics.ListAPIView):
+    """Salons, filtered by `search` (English or Arabic name) and `city`."""
+
+    permission_classes = [AllowAny]
+    serializer_class = SalonListSerializer
+    filterset_class = SalonFilter
+
+    def get_queryset(self) -> QuerySet[Salon]:
+        return selectors.salon_list_public()
+
+
+class SalonDetailView(PublicSalonMixin, APIView):
+    @extend_schema(
+        operation_id="salons_retrieve",
+        tags=["catalog"],
+        responses={200: SalonDetailSerializer, **PUBLIC_ERRORS},
+    )
+    def get(self, request: Request, salon_id: int) -> Response:
+        """A salon with its settings and business hours (Sunday first)."""
+        return Response(SalonDetailSerializer(self.salon).data)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="salons_services_list",
+        tags=["catalog"],
+        responses={200: ServicePublicSerializer(many=True), **PUBLIC_ERRORS},
+    )
+)
+class ServiceListView(PublicSalonMixin, generics.ListAPIView):
+    """The salon's services."""
+
+    serializer_class = ServicePublicSerializer
+
+    def get_queryset(self) -> QuerySet[Service]:
+        if _schema_only(self):
+            return Service.objects.none()
+        return selectors.service_list_public(salon=self.salon)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="salons_staff_list",
+        tags=["catalog"],
+        responses={200: StaffPublicSerializer(many=True), **error_responses(400, 404)},
+    )
+)
+class StaffListView(PublicSalonMixin, generics.ListAPIView):
+    """The salon's staff, with the services each performs; `service` keeps those who perform it."""
+
+    serializer_class = StaffPublicSerializer
+    filterset_class = StaffFilter
+
+    def get_queryset(self) -> QuerySet[StaffMember]:
+        if _schema_only(self):
+            return StaffMember.objects.none()
+        return selectors.staff_list_public(salon=self.salon)
+
+
+class AvailabilityView(PublicSalonMixin, APIView):
+    @extend_schema(
+        operation_id="salons_availability",
+        tags=["catalog"],
+        parameters=[AvailabilityQuerySerializer],
+        responses={
+            200: AvailabilitySerializer,
+            **error_responses(400, 404, codes={400: "staff_not_qualified"}),
+        },
+    )
+    def get(self, request: Request, salon_id: int) -> Response:
+        """Free slots of a service from `date` for `days` local days, sorted by start. A slot is listed
+        only if booking it would succeed now; days past the booking horizon have none."""
+        query = AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        service = selectors.service_get_bookable(salon=self.salon, service_id=query.validated_data["service"])
+        slots = availability_for(
+            salon=self.salon,
+            service=service,
+            date_from=query.validated_data["date"],
+            days=query.validated_data["days"],
+            staff_id=query.validated_data.get("staff"),
+        )
+        return Response(availability_representation(salon=self.salon, slots=slots))
+
+
+# --- Salon management ----------------------------------------------------------------------------------
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="manage_salons_list",
+        tags=["manage"],
+        responses={200: SalonSettingsSerializer(many=True), **error_responses(401, 404)},
+    )
+)
+class ManagedSalonListView(generics.ListAPIView):
+    """The salons the caller manages (every salon for a platform admin)."""
+
+    serializer_class = SalonSettingsSerializer
+
+    def get_queryset(self) -> QuerySet[Salon]:
+        if _schema_only(self):
+            return Salon.objects.none()
+        return selectors.salon_list_managed(user=self.request.user)
+
+
+class SalonSettingsView(ManagedSalonMixin, APIView):
+    @extend_schema(
+        operation_id="manage_salon_settings",
+        tags=["manage"],
+        responses={200: SalonSettingsSerializer, **MANAGE_ERRORS},
+    )
+    def get(self, request: Request, salon_id: int) -> Response:
+        return Response(SalonSettingsSerializer(self.salon).data)
+
+    @extend_schema(
+        operation_id="manage_salon_settings_update",
+        tags=["manage"],
+        request=SalonSettingsInputSerializer(partial=True),
+        responses={200: SalonSettingsSerializer, **MANAGE_INPUT_ERRORS},
+    )
+    def patch(self, request: Request, salon_id: int) -> Response:
+        """Changes some settings. Cancellation tiers: `hours_before` unique and ≥ 0, `refund_percent`
+        0..100, cancelling earlier never refunds less; cancelling later than the smallest `hours_before`
+        refunds 0."""
+        payload = SalonSettingsInputSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        salon = services.salon_update(salon=self.salon, data=payload.validated_data)
+        return Response(SalonSettingsSerializer(salon).data)
+
+
+class BusinessHoursView(ManagedSalonMixin, APIView):
+    @extend_schema(
+        operation_id="manage_business_hours",
+        tags=["manage"],
+        responses={200: WeekRangeSerializer(many=True), **MANAGE_ERRORS},
+    )
+    def get(self, request: Request, salon_id: int) -> Response:
+        return Response(week_representation(self.salon.business_hours.all()))
+
+    @extend_schema(
+        operation_id="manage_business_hours_replace",
+        tags=["manage"],
+        request=WeekRangeSerializer(many=True),
+        responses={200: WeekRangeSerializer(many=True), **MANAGE_INPUT_ERRORS},
+    )
+    def put(self, request: Request, salon_id: int) -> Response:
+        """Replaces the whole week; a day without ranges is closed. Ranges of a day must not overlap."""
+        payload = week_input(request.data)
+        payload.is_valid(raise_exception=True)
+        return Response(
+            week_representation(
+                services.business_hours_replace(salon=self.salon, ranges=payload.validated_data)
+            )
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="manage_services_list",
+        tags=["manage"],
+        responses={200: ServiceManageSerializer(many=True), **MANAGE_ERRORS},
+    )
+)
+class ServiceManageListView(ManagedSalonMixin, generics.ListAPIView):
+    serializer_class = ServiceManageSerializer
+
+    def get_queryset(self) -> QuerySet[Service]:
+        if _schema_only(self):
+            return Service.objects.none()
+        return selectors.service_list_managed(salon=self.salon)
+
+    @extend_schema(
+        operation_id="manage_services_create",
+        tags=["manage"],
+        request=ServiceInputSerializer,
+        responses={201: ServiceManageSerializer, **MANAGE_INPUT_ERRORS},
+    )
+    def post(self, request: Request, salon_id: int) -> Response:
+        """`buffer_minutes`: cleanup time after the service, blocking the staff member."""
+        payload = ServiceInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        service = services.service_create(salon=self.salon, **payload.validated_data)
+        return Response(ServiceManageSerializer(service).data, status=status.HTTP_201_CREATED)
+
+
+class ServiceManageDetailView(ManagedSalonMixin, APIView):
+    @extend_schema(
+        operation_id="manage_services_retrieve",
+        tags=["manage"],
+        responses={200: ServiceManageSerializer, **MANAGE_ERRORS},
+    )
+    def get(self, request: Request, salon_id: int, service_id: int) -> Response:
+        service = selectors.service_get_managed(salon=self.salon, service_id=service_id)
+        return Response(ServiceManageSerializer(service).data)
+
+    @extend_schema(
+        operation_id="manage_services_update",
+        tags=["manage"],
+        request=ServiceInputSerializer(partial=True),
+        responses={200: ServiceManageSerializer, **MANAGE_INPUT_ERRORS},
+    )
+    def patch(self, request: Request, salon_id: int, service_id: int) -> Response:
+        service = selectors.service_get_managed(salon=self.salon, service_id=service_id)
+        payload = ServiceInputSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        service = services.service_update(service=service, data=payload.validated_data)
+        return Response(ServiceManageSerializer(service).data)
+
+    @extend_schema(operation_id="manage_services_delete", tags=["manage"], responses=NO_CONTENT)
+    def delete(self, request: Request, salon_id: int, service_id: int) -> Response:
+        """Hides the service from the catalog and booking; existing bookings keep it."""
+        services.service_deactivate(
+            service=selectors.service_get_managed(salon=self.salon, service_id=service_id)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="manage_staff_list",
+        tags=["manage"],
+        responses={200: StaffManageSerializer(many=True), **MANAGE_ERRORS},
+    )
+)
+class StaffManageListView(ManagedSalonMixin, generics.ListAPIView):
+    serializer_class = StaffManageSerializer
+
+    def get_queryset(self) -> QuerySet[StaffMember]:
+        if _schema_only(self):
+            return StaffMember.objects.none()
+        return selectors.staff_list_managed(salon=self.salon)
+
+    @extend_schema(
+        operation_id="manage_staff_create",
+        tags=["manage"],
+        request=StaffInputSerializer,
+        responses={
+            201: StaffManageSerializer,
+            **error_responses(400, 401, 404, codes={400: "invalid_phone, phone_region_not_allowed"}),
+        },
+    )
+    def post(self, request: Request, salon_id: int) -> Response:
+        """A `phone` links the user who logs in with it as this salon's staff. `overrides` give this staff
+        member their own duration or price for services among `service_ids`."""
+        payload = StaffInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        staff = services.staff_create(salon=self.salon, **payload.validated_data)
+        staff = selectors.staff_get_managed(salon=self.salon, staff_id=staff.id)
+        return Response(StaffManageSerializer(staff).data, status=status.HTTP_201_CREATED)
+
+
+class StaffManageDetailView(ManagedSalonMixin, APIView):
+    @extend_schema(
+        operation_id="manage_staff_retrieve",
+        tags=["manage"],
+        responses={200: StaffManageSerializer, **MANAGE_ERRORS},
+    )
+    def get(self, request: Request, salon_id: int, staff_id: int) -> Response:
+        return Response(
+            StaffManageSerializer(selectors.staff_get_managed(salon=self.salon, staff_id=staff_id)).data
+        )
+
+    @extend_schema(
+        operation_id="manage_staff_update",
+        tags=["manage"],
+        request=StaffInputSerializer(partial=True),
+        responses={
+            200: StaffManageSerializer,
+            **error_responses(400, 401, 404, codes={400: "invalid_phone, phone_region_not_allowed"}),
+        },
+    )
+    def patch(self, request: Request, salon_id: int, staff_id: int) -> Response:
+        """`service_ids` and `overrides` each replace what they name; sending only `service_ids` keeps the
+        overrides of the services kept."""
+        staff = selectors.staff_get_managed(salon=self.salon, staff_id=staff_id)
+        payload = StaffInputSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        services.staff_update(staff=staff, data=payload.validated_data)
+        return Response(
+            StaffManageSerializer(selectors.staff_get_managed(salon=self.salon, staff_id=staff_id)).data
+        )
+
+    @extend_schema(operation_id="manage_staff_delete", tags=["manage"], responses=NO_CONTENT)
+    def delete(self, request: Request, salon_id: int, staff_id: int) -> Response:
+        """Removes the staff member from the catalog and booking; existing bookings keep them."""
+        services.staff_deactivate(staff=selectors.staff_get_managed(salon=self.salon, staff_id=staff_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WorkingHoursView(ManagedSalonMixin, APIView):
+    @extend_schema(
+        operation_id="manage_working_hours",
+        tags=["manage"],
+        responses={200: WeekRangeSerializer(many=True), **MANAGE_ERRORS},
+    )
+    def get(self, request: Request, salon_id: int, staff_id: int) -> Response:
+        staff = selectors.staff_get_managed(salon=self.salon, staff_id=staff_id)
+        return Response(week_representation(staff.working_hours.all()))
+
+    @extend_schema(
+        operation_id="manage_working_hours_replace",
+        tags=["manage"],
+        request=WeekRangeSerializer(many=True),
+        responses={200: WeekRangeSerializer(many=True), **MANAGE_INPUT_ERRORS},
+    )
+    def put(self, request: Request, salon_id: int, staff_id: int) -> Response:
+        """Replaces the staff member's whole week; a day without ranges is off. Slots also need the salon
+        to be open, so hours outside business hours offer nothing."""
+        staff = selectors.staff_get_managed(salon=self.salon, staff_id=staff_id)
+        payload = week_input(request.data)
+        payload.is_valid(raise_exception=True)
+        return Response(
+            week_representation(services.working_hours_replace(staff=staff, ranges=payload.validated_data))
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="manage_time_off_list",
+        tags=["manage"],
+        responses={200: TimeOffSerializer(many=True), **MANAGE_ERRORS},
+    )
+)
+class TimeOffListView(ManagedSalonMixin, generics.ListAPIView):
+    serializer_class = TimeOffSerializer
+
+    def get_queryset(self) -> QuerySet[TimeOff]:
+        if _schema_only(self):
+            return TimeOff.objects.none()
+        staff = selectors.staff_get_managed(salon=self.salon, staff_id=self.kwargs["staff_id"])
+        return selectors.time_off_list(staff=staff)
+
+    @extend_schema(
+        operation_id="manage_time_off_create",
+        tags=["manage"],
+        request=TimeOffSerializer,
+        responses={201: TimeOffSerializer, **MANAGE_INPUT_ERRORS},
+    )
+    def post(self, request: Request, salon_id: int, staff_id: int) -> Response:
+        """Times need their UTC offset (a naive time is a 400)."""
+        staff = selectors.staff_get_managed(salon=self.salon, staff_id=staff_id)
+        payload = TimeOffSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        time_off = services.time_off_create(staff=staff, **payload.validated_data)
+        return Response(TimeOffSerializer(time_off).data, status=status.HTTP_201_CREATED)
+
+
+class TimeOffDetailView(ManagedSalonMixin, APIView):
+    @extend_schema(operation_id="manage_time_off_delete", tags=["manage"], responses=NO_CONTENT)
+    def delete(self, request: Request, salon_id: int, staff_id: int, time_off_id: int) -> Response:
+        staff = selectors.staff_get_managed(salon=self.salon, staff_id=staff_id)
+        services.time_off_delete(
+            time_off=selectors.time_off_get_managed(staff=staff, time_off_id=time_off_id)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="manage_closures_list",
+        tags=["manage"],
+        responses={200: ClosureSerializer(many=True), **MANAGE_ERRORS},
+    )
+)
+class ClosureListView(ManagedSalonMixin, generics.ListAPIView):
+    serializer_class = ClosureSerializer
+
+    def get_queryset(self) -> QuerySet[Closure]:
+        if _schema_only(self):
+            return Closure.objects.none()
+        return selectors.closure_list(salon=self.salon)
+
+    @extend_schema(
+        operation_id="manage_closures_create",
+        tags=["manage"],
+        request=ClosureSerializer,
+        responses={201: ClosureSerializer, **MANAGE_INPUT_ERRORS},
+    )
+    def post(self, request: Request, salon_id: int) -> Response:
+        """The whole salon is closed on that local date."""
+        payload = ClosureSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        closure = services.closure_create(salon=self.salon, **payload.validated_data)
+        return Response(ClosureSerializer(closure).data, status=status.HTTP_201_CREATED)
+
+
+class ClosureDetailView(ManagedSalonMixin, APIView):
+    @extend_schema(operation_id="manage_closures_delete", tags=["manage"], responses=NO_CONTENT)
+    def delete(self, request: Request, salon_id: int, closure_id: int) -> Response:
+        services.closure_delete(
+            closure=selectors.closure_get_managed(salon=self.salon, closure_id=closure_id)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="manage_bookings_list",
+        tags=["manage"],
+        responses={200: SalonBookingSerializer(many=True), **error_responses(400, 401, 404)},
+    )
+)
+class SalonBookingListView(ManagedSalonMixin, generics.ListAPIView):
+    """The salon's bookings by start; `date` is a local date in the salon's time zone."""
+
+    serializer_class = SalonBookingSerializer
+    filterset_class = SalonBookingFilter
+
+    def get_queryset(self) -> QuerySet[Booking]:
+        if _schema_only(self):
+            return Booking.objects.none()
+        return selectors.booking_list_for_salon(salon=self.salon)
+
+
+# --- Platform administration ----------------------------------------------------------------------------
+class AdminSalonCreateView(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(
+        operation_id="admin_salons_create",
+        tags=["admin"],
+        request=AdminSalonCreateSerializer,
+        responses={
+            201: SalonSettingsSerializer,
+            **error_responses(400, 401, 403, codes={400: "invalid_phone, phone_region_not_allowed"}),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Creates a salon managed by the user with `manager_phone` (created if new). Platform admins only."""
+        payload = AdminSalonCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        salon = services.salon_create(**payload.validated_data)
+        return Response(SalonSettingsSerializer(salon).data, status=status.HTTP_201_CREATED)

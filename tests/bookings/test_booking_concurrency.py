@@ -1,0 +1,129 @@
+"""No double booking under real concurrency: threads, each with its own PostgreSQL connection, racing
+through the API for the same staff member's time. Every loser gets a clean 409, never a 500."""
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from django.db import connections
+
+from backend.bookings.models import Booking, BookingStatus
+from tests.support.factories import client_for, make_salon, make_service, make_staff, make_user, next_weekday
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def race(requests: list[Callable[[], object]]) -> list:
+    """Runs every request at the same moment, one thread each; returns their responses in order."""
+    start_together = threading.Barrier(len(requests))
+    responses: list = [None] * len(requests)
+
+    def run(index: int) -> None:
+        try:
+            start_together.wait()
+            responses[index] = requests[index]()
+        finally:
+            connections.close_all()  # each thread opened its own connection
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return responses
+
+
+@pytest.fixture
+def day() -> date:
+    return next_weekday(0)
+
+
+@pytest.fixture
+def salon():
+    return make_salon()
+
+
+@pytest.fixture
+def service(salon):
+    return make_service(salon, duration_minutes=60, buffer_minutes=15)
+
+
+def booking_request(salon, service, start: str, staff=None):
+    client = client_for(make_user())
+    body = {"salon": salon.id, "service": service.id, "start": start}
+    if staff is not None:
+        body["staff"] = staff.id
+    return lambda: client.post("/api/v1/bookings/", body, format="json")
+
+
+def statuses(responses) -> Counter:
+    assert_no_overlap()
+    return Counter(response.status_code for response in responses)
+
+
+def assert_no_overlap() -> None:
+    """The invariant itself, checked in SQL: no two active bookings of one staff member overlap."""
+    active = Booking.objects.filter(status__in=[BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED])
+    for booking in active:
+        clash = active.filter(
+            staff_id=booking.staff_id, start__lt=booking.occupied_until, occupied_until__gt=booking.start
+        ).exclude(pk=booking.pk)
+        assert not clash.exists(), (booking, list(clash))
+
+
+def test_fifty_requests_for_one_slot_make_exactly_one_booking(salon, service, day):
+    staff = make_staff(salon, services=[service])
+    responses = race([booking_request(salon, service, f"{day}T10:00:00+03:00", staff) for _ in range(50)])
+    assert statuses(responses) == {201: 1, 409: 49}
+    assert {response.json()["error"]["code"] for response in responses if response.status_code == 409} == {
+        "slot_unavailable"
+    }
+    assert Booking.objects.filter(status=BookingStatus.CONFIRMED).count() == 1
+
+
+def test_overlapping_but_different_starts_make_one_booking(salon, service, day):
+    staff = make_staff(salon, services=[service])
+    # 60 minutes + 15 of buffer: 09:30 occupies until 10:45, so each of these overlaps every other one.
+    starts = ["09:30", "10:00", "10:30"] * 13
+    responses = race([booking_request(salon, service, f"{day}T{wall}:00+03:00", staff) for wall in starts])
+    assert statuses(responses) == {201: 1, 409: 38}
+    [booking] = Booking.objects.all()
+    assert booking.start.astimezone(salon.tz).strftime("%H:%M") in starts
+
+
+def test_anyone_under_contention_books_each_staff_member_once(salon, service, day):
+    team = [make_staff(salon, services=[service], name=f"Staff {n}") for n in range(3)]
+    responses = race([booking_request(salon, service, f"{day}T10:00:00+03:00") for _ in range(30)])
+    assert statuses(responses) == {201: 3, 409: 27}
+    assert sorted(Booking.objects.values_list("staff_id", flat=True)) == sorted(member.id for member in team)
+
+
+def test_distinct_slots_in_parallel_all_succeed(salon, service, day):
+    staff = make_staff(salon, services=[service])
+    # 75 minutes per booking (with buffer), on a 15-minute grid: one every 75 minutes never clashes.
+    salon.slot_step_minutes = 15
+    salon.save()
+    starts = [f"{9 + (minutes // 60):02d}:{minutes % 60:02d}" for minutes in range(0, 600, 75)]
+    responses = race([booking_request(salon, service, f"{day}T{wall}:00+03:00", staff) for wall in starts])
+    assert statuses(responses) == {201: len(starts)}
+
+
+def test_the_same_idempotency_key_racing_makes_one_booking(salon, service, day):
+    staff = make_staff(salon, services=[service])
+    client = client_for(make_user())
+    body = {"salon": salon.id, "service": service.id, "start": f"{day}T10:00:00+03:00", "staff": staff.id}
+
+    def send():
+        return client.post("/api/v1/bookings/", body, format="json", HTTP_IDEMPOTENCY_KEY="same")
+
+    responses = race([send for _ in range(10)])
+    assert Booking.objects.count() == 1
+    codes = statuses(responses)
+    assert codes[201] >= 1 and set(codes) <= {201, 409}
+    assert all(
+        response.json()["error"]["code"] == "request_in_progress"
+        for response in responses
+        if response.status_code == 409
+    )

@@ -1,0 +1,129 @@
+"""Plain functions that make rows for tests, with sensible defaults; keyword arguments override them."""
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from itertools import count
+
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from backend.accounts.models import User
+from backend.bookings.models import Booking, BookingStatus
+from backend.salons.models import (
+    BusinessHours,
+    Salon,
+    Service,
+    StaffMember,
+    StaffService,
+    WorkingHours,
+)
+
+EVERY_DAY = range(7)
+_phone_numbers = count(1)
+
+
+def next_phone() -> str:
+    """A fresh valid Saudi mobile number in E.164."""
+    return f"+96655{next(_phone_numbers):07d}"
+
+
+def make_user(*, phone: str | None = None, **fields) -> User:
+    return User.objects.create_user(phone or next_phone(), **fields)
+
+
+def make_admin() -> User:
+    return User.objects.create_superuser(next_phone())
+
+
+def client_for(user: User | None) -> APIClient:
+    """An API client that sends the user's access token, as the mobile app does (None: anonymous)."""
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    return client
+
+
+def week(*ranges: str, days: Iterable[int] = EVERY_DAY) -> list[tuple[int, time, time]]:
+    """("10:00-13:00", "16:00-23:00") on each of `days` (date.weekday() numbers)."""
+    return [
+        (day, time.fromisoformat(start), time.fromisoformat(end))
+        for day in days
+        for start, end in (hours_range.split("-") for hours_range in ranges)
+    ]
+
+
+def make_salon(*, hours: list[tuple[int, time, time]] | None = None, managers=(), **fields) -> Salon:
+    """A salon open `hours` (default every day 09:00-21:00), bookable at once and a year ahead."""
+    fields = {
+        "name": "Test Salon",
+        "city": "Riyadh",
+        "min_notice_minutes": 0,
+        "horizon_days": 365,
+        "slot_step_minutes": 30,
+        **fields,
+    }
+    salon = Salon.objects.create(**fields)
+    salon.managers.add(*managers)
+    BusinessHours.objects.bulk_create(
+        BusinessHours(salon=salon, weekday=day, start=start, end=end)
+        for day, start, end in (week("09:00-21:00") if hours is None else hours)
+    )
+    return salon
+
+
+def make_service(salon: Salon, **fields) -> Service:
+    fields = {"name": "Haircut", "duration_minutes": 60, "price_halalas": 5000, **fields}
+    return Service.objects.create(salon=salon, **fields)
+
+
+def make_staff(
+    salon: Salon,
+    *,
+    services: Iterable[Service] = (),
+    hours: list[tuple[int, time, time]] | None = None,
+    durations: dict[int, int] | None = None,
+    **fields,
+) -> StaffMember:
+    """A staff member performing `services` (`durations`: service id -> own minutes), working `hours`
+    (default every day 09:00-21:00)."""
+    staff = StaffMember.objects.create(salon=salon, **{"name": "Staff", **fields})
+    durations = durations or {}
+    StaffService.objects.bulk_create(
+        StaffService(staff=staff, service=service, duration_minutes=durations.get(service.id))
+        for service in services
+    )
+    WorkingHours.objects.bulk_create(
+        WorkingHours(staff=staff, weekday=day, start=start, end=end)
+        for day, start, end in (week("09:00-21:00") if hours is None else hours)
+    )
+    return staff
+
+
+def make_booking(
+    *,
+    service: Service,
+    staff: StaffMember,
+    start: datetime,
+    customer: User | None = None,
+    status: str = BookingStatus.CONFIRMED,
+    **fields,
+) -> Booking:
+    end = start + timedelta(minutes=service.duration_minutes)
+    return Booking.objects.create(
+        salon_id=service.salon_id,
+        service=service,
+        staff=staff,
+        customer=customer or make_user(),
+        start=start,
+        end=end,
+        occupied_until=end + service.buffer,
+        status=status,
+        price_halalas=service.price_halalas,
+        **fields,
+    )
+
+
+def next_weekday(weekday: int, *, after: date | None = None, weeks_ahead: int = 1) -> date:
+    """A date on `weekday`, at least `weeks_ahead` weeks after `after` (default today)."""
+    start = (after or date.today()) + timedelta(weeks=weeks_ahead)
+    return start + timedelta(days=(weekday - start.weekday()) % 7)
