@@ -14,6 +14,7 @@ trap stop EXIT
 status=000
 for _ in $(seq 1 120); do
   sleep 1
+  kill -0 "$runner" 2>/dev/null || break  # make run exited: no point waiting
   body=$(curl -s -w ' %{http_code}' http://127.0.0.1:8000/health/ || true)
   status=${body##* }
   if [ "$status" = 200 ] && grep -q '"workers":[1-9]' <<<"$body"; then break; fi

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.bookings import availability
-from backend.bookings.models import Booking
+from backend.bookings.models import Booking, BookingStatus
 from backend.core.errors import ApplicationError
 from backend.salons.models import (
     BusinessHours,
@@ -78,6 +78,7 @@ def _schedules_load(
     date_from: date,
     days: int,
     staff_id: int | None,
+    now: datetime,
     ignore_booking_id: int | None = None,
 ) -> _Schedules:
     """Everything the engine needs for the local dates date_from .. date_from + days - 1, in 6 queries.
@@ -98,7 +99,12 @@ def _schedules_load(
     ).values_list("staff_id", "start", "end"):
         time_off[staff_member_id].append(availability.Interval(start, end))
     busy: dict[int, list[availability.Interval]] = defaultdict(list)
-    bookings = Booking.objects.filter(staff_id__in=staff_ids).exclude(pk=ignore_booking_id)
+    # A hold past its time is as good as expired (the booking services expire it before inserting).
+    bookings = (
+        Booking.objects.filter(staff_id__in=staff_ids)
+        .exclude(pk=ignore_booking_id)
+        .exclude(status=BookingStatus.PENDING_PAYMENT, hold_expires_at__lte=now)
+    )
     # A slot late on the last day occupies its staff member for its buffer past the range's end.
     for staff_member_id, start, occupied_until in bookings.occupying(
         start=range_start, end=range_end + service.buffer
@@ -157,7 +163,7 @@ def availability_for(
         _qualified_staff(salon=salon, service=service, staff_id=staff_id)
         return []
     schedules = _schedules_load(
-        salon=salon, service=service, date_from=date_from, days=days, staff_id=staff_id
+        salon=salon, service=service, date_from=date_from, days=days, staff_id=staff_id, now=now
     )
     return availability.slots_for_any_staff(
         rules=schedules.rules,
@@ -182,15 +188,16 @@ def start_rejections(
     availability_for offers them, else why not (engine reason codes). The booking services decide with
     this, so booking accepts exactly what the list offers. An unknown staff member is a ValidationError,
     one without the service `staff_not_qualified`."""
+    now = now or timezone.now()
     schedules = _schedules_load(
         salon=salon,
         service=service,
         date_from=start.astimezone(salon.tz).date(),
         days=1,
         staff_id=staff_id,
+        now=now,
         ignore_booking_id=ignore_booking_id,
     )
-    now = now or timezone.now()
     return {
         schedule.staff_id: availability.check_start(
             rules=schedules.rules, staff=schedule, buffer=schedules.buffer, start=start, now=now

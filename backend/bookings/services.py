@@ -120,6 +120,7 @@ def _insert_locked(
     try:
         with transaction.atomic():
             StaffMember.objects.select_for_update().get(pk=staff_id)
+            _expire_stale_holds_of(staff_id=staff_id, now=now)
             reason = start_rejections(salon=salon, service=service, start=start, staff_id=staff_id, now=now)[
                 staff_id
             ]
@@ -253,6 +254,7 @@ def booking_reschedule(
         _refuse_beyond_horizon(salon=booking.salon, start=start, now=now)
         target_staff_id = staff_id if staff_id is not None else booking.staff_id
         StaffMember.objects.select_for_update().get(pk=target_staff_id)
+        _expire_stale_holds_of(staff_id=target_staff_id, now=now)
         # The booking's own occupation does not count against its new time.
         reason = start_rejections(
             salon=booking.salon,
@@ -307,21 +309,36 @@ def booking_mark_no_show(*, booking_id: int, actor, now: datetime | None = None)
     return _finish(booking_id=booking_id, actor=actor, status=BookingStatus.NO_SHOW, now=now)
 
 
+def _expire(bookings) -> int:
+    """Expires the given held bookings (already locked by the caller), each with its message."""
+    count = 0
+    for booking in bookings:
+        booking.status = BookingStatus.EXPIRED
+        booking.save(update_fields=["status", "updated_at"])
+        _notify(booking, Kind.BOOKING_EXPIRED)
+        count += 1
+    return count
+
+
+def _stale_holds(now: datetime):
+    return (
+        Booking.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("salon", "service", "staff", "customer")
+        .filter(status=BookingStatus.PENDING_PAYMENT, hold_expires_at__lte=now)
+    )
+
+
+def _expire_stale_holds_of(*, staff_id: int, now: datetime) -> None:
+    """Under the staff row lock: holds past their time stop blocking now, not at the next sweep (the
+    availability list already treats them as free)."""
+    _expire(_stale_holds(now).filter(staff_id=staff_id))
+
+
 def booking_expire_holds(*, now: datetime | None = None, limit: int = 500) -> int:
     """Beat, every minute: unpaid holds past `hold_expires_at` become `expired`, freeing their slots."""
     now = now or timezone.now()
     with transaction.atomic():
-        due = list(
-            Booking.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("salon", "service", "staff", "customer")
-            .filter(status=BookingStatus.PENDING_PAYMENT, hold_expires_at__lte=now)
-            .order_by("hold_expires_at")[:limit]
-        )
-        for booking in due:
-            booking.status = BookingStatus.EXPIRED
-            booking.save(update_fields=["status", "updated_at"])
-            _notify(booking, Kind.BOOKING_EXPIRED)
-    return len(due)
+        return _expire(list(_stale_holds(now).order_by("hold_expires_at")[:limit]))
 
 
 def bookings_cancel_for_deleted_account(*, user, now: datetime | None = None) -> int:

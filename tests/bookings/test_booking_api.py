@@ -479,3 +479,65 @@ def test_the_database_refuses_overlapping_active_bookings_whatever_the_code(serv
     make_booking(service=service, staff=staff, start=at(day, "11:00"))  # touching is fine: [start, end)
     make_booking(service=service, staff=make_staff(staff.salon, services=[service]), start=at(day, "10:00"))
     make_booking(service=service, staff=staff, start=at(day, "10:30"), status=BookingStatus.CANCELLED)
+
+
+# --- account deletion --------------------------------------------------------------------------------
+
+
+def test_deleting_the_account_cancels_future_bookings_and_keeps_history(
+    client, customer, service, staff, day
+):
+    future = make_booking(service=service, staff=staff, customer=customer, start=at(day, "10:00"))
+    past = make_booking(
+        service=service,
+        staff=staff,
+        customer=customer,
+        start=timezone.now() - timedelta(days=3),
+        status=BookingStatus.COMPLETED,
+    )
+    assert client.delete("/api/v1/me/").status_code == 204
+    future.refresh_from_db()
+    past.refresh_from_db()
+    assert (future.status, future.cancelled_by, future.refund_halalas) == (
+        BookingStatus.CANCELLED,
+        "customer",
+        0,
+    )
+    assert past.status == BookingStatus.COMPLETED and past.customer_id == customer.id
+    assert client.get("/api/v1/bookings/").status_code == 401
+
+
+def test_a_platform_admin_sees_every_booking_and_may_close_it(service, staff, customer):
+    from tests.support.factories import make_admin
+
+    started = make_booking(
+        service=service, staff=staff, customer=customer, start=timezone.now() - timedelta(hours=1)
+    )
+    admin = client_for(make_admin())
+    assert [row["id"] for row in admin.get("/api/v1/bookings/").json()["results"]] == [started.id]
+    assert admin.post(f"/api/v1/bookings/{started.id}/complete/").json()["status"] == "completed"
+
+
+def test_the_data_export_lists_the_customers_bookings(client, salon, service, staff, day):
+    booking_id = book(client, salon, service, f"{day}T10:00:00+03:00", staff).json()["id"]
+    exported = client.get("/api/v1/me/export/").json()
+    assert [row["id"] for row in exported["bookings"]] == [booking_id]
+    assert exported["bookings"][0]["salon"] == salon.name
+
+
+def test_a_hold_past_its_time_frees_its_slot_before_the_sweep_runs(client, salon, service, staff, day):
+    stale = make_booking(
+        service=service,
+        staff=staff,
+        start=at(day, "10:00"),
+        status=BookingStatus.PENDING_PAYMENT,
+        hold_expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    slots = client.get(
+        f"/api/v1/salons/{salon.id}/availability/?service={service.id}&date={day}&staff={staff.id}"
+    )
+    assert f"{day}T10:00:00+03:00" in [slot["start"] for slot in slots.json()["slots"]]
+    assert book(client, salon, service, f"{day}T10:00:00+03:00", staff).status_code == 201
+    stale.refresh_from_db()
+    assert stale.status == BookingStatus.EXPIRED
+    assert Notification.objects.filter(kind=Kind.BOOKING_EXPIRED).count() == 1
