@@ -5,7 +5,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
 COPY requirements/ requirements/
-RUN pip install -r requirements/prod.txt
+# requirements/s3.txt adds boto3 for STORAGE_BACKEND=s3: --build-arg REQUIREMENTS=requirements/s3.txt
+ARG REQUIREMENTS=requirements/prod.txt
+RUN pip install -r ${REQUIREMENTS}
 
 COPY . .
 # Static files are collected at build time; the key is only needed to import settings.

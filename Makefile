@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format check-migrations clean-dev
+.PHONY: run test bench lint format check-migrations clean-dev
 
 $(VENV)/.installed: requirements/base.txt requirements/prod.txt requirements/dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'
@@ -16,8 +16,19 @@ $(VENV)/.installed: requirements/base.txt requirements/prod.txt requirements/dev
 run: $(VENV)/.installed
 	$(PY) scripts/devservices.py run
 
+# The whole suite also measures coverage and holds the ratchet (scripts/coverage_ratchet.py); with ARGS it
+# runs just what you ask for.
 test: $(VENV)/.installed
+ifeq ($(strip $(ARGS)),)
+	$(PY) scripts/devservices.py test -- --cov=backend --cov=worker --cov-report=json --cov-report=term:skip-covered
+	$(PY) scripts/coverage_ratchet.py
+else
 	$(PY) scripts/devservices.py test -- $(ARGS)
+endif
+
+# The performance table (docs/performance.md): the stack under gunicorn on PostgreSQL and Redis, one run.
+bench: $(VENV)/.installed
+	$(PY) scripts/devservices.py bench -- $(ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -7,4 +7,7 @@ urlpatterns = [
     path("", include("backend.salons.urls")),
     path("", include("backend.bookings.urls")),
     path("", include("backend.notifications.urls")),
+    path("", include("backend.payments.urls")),
+    path("", include("backend.reviews.urls")),
+    path("", include("backend.photos.urls")),
 ]

@@ -5,6 +5,7 @@ safe ones: DEBUG off, hosts required, secure cookies and headers. `make run` and
 development values (see scripts/devservices.py).
 """
 
+import importlib.util
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -45,14 +46,20 @@ INSTALLED_APPS = [
     "django_filters",
     "django_celery_results",
     "django_celery_beat",
+    "auditlog",
     "backend.core",
     "backend.accounts",
     "backend.salons",
     "backend.bookings",
     "backend.notifications",
+    "backend.reviews",
+    "backend.photos",
+    "backend.payments",
 ]
 
 MIDDLEWARE = [
+    "backend.core.request_id.RequestIdMiddleware",
+    "backend.core.metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -60,11 +67,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+# Another root URLconf only for `make bench` (config/bench_urls.py adds its baseline view).
+ROOT_URLCONF = env("DJANGO_URLCONF", default="config.urls")
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -162,6 +171,11 @@ AUTHENTICA_TEMPLATE_ID = env.int("AUTHENTICA_TEMPLATE_ID", default=1)
 UNIFONIC_BASE_URL = env("UNIFONIC_BASE_URL", default="https://el.cloud.unifonic.com")
 UNIFONIC_APP_SID = env("UNIFONIC_APP_SID", default="")
 UNIFONIC_SENDER_ID = env("UNIFONIC_SENDER_ID", default="")
+MOYASAR_BASE_URL = env("MOYASAR_BASE_URL", default="https://api.moyasar.com/v1")
+MOYASAR_SECRET_KEY = env("MOYASAR_SECRET_KEY", default="")
+MOYASAR_WEBHOOK_SECRET = env("MOYASAR_WEBHOOK_SECRET", default="")
+# Read timeout of one Moyasar call; a create may take up to three calls (create, look-up, create).
+MOYASAR_TIMEOUT_SECONDS = env.float("MOYASAR_TIMEOUT_SECONDS", default=8.0)
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="ar")
@@ -176,13 +190,45 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # see "Uploaded photos"
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# --- Uploaded photos (docs/adr/0007-reviews-and-photos.md) ----------------------------------------
+# Local files under MEDIA_ROOT by default (served by Django in DEBUG only); `STORAGE_BACKEND=s3` keeps
+# them in an S3-compatible bucket (django-storages + boto3 from requirements/s3.txt; credentials through
+# boto3's own AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), served from there or a CDN in front of it.
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_URL = env("MEDIA_URL", default="/media/")
+STORAGE_BACKEND = env("STORAGE_BACKEND", default="local")
+if STORAGE_BACKEND == "s3":
+    if importlib.util.find_spec("boto3") is None:
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs boto3: install requirements/s3.txt.")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env("AWS_S3_REGION_NAME", default=None),
+            "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default=None),
+            "querystring_auth": False,  # public catalog photos: plain, cacheable URLs
+            "file_overwrite": False,
+        },
+    }
+elif STORAGE_BACKEND != "local":
+    raise ImproperlyConfigured("STORAGE_BACKEND must be local or s3.")
+PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=24_000_000)
+# Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) bounds the non-file fields only; files larger than
+# FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) are spooled to a temporary file. The photo views refuse bodies
+# over PHOTO_MAX_BYTES before reading them (backend/photos/views.py).
+
+# --- Reviews -------------------------------------------------------------------------------------
+REVIEW_EDIT_WINDOW_HOURS = env.int("REVIEW_EDIT_WINDOW_HOURS", default=72)
 
 # --- Security: safe unless told otherwise -------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -235,6 +281,7 @@ SPECTACULAR_SETTINGS = {
         "BookingStatusEnum": "backend.bookings.models.BookingStatus",
         "PaymentStatusEnum": "backend.bookings.models.PaymentStatus",
         "NotificationStatusEnum": "backend.notifications.models.Status",
+        "PaymentGatewayStatusEnum": "backend.payments.models.Status",
         "DependencyStatusEnum": ["ok", "down"],
     },
 }
@@ -281,6 +328,12 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= max(
         "CELERY_TASK_TIME_LIMIT, or Redis redelivers tasks that are still waiting or running."
     )
 
+# --- Payments (docs/adr/0006-payments.md) ----------------------------------------------------------
+PAYMENT_RECONCILE_AFTER_SECONDS = env.int("PAYMENT_RECONCILE_AFTER_SECONDS", default=120)
+PAYMENT_RECONCILE_WINDOW_HOURS = env.int("PAYMENT_RECONCILE_WINDOW_HOURS", default=48)
+PAYMENT_REFUND_MAX_ATTEMPTS = env.int("PAYMENT_REFUND_MAX_ATTEMPTS", default=8)
+PAYMENT_REFUND_RETRY_BASE_DELAY_SECONDS = env.int("PAYMENT_REFUND_RETRY_BASE_DELAY_SECONDS", default=30)
+
 # --- Idempotency-Key (backend/core/idempotency.py) ---------------------------------------------
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 
@@ -305,16 +358,46 @@ if NOTIFICATION_STALE_SECONDS <= CELERY_TASK_TIME_LIMIT:
     # A row is only reclaimed once the task that claimed it must be dead (killed by the time limit).
     raise ImproperlyConfigured("NOTIFICATION_STALE_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
 
+# --- Audit trail (backend/core/audit.py) --------------------------------------------------------
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "accounts.User", "exclude_fields": ["password", "last_login"], "mask_fields": ["phone_number"]},
+    "salons.Salon",
+    "salons.Service",
+    "salons.StaffMember",
+    "salons.StaffService",
+    "salons.BusinessHours",
+    "salons.WorkingHours",
+    "salons.TimeOff",
+    "salons.Closure",
+    {"model": "bookings.Booking", "exclude_fields": ["updated_at"]},
+)
+
 # --- Operations ---------------------------------------------------------------------------------
+# Prometheus scrapes /metrics with this bearer token; unset, the endpoint answers 404.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 HEALTH_WORKER_PING_TIMEOUT = env.float("HEALTH_WORKER_PING_TIMEOUT", default=1.0)
 HEALTH_WORKER_CACHE_SECONDS = env.int("HEALTH_WORKER_CACHE_SECONDS", default=10)
 
+# JSON lines for the log stack in production, readable lines in development; both carry the request id.
+LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "backend.core.request_id.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# Workers log through the same configuration (and so with the request id), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CSRF_FAILURE_VIEW = "backend.core.exceptions.json_csrf_failure"

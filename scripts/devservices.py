@@ -8,6 +8,7 @@ docker, a developer's own servers) it uses those and starts nothing.
     python scripts/devservices.py test [ARGS]  # pytest ARGS
     python scripts/devservices.py manage ARGS  # manage.py ARGS against the same servers as `run`
     python scripts/devservices.py env          # start the embedded servers, print their URLs, wait for Ctrl-C
+    python scripts/devservices.py bench [ARGS] # scripts/bench.py: the table of docs/performance.md
 """
 
 from __future__ import annotations
@@ -142,6 +143,12 @@ def manage(args: list[str]) -> int:
         return _run_foreground([sys.executable, "manage.py", *args], env)
 
 
+def bench(args: list[str]) -> int:
+    # A Redis of its own when embedded; bench.py makes its own database (<name>_bench) on the server.
+    with services(purpose="bench") as env:
+        return _run_foreground([sys.executable, "scripts/bench.py", *args], env)
+
+
 def print_env() -> int:
     with services(purpose="run") as env:
         print(
@@ -162,6 +169,8 @@ def main(argv: list[str]) -> int:
         return manage(rest)
     if command == "env":
         return print_env()
+    if command == "bench":
+        return bench([arg for arg in rest if arg != "--"])
     print(__doc__, file=sys.stderr)
     return 2
 

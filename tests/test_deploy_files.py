@@ -74,7 +74,12 @@ def test_the_release_step_refuses_console_providers_in_production(settings):
     settings.UNIFONIC_APP_SID = ""
     with pytest.raises(SystemCheckError, match=r"salon\.E001(.|\n)*salon\.E004"):
         call_command("check", "--deploy", "--fail-level", "ERROR")
+    settings.MOYASAR_SECRET_KEY = ""
+    with pytest.raises(SystemCheckError, match=r"salon\.E005"):
+        call_command("check", "--deploy", "--fail-level", "ERROR", "--tag", "security")
     settings.OTP_PROVIDER = "authentica"
     settings.AUTHENTICA_API_KEY = "key"
     settings.UNIFONIC_APP_SID = "sid"
+    settings.MOYASAR_SECRET_KEY = "sk_live_x"
+    settings.MOYASAR_WEBHOOK_SECRET = "whsec"
     call_command("check", "--deploy", "--fail-level", "ERROR", "--tag", "security")

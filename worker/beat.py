@@ -6,4 +6,5 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "notifications.sweep": {"task": "notifications.sweep", "schedule": 60.0},
     "bookings.expire_holds": {"task": "bookings.expire_holds", "schedule": 60.0},
     "bookings.write_reminders": {"task": "bookings.write_reminders", "schedule": 60.0},
+    "payments.reconcile": {"task": "payments.reconcile", "schedule": 60.0},
 }

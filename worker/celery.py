@@ -18,6 +18,9 @@ app.conf.task_queues = [Queue(name) for name in QUEUES]
 
 app.conf.imports = ("worker.tasks",)
 
+# The request id rides along with every task (worker/signals.py).
+import worker.signals  # noqa: E402, F401
+
 
 @app.on_after_finalize.connect
 def _load_beat_schedule(sender: Celery, **_kwargs) -> None:

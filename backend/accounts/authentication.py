@@ -9,6 +9,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.tokens import Token
 
 from backend.accounts.selectors import user_can_authenticate
+from backend.core.audit import audit_actor_bind
 
 
 class TokenInvalid(exceptions.AuthenticationFailed):
@@ -34,4 +35,5 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise TokenInvalid() from None
         if not user_can_authenticate(user=user):
             raise TokenInvalid()
+        audit_actor_bind(user=user)
         return user

@@ -133,4 +133,4 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.start:%Y-%m-%d %H:%M} {self.status}"
+        return f"#{self.pk} {self.start} {self.status}"

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from backend.bookings.availability import Rejection
-from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, CancelledBy, PaymentStatus
+from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, CancelledBy
 from backend.bookings.policy import refund_for_cancellation
 from backend.bookings.selectors import start_rejections, user_works_at_salon
 from backend.core.errors import ApplicationError
@@ -112,6 +112,14 @@ def _refuse_beyond_horizon(*, salon: Salon, start: datetime, now: datetime) -> N
         raise rejection_error(Rejection.TOO_FAR_AHEAD)
 
 
+def _lock_staff(*, salon: Salon, staff_id: int) -> None:
+    """Takes the staff member's row lock: creators of one staff member's bookings take turns. An id that is
+    not this salon's locks nothing; the check that follows refuses it with a validation error."""
+    list(
+        StaffMember.objects.select_for_update().filter(pk=staff_id, salon=salon).values_list("pk", flat=True)
+    )
+
+
 def _insert_locked(
     *, customer, salon: Salon, service: Service, staff_id: int, start: datetime, now: datetime
 ) -> Booking | Rejection:
@@ -119,7 +127,7 @@ def _insert_locked(
     re-check to the commit, so two requests for one staff member take turns."""
     try:
         with transaction.atomic():
-            StaffMember.objects.select_for_update().get(pk=staff_id)
+            _lock_staff(salon=salon, staff_id=staff_id)
             _expire_stale_holds_of(staff_id=staff_id, now=now)
             reason = start_rejections(salon=salon, service=service, start=start, staff_id=staff_id, now=now)[
                 staff_id
@@ -165,11 +173,20 @@ def booking_create(
     ("anyone"). Prepayment salons hold the slot as `pending_payment` until `hold_expires_at`."""
     now = now or timezone.now()
     _refuse_beyond_horizon(salon=salon, start=start, now=now)
-    reasons = start_rejections(salon=salon, service=service, start=start, staff_id=staff_id, now=now)
+    if staff_id is not None:
+        # One staff member: the check under their row lock is the only one that decides.
+        outcome = _insert_locked(
+            customer=customer, salon=salon, service=service, staff_id=staff_id, start=start, now=now
+        )
+        if isinstance(outcome, Booking):
+            return outcome
+        raise rejection_error(outcome)
+    reasons = start_rejections(salon=salon, service=service, start=start, now=now)
     free = [candidate for candidate, reason in reasons.items() if reason is None]
     if not free:
         raise rejection_error(_most_telling([reason for reason in reasons.values() if reason is not None]))
-    for candidate in _candidates_by_load(salon=salon, staff_ids=free, start=start):
+    candidates = _candidates_by_load(salon=salon, staff_ids=free, start=start) if len(free) > 1 else free
+    for candidate in candidates:
         outcome = _insert_locked(
             customer=customer, salon=salon, service=service, staff_id=candidate, start=start, now=now
         )
@@ -209,15 +226,15 @@ def booking_confirm(*, booking_id: int) -> Booking:
     return booking
 
 
-def _paid_halalas(booking: Booking) -> int:
-    # What the customer has paid so far; refined by the payments app once refunds are recorded.
-    return booking.price_halalas if booking.payment_status == PaymentStatus.PAID else 0
-
-
 def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | None = None) -> Booking:
     """Cancels an active booking. The customer may cancel before the start, refunded by the salon's tiers;
     the salon's staff or manager may cancel any active booking, refunded in full. `refund_halalas` is
-    recorded with the cancellation; the payments app executes it."""
+    recorded with the cancellation, and its refund request is committed with it; the payments app executes
+    it after commit."""
+    # Function-level import: payments builds on bookings (it confirms them), not the other way round.
+    from backend.payments.selectors import booking_paid_halalas
+    from backend.payments.services import refunds_request_for_cancellation
+
     now = now or timezone.now()
     with transaction.atomic():
         booking = _locked(booking_id)
@@ -225,7 +242,7 @@ def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | 
         if booking.status not in ACTIVE_STATUSES or (not by_salon and booking.start <= now):
             raise _not_in_state("not_cancellable", _("This booking can no longer be cancelled."))
         refund = refund_for_cancellation(
-            paid_halalas=_paid_halalas(booking),
+            paid_halalas=booking_paid_halalas(booking_id=booking.pk),
             policy=booking.salon.cancellation_policy,
             time_left=booking.start - now,
             by_salon=by_salon,
@@ -237,6 +254,7 @@ def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | 
         booking.refund_halalas = refund
         booking.hold_expires_at = None
         booking.save()
+        refunds_request_for_cancellation(booking=booking, amount_halalas=refund)
         _notify(booking, Kind.BOOKING_CANCELLED, refund_halalas=refund)
     return booking
 
@@ -253,7 +271,7 @@ def booking_reschedule(
             raise _not_in_state("not_reschedulable", _("This booking can no longer be moved."))
         _refuse_beyond_horizon(salon=booking.salon, start=start, now=now)
         target_staff_id = staff_id if staff_id is not None else booking.staff_id
-        StaffMember.objects.select_for_update().get(pk=target_staff_id)
+        _lock_staff(salon=booking.salon, staff_id=target_staff_id)
         _expire_stale_holds_of(staff_id=target_staff_id, now=now)
         # The booking's own occupation does not count against its new time.
         reason = start_rejections(

@@ -17,4 +17,8 @@ def providers_are_real(app_configs, **kwargs) -> list[Error]:
         errors.append(Error("Authentica is chosen but AUTHENTICA_API_KEY is empty.", id="salon.E003"))
     if "unifonic" in uses and not settings.UNIFONIC_APP_SID:
         errors.append(Error("Unifonic is chosen but UNIFONIC_APP_SID is empty.", id="salon.E004"))
+    if not settings.MOYASAR_SECRET_KEY:
+        errors.append(Error("MOYASAR_SECRET_KEY is empty: no payment can be made.", id="salon.E005"))
+    if not settings.MOYASAR_WEBHOOK_SECRET:
+        errors.append(Error("MOYASAR_WEBHOOK_SECRET is empty: every webhook is refused.", id="salon.E006"))
     return errors

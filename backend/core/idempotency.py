@@ -4,6 +4,7 @@ The same key from the same user within IDEMPOTENCY_TTL_HOURS returns the first a
 new; the same key with a different body is refused; a retry arriving while the first attempt still runs
 is told to wait. Answers below 500 are kept; a 5xx frees the key so the client may try again."""
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -110,20 +111,21 @@ def idempotent_response(
     if isinstance(claimed, Response):
         return claimed
     if not atomic_with_handler:
-        response = _run_or_free(claimed, handler)
+        response = _run_or_free(claimed, handler, atomic=False)
         _store(claimed, response)
         return response
     with transaction.atomic():
-        response = _run_or_free(claimed, handler)
+        response = _run_or_free(claimed, handler, atomic=True)
         _store(claimed, response)
     return response
 
 
-def _run_or_free(record: IdempotencyRecord, handler: Callable[[], Response]) -> Response:
+def _run_or_free(record: IdempotencyRecord, handler: Callable[[], Response], *, atomic: bool) -> Response:
     """The handler's answer; a refusal (4xx ApplicationError) is an answer too, remembered like a success.
-    The handler runs in a savepoint, so a refusal never leaves half its writes behind."""
+    An atomic handler runs in a savepoint, so a refusal never leaves half its writes behind; a non-atomic
+    one commits its own steps (a payment row must be committed before the gateway is called)."""
     try:
-        with transaction.atomic():
+        with transaction.atomic() if atomic else contextlib.nullcontext():
             return handler()
     except ApplicationError as error:
         if error.status < 500:

@@ -88,3 +88,8 @@ def phone_for_authentica(e164: str) -> str:
 def phone_for_unifonic(e164: str) -> str:
     """Unifonic wants the international form without `+` or `00` (`966501234567`)."""
     return e164.removeprefix("+")
+
+
+def phone_for_stcpay(e164: str) -> str:
+    """Moyasar's STC Pay wants the Saudi local form (`0501234567`)."""
+    return "0" + e164.removeprefix("+966")

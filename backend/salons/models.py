@@ -106,7 +106,8 @@ class WeeklyRange(models.Model):
         abstract = True
 
     def __str__(self) -> str:
-        return f"{DAY_CODES[self.weekday]} {self.start:%H:%M}-{self.end:%H:%M}"
+        # str(), not a format spec: the audit trail names rows that may hold raw input until refreshed.
+        return f"{DAY_CODES[self.weekday]} {self.start}-{self.end}"
 
 
 def _weekly_range_constraints(prefix: str) -> list[models.BaseConstraint]:
@@ -232,7 +233,7 @@ class TimeOff(models.Model):
         indexes = [models.Index(fields=["staff", "end"])]
 
     def __str__(self) -> str:
-        return f"{self.start:%Y-%m-%d %H:%M} - {self.end:%Y-%m-%d %H:%M}"
+        return f"{self.start} - {self.end}"
 
 
 class Closure(models.Model):
@@ -250,4 +251,4 @@ class Closure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.date.isoformat()
+        return str(self.date)

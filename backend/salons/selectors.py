@@ -11,13 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.bookings.models import Booking
+from backend.photos.selectors import salon_photos_prefetch, staff_photos_prefetch
 from backend.salons.models import Closure, Salon, Service, StaffMember, StaffService, TimeOff
 
 
 # --- Public catalog --------------------------------------------------------------------------------
 def salon_list_public() -> QuerySet[Salon]:
-    """Filtered by the API with SalonFilter (`search`, `city`)."""
-    return Salon.objects.all()
+    """Filtered by the API with SalonFilter (`search`, `city`); covers in one more query."""
+    return Salon.objects.prefetch_related(salon_photos_prefetch())
 
 
 def salon_get_public(*, salon_id: int) -> Salon:
@@ -45,8 +46,8 @@ def _active_staff(*, salon: Salon) -> QuerySet[StaffMember]:
 
 
 def staff_list_public(*, salon: Salon) -> QuerySet[StaffMember]:
-    """StaffFilter narrows it to a `service`."""
-    return _active_staff(salon=salon)
+    """StaffFilter narrows it to a `service`; avatars in one more query."""
+    return _active_staff(salon=salon).prefetch_related(staff_photos_prefetch())
 
 
 # --- Management access checks ----------------------------------------------------------------------

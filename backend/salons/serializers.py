@@ -10,6 +10,7 @@ from rest_framework import serializers
 from backend.bookings.availability import MAX_DAYS, Slot
 from backend.bookings.serializers import BookingSerializer
 from backend.core.serializers import AwareDateTimeField
+from backend.photos.serializers import PhotoSerializer, salon_cover_url, salon_gallery, staff_avatar_url
 from backend.salons.models import (
     DAY_CODES,
     MAX_HORIZON_DAYS,
@@ -73,14 +74,29 @@ def week_input(data: Any) -> serializers.ListSerializer:
 class SalonListSerializer(serializers.ModelSerializer):
     name = localized_name_field()
     rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True)
+    cover_url = serializers.SerializerMethodField(help_text="Absolute URL of the cover photo, or null.")
 
     class Meta:
         model = Salon
-        fields = ("id", "name", "city", "timezone", "rating", "review_count", "prepayment_required")
+        fields = (
+            "id",
+            "name",
+            "city",
+            "timezone",
+            "rating",
+            "review_count",
+            "prepayment_required",
+            "cover_url",
+        )
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_cover_url(self, salon: Salon) -> str | None:
+        return salon_cover_url(salon=salon, request=self.context.get("request"))
 
 
 class SalonDetailSerializer(SalonListSerializer):
     business_hours = serializers.SerializerMethodField()
+    gallery = serializers.SerializerMethodField()
 
     class Meta(SalonListSerializer.Meta):
         fields = (
@@ -91,7 +107,12 @@ class SalonDetailSerializer(SalonListSerializer):
             "hold_minutes",
             "cancellation_policy",
             "business_hours",
+            "gallery",
         )
+
+    @extend_schema_field(PhotoSerializer(many=True))
+    def get_gallery(self, salon: Salon) -> list[dict]:
+        return salon_gallery(salon=salon, request=self.context.get("request"))
 
     @extend_schema_field(WeekRangeSerializer(many=True))
     def get_business_hours(self, salon: Salon) -> list[dict[str, str]]:
@@ -110,10 +131,15 @@ class StaffPublicSerializer(serializers.ModelSerializer):
     name = localized_name_field()
     rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True)
     service_ids = serializers.SerializerMethodField()
+    avatar_url = serializers.SerializerMethodField(help_text="Absolute URL of the avatar, or null.")
 
     class Meta:
         model = StaffMember
-        fields = ("id", "name", "rating", "review_count", "service_ids")
+        fields = ("id", "name", "rating", "review_count", "service_ids", "avatar_url")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_avatar_url(self, staff: StaffMember) -> str | None:
+        return staff_avatar_url(staff=staff, request=self.context.get("request"))
 
     def get_service_ids(self, staff: StaffMember) -> list[int]:
         return [link.service_id for link in staff.staff_services.all()]

@@ -114,7 +114,7 @@ class SalonDetailView(PublicSalonMixin, APIView):
     )
     def get(self, request: Request, salon_id: int) -> Response:
         """A salon with its settings and business hours (Sunday first)."""
-        return Response(SalonDetailSerializer(self.salon).data)
+        return Response(SalonDetailSerializer(self.salon, context={"request": request}).data)
 
 
 @extend_schema_view(

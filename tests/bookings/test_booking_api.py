@@ -7,13 +7,14 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from backend.bookings.models import Booking, BookingStatus, PaymentStatus
+from backend.bookings.models import Booking, BookingStatus
 from backend.bookings.policy import refund_for_cancellation
 from backend.bookings.services import booking_expire_holds, booking_reminders_write
 from backend.notifications.models import Kind, Notification
 from tests.support.factories import (
     client_for,
     make_booking,
+    make_paid_payment,
     make_salon,
     make_service,
     make_staff,
@@ -302,9 +303,8 @@ def test_an_unpaid_booking_refunds_nothing_and_rounding_never_exceeds_the_policy
 
 def test_a_customer_cancels_a_paid_booking_and_gets_the_tiers_refund(client, customer, salon, service, staff):
     start = timezone.now() + timedelta(hours=10)
-    booking = make_booking(
-        service=service, staff=staff, customer=customer, start=start, payment_status=PaymentStatus.PAID
-    )
+    booking = make_booking(service=service, staff=staff, customer=customer, start=start)
+    make_paid_payment(booking)
     response = client.post(f"/api/v1/bookings/{booking.id}/cancel/", {"reason": "sick"}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
@@ -317,9 +317,8 @@ def test_a_customer_cancels_a_paid_booking_and_gets_the_tiers_refund(client, cus
 
 def test_the_salon_cancels_with_a_full_refund(staff, customer, salon, service, manager):
     start = timezone.now() + timedelta(hours=1)
-    booking = make_booking(
-        service=service, staff=staff, customer=customer, start=start, payment_status=PaymentStatus.PAID
-    )
+    booking = make_booking(service=service, staff=staff, customer=customer, start=start)
+    make_paid_payment(booking)
     body = client_for(manager).post(f"/api/v1/bookings/{booking.id}/cancel/", {}, format="json").json()
     assert (body["refund_halalas"], body["cancelled_by"]) == (10000, "salon")
 
@@ -541,3 +540,20 @@ def test_a_hold_past_its_time_frees_its_slot_before_the_sweep_runs(client, salon
     stale.refresh_from_db()
     assert stale.status == BookingStatus.EXPIRED
     assert Notification.objects.filter(kind=Kind.BOOKING_EXPIRED).count() == 1
+
+
+def test_an_unknown_or_foreign_staff_member_is_a_validation_error_on_create_and_reschedule(
+    client, salon, service, staff, day
+):
+    foreign = make_staff(make_salon(), services=[make_service(make_salon())])
+    for staff_id in (10**9, foreign.id):
+        body = {"salon": salon.id, "service": service.id, "start": f"{day}T10:00:00+03:00", "staff": staff_id}
+        response = client.post("/api/v1/bookings/", body, format="json")
+        assert response.status_code == 400 and "staff" in response.json()["error"]["fields"]
+    booking_id = book(client, salon, service, f"{day}T10:00:00+03:00", staff).json()["id"]
+    moved = client.post(
+        f"/api/v1/bookings/{booking_id}/reschedule/",
+        {"start": f"{day}T12:00:00+03:00", "staff": 10**9},
+        format="json",
+    )
+    assert moved.status_code == 400 and "staff" in moved.json()["error"]["fields"]

@@ -37,6 +37,7 @@ def test_salon_list_is_paginated_and_public(api_client, salons):
         "rating": 0.0,
         "review_count": 0,
         "prepayment_required": False,
+        "cover_url": None,
     }
     page = api_client.get("/api/v1/salons/", {"page_size": 2}).json()
     assert len(page["results"]) == 2 and page["next"]
@@ -118,8 +119,16 @@ def test_staff_list_with_service_ids_and_service_filter(api_client):
             "rating": 0.0,
             "review_count": 0,
             "service_ids": [haircut.id, beard.id],
+            "avatar_url": None,
         },
-        {"id": omar.id, "name": "Omar", "rating": 0.0, "review_count": 0, "service_ids": [beard.id]},
+        {
+            "id": omar.id,
+            "name": "Omar",
+            "rating": 0.0,
+            "review_count": 0,
+            "service_ids": [beard.id],
+            "avatar_url": None,
+        },
     ]
     filtered = api_client.get(f"/api/v1/salons/{salon.id}/staff/", {"service": haircut.id}).json()
     assert [staff["id"] for staff in filtered["results"]] == [ahmed.id]

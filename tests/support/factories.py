@@ -8,7 +8,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from backend.accounts.models import User
-from backend.bookings.models import Booking, BookingStatus
+from backend.bookings.models import Booking, BookingStatus, PaymentStatus
+from backend.payments.models import Payment, Status
 from backend.salons.models import (
     BusinessHours,
     Salon,
@@ -127,3 +128,16 @@ def next_weekday(weekday: int, *, after: date | None = None, weeks_ahead: int = 
     """A date on `weekday`, at least `weeks_ahead` weeks after `after` (default today)."""
     start = (after or date.today()) + timedelta(weeks=weeks_ahead)
     return start + timedelta(days=(weekday - start.weekday()) % 7)
+
+
+def make_paid_payment(booking: Booking, **fields) -> Payment:
+    """A payment the gateway reported paid, for the whole price (the booking marked paid too)."""
+    fields = {
+        "amount_halalas": booking.price_halalas,
+        "status": Status.PAID,
+        "source_type": "token",
+        **fields,
+    }
+    booking.payment_status = PaymentStatus.PAID
+    booking.save(update_fields=["payment_status"])
+    return Payment.objects.create(booking=booking, **fields)

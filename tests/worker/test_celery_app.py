@@ -3,6 +3,7 @@
 import pytest
 from django_celery_results.models import TaskResult
 
+from backend.core.request_id import bind_request_id, unbind_request_id
 from worker.celery import app
 from worker.tasks.core import echo, heartbeat
 
@@ -10,7 +11,7 @@ from worker.tasks.core import echo, heartbeat
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_a_task_end_to_end(celery_worker_process):
     result = echo.delay("مرحبا")
-    assert result.get(timeout=30) == "مرحبا"
+    assert result.get(timeout=30) == {"value": "مرحبا", "request_id": None}
     stored = TaskResult.objects.get(task_id=result.id)
     assert stored.status == "SUCCESS"
     assert stored.worker == celery_worker_process.hostname
@@ -40,3 +41,13 @@ def test_reliability_settings():
     assert conf.beat_scheduler.startswith("django_celery_beat")
     assert "core.heartbeat" in conf.beat_schedule
     assert not conf.task_always_eager
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_request_id_follows_a_task_into_the_worker(celery_worker_process):
+    token = bind_request_id("req-42")
+    try:
+        result = echo.delay("x")
+    finally:
+        unbind_request_id(token)
+    assert result.get(timeout=30) == {"value": "x", "request_id": "req-42"}

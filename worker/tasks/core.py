@@ -1,12 +1,14 @@
 from celery import shared_task
 
+from backend.core.request_id import current_request_id
 from backend.core.services import heartbeat_record
 
 
 @shared_task(name="core.echo")
-def echo(value: str) -> str:
-    """Round-trips a value; used by tests and ops to prove a worker consumes the default queue."""
-    return value
+def echo(value: str) -> dict:
+    """Round-trips a value with the request id it was enqueued under: proves to tests and ops that a worker
+    consumes the queue and that request ids follow tasks."""
+    return {"value": value, "request_id": current_request_id()}
 
 
 @shared_task(name="core.heartbeat", ignore_result=True)

@@ -1,0 +1,59 @@
+"""Payments, refunds and webhook events, read-only: every change goes through the gateway and the
+services (a row edited by hand would disagree with Moyasar)."""
+
+from django.contrib import admin
+
+from backend.payments.models import Payment, Refund, WebhookEvent
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    fields = ("key", "amount_halalas", "status", "attempts", "last_error", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "booking",
+        "amount_halalas",
+        "status",
+        "source_type",
+        "refunded_halalas",
+        "created_at",
+    )
+    list_filter = ("status", "source_type")
+    search_fields = ("id", "booking__id")
+    date_hierarchy = "created_at"
+    inlines = [RefundInline]
+
+
+@admin.register(Refund)
+class RefundAdmin(_ReadOnlyAdmin):
+    list_display = ("id", "payment", "amount_halalas", "status", "attempts", "key", "created_at")
+    list_filter = ("status",)
+    search_fields = ("key", "payment__id")
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(_ReadOnlyAdmin):
+    list_display = ("event_id", "type", "payment", "outcome", "received_at", "processed_at")
+    list_filter = ("type", "outcome")
+    search_fields = ("event_id", "payment__id")

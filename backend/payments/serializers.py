@@ -1,0 +1,107 @@
+from typing import Any
+
+import phonenumbers
+from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from backend.core.errors import ApplicationError
+from backend.core.phone import phone_for_stcpay, phone_parse, phone_to_e164
+from backend.payments.models import Payment, Refund, SourceType
+
+MAX_TOKEN_LENGTH = 20_000  # an Apple Pay token is a few kilobytes of JSON
+MAX_URL_LENGTH = 2000
+MAX_AMOUNT_HALALAS = 10**9
+# Card data: Moyasar forbids it on merchant servers; the app tokenizes cards with Moyasar's SDK.
+RAW_CARD_FIELDS = frozenset({"number", "cvc", "month", "year"})
+
+
+def raw_card_refused_error() -> ApplicationError:
+    return ApplicationError(
+        "raw_card_refused",
+        _("Card details must not be sent to us: tokenize the card with Moyasar and send the token."),
+    )
+
+
+class PaymentSourceSerializer(serializers.Serializer):
+    """A Moyasar source without card data: `token` (a card tokenized by Moyasar's SDK, or an Apple Pay
+    token) or `stcpay` with the payer's `mobile`. `creditcard` is refused whatever it carries."""
+
+    type = serializers.ChoiceField(choices=[*SourceType.values, "creditcard"])
+    token = serializers.CharField(required=False, max_length=MAX_TOKEN_LENGTH)
+    mobile = serializers.CharField(required=False, max_length=32, help_text="stcpay: a Saudi mobile.")
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        if isinstance(data, dict) and (data.get("type") == "creditcard" or RAW_CARD_FIELDS & data.keys()):
+            raise raw_card_refused_error()
+        values = super().to_internal_value(data)
+        if values["type"] == SourceType.STCPAY:
+            return {"type": SourceType.STCPAY, "mobile": self._stcpay_mobile(values.get("mobile"))}
+        if not values.get("token"):
+            raise serializers.ValidationError({"token": [_("This field is required.")]})
+        return {"type": values["type"], "token": values["token"]}
+
+    @staticmethod
+    def _stcpay_mobile(raw: str | None) -> str:
+        invalid = serializers.ValidationError({"mobile": [_("Enter a Saudi mobile number.")]})
+        try:
+            number = phone_parse(raw, region="SA")
+        except ApplicationError:
+            raise invalid from None
+        is_mobile = phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+        if not is_mobile or phonenumbers.region_code_for_number(number) != "SA":
+            raise invalid
+        return phone_for_stcpay(phone_to_e164(number))
+
+
+class PaymentCreateSerializer(serializers.Serializer):
+    source = PaymentSourceSerializer()
+    callback_url = serializers.URLField(
+        max_length=MAX_URL_LENGTH,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="Where the payer returns after 3-D Secure (with the payment id in the query string).",
+    )
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Refund
+        fields = ("id", "amount_halalas", "status", "reason", "created_at")
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    refunds = RefundSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = (
+            "id",
+            "booking",
+            "status",
+            "amount_halalas",
+            "currency",
+            "source_type",
+            "transaction_url",
+            "captured_halalas",
+            "refunded_halalas",
+            "message",
+            "refunds",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class PaymentAmountSerializer(serializers.Serializer):
+    amount_halalas = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_AMOUNT_HALALAS, help_text="Absent: all that is left."
+    )
+
+
+class WebhookEventSerializer(serializers.Serializer):
+    """The parts of Moyasar's envelope we rely on (after the secret_token check)."""
+
+    id = serializers.CharField(max_length=100)
+    type = serializers.CharField(max_length=64)
+    data = serializers.DictField()

@@ -1,0 +1,1210 @@
+"""`make bench`: the performance figures of issues 5, 7 and 10, measured side by side in one run.
+
+It brings up the production stack on loopback, against PostgreSQL and Redis but never the dev or test
+data: a database `<DATABASE_URL's name>_bench` (dropped and re-created at each start, left in place
+afterwards for inspection) and Redis database BENCH_REDIS_DB (default 8) of REDIS_URL's server, where it
+only purges its own queues. Then:
+
+- the fake Unifonic in this process, as the SMS provider, with a latency the run changes as it goes;
+- gunicorn serving the real `config.wsgi` (production settings, except DEBUG off, plain HTTP, throttle
+  rates too high to bite, and DJANGO_URLCONF=config.bench_urls, which adds P2's baseline view);
+- the `notifications` worker (threads pool) and the `default` worker (prefork), as in the Procfile.
+
+It prints one table (P1..P5), with a line of evidence (CPU per request or task, read from /proc) under
+it for the figures that depend on the machine, and exits 0 whatever the figures; it exits 1 only when
+the harness itself fails (a process does not start, a deadline passes), and 130 when interrupted.
+
+The machine is shared and noisy, so every figure is a ratio of two things measured together, and paired
+measurements alternate in short rounds, ABBA repeated (A, B, B, A, A, B, B, A...), which cancels drift (a
+warming cache, a growing table, someone else's test run) out of the ratio. P2 and P5 compare web requests
+only: the notifications worker stops consuming meanwhile, so that its deliveries of the bookings'
+messages do not take the small machine's CPU from gunicorn during the booking rounds only.
+
+    python scripts/devservices.py bench [--scale 0.5]   # or `make bench`; see docs/performance.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = ROOT / ".dev" / "bench"
+DEFAULT_REDIS_DB = 8
+ABBA = ("A", "B", "B", "A")
+BOOKINGS_PATH = "/api/v1/bookings/"
+BASELINE_PATH = "/bench/insert-one/"  # config/bench_urls.py
+NOTIFICATIONS_QUEUE = "notifications"
+# Customers are many so that each one's throttle history (a list DRF keeps per user in the cache, even
+# with a rate too high to refuse anything) stays as short as a real customer's.
+CUSTOMERS = 200
+CUSTOMER_PHONE_PREFIX = "+96656"
+STAFF = 20
+# 30 minutes of service plus 15 of buffer occupy 45 minutes, a multiple of the 15-minute slot step: every
+# start on the 45-minute lattice from the opening time stays on the slot grid whichever of them are
+# already booked (the grid restarts where a booking's buffer ends), so requests may run in any order.
+BUFFER_MINUTES = 15
+LATTICE_MINUTES = 45
+SMS_BODY = "تم تأكيد حجزك في صالون الاختبار: قص شعر مع الموظف 1، السبت 10:00. للإلغاء افتح التطبيق."
+HTTP_TIMEOUT = (5.0, 60.0)  # connect, read
+
+
+class HarnessError(Exception):
+    """The harness could not measure (a process died, a deadline passed): exit 1, unlike a missed goal."""
+
+
+# --- pure helpers (tests/test_bench.py) --------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100), interpolating linearly between the two closest ranks (numpy's
+    default), so a p95 of 200 samples does not jump from one sample to the next."""
+    if not values:
+        raise ValueError("percentile of no values")
+    if not 0 <= q <= 100:
+        raise ValueError(f"q must be within 0..100, not {q}")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    lower = math.floor(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def safe_ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def format_ratio(ratio: float | None) -> str:
+    return f"{ratio:.2f}" if ratio is not None and math.isfinite(ratio) else "n/a"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A bound on a ratio: `<=` (at most) or `>=` (at least)."""
+
+    op: str
+    bound: float
+
+    def met(self, ratio: float | None) -> bool:
+        if ratio is None or not math.isfinite(ratio):
+            return False
+        return ratio <= self.bound if self.op == "<=" else ratio >= self.bound
+
+    def __str__(self) -> str:
+        return f"{'≤' if self.op == '<=' else '≥'} {self.bound:g}"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One row of the table. `checks_ok` carries conditions beyond the ratio (P5's one 201)."""
+
+    id: str
+    what: str
+    measured: str
+    ratio: float | None
+    goal: Goal
+    checks_ok: bool = True
+    evidence: str = ""  # printed under the table: what explains the figure (CPU per request, ...)
+
+    @property
+    def verdict(self) -> str:
+        return "pass" if self.checks_ok and self.goal.met(self.ratio) else "MISS"
+
+
+TABLE_HEADERS = ("id", "what", "measured", "ratio", "goal", "result")
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table, padded so that it also reads as plain text in a terminal."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        return (
+            "| "
+            + " | ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True))
+            + " |"
+        )
+
+    return "\n".join(
+        [line(headers), "|" + "|".join("-" * (width + 2) for width in widths) + "|"]
+        + [line(row) for row in rows]
+    )
+
+
+def figure_rows(figures: Sequence[Figure]) -> list[list[str]]:
+    return [[f.id, f.what, f.measured, format_ratio(f.ratio), str(f.goal), f.verdict] for f in figures]
+
+
+def bench_database_url(url: str) -> tuple[str, str]:
+    """DATABASE_URL with its database renamed `<name>_bench`, and that name."""
+    parts = urlsplit(url)
+    name = parts.path.strip("/")
+    if not name:
+        raise HarnessError("DATABASE_URL names no database")
+    bench_name = f"{name}_bench"
+    return urlunsplit(parts._replace(path=f"/{bench_name}")), bench_name
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+def cpu_model(cpuinfo: str) -> str:
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("model name", "Model", "Hardware") and value.strip():
+            return value.strip()
+    return "unknown CPU"
+
+
+def machine_summary() -> str:
+    """nproc, CPU model and RAM, as docs/performance.md records them with each table."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        model = cpu_model(Path("/proc/cpuinfo").read_text())
+        mem_kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
+        ram = f"{mem_kib / 1024**2:.1f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        model, ram = "unknown CPU", "unknown RAM"
+    return f"{cpus} CPUs (nproc), {model}, {ram}"
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU time of these processes (all their threads), from /proc; nan where unreadable."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return math.nan
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of proc(5)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(parent: int) -> list[int]:
+    """gunicorn's workers: the processes whose parent is its master."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                pids.append(int(stat.parent.name))
+    return pids
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine since boot, from the first line of /proc/stat."""
+    try:
+        ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+@dataclass
+class CpuMeter:
+    """CPU used by some processes, and how busy the whole machine was, summed over measured stretches:
+    the evidence of what bounds a figure when everything shares a few cores."""
+
+    pids: Callable[[], Sequence[int]]
+    seconds: float = 0.0  # the processes' CPU seconds
+    wall: float = 0.0
+    busy_ticks: int = 0
+    total_ticks: int = 0
+
+    @contextlib.contextmanager
+    def measuring(self) -> Iterator[None]:
+        pids = self.pids()
+        cpu, wall, (busy, total) = cpu_seconds(pids), time.perf_counter(), machine_ticks()
+        yield
+        self.seconds += cpu_seconds(pids) - cpu
+        self.wall += time.perf_counter() - wall
+        after_busy, after_total = machine_ticks()
+        self.busy_ticks += after_busy - busy
+        self.total_ticks += after_total - total
+
+    def per_unit_ms(self, count: int) -> str:
+        return f"{1000 * self.seconds / count:.1f} ms" if count and math.isfinite(self.seconds) else "n/a"
+
+    def cores(self) -> str:
+        """The processes' average CPU use, in cores."""
+        return f"{self.seconds / self.wall:.2f}" if self.wall and math.isfinite(self.seconds) else "n/a"
+
+    def machine_busy(self) -> str:
+        return f"{100 * self.busy_ticks / self.total_ticks:.0f}%" if self.total_ticks else "n/a"
+
+
+# --- the plan: sizes of each measurement --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    # gunicorn sync workers, the Procfile's class: the views are CPU and database bound and never wait
+    # on a provider (P1 checks that), so threads would only add GIL contention; 4 = 2 per core, enough to
+    # overlap the database round trips, and compose's WEB_CONCURRENCY.
+    web_workers: int = 4
+    # The notifications worker's threads: the Procfile's NOTIFICATIONS_CONCURRENCY default.
+    notification_threads: int = 20
+    default_worker_processes: int = 2  # the Procfile's WORKER_CONCURRENCY default; idle here
+    warmup_requests: int = 40
+    # Paired measurements alternate in rounds, ABBA repeated `*_repeats` times, `*_round` requests (or
+    # tasks) a round: short rounds also cancel background load that comes and goes within seconds.
+    p1_round: int = 20  # booking creates a round: 200 per provider latency
+    p1_repeats: int = 5
+    p1_clients: int = 4  # one per gunicorn worker
+    # P1 is a latency figure, so it is taken below saturation: requests leave on a fixed schedule at about
+    # a third of what gunicorn can create here (P2), not back to back. Near saturation, latency is mostly
+    # queueing and would swing with whatever else takes the CPU (the worker's deliveries at 0 ms).
+    p1_per_second: float = 15.0
+    p1_slow_ms: int = 2000
+    p2_round: int = 75  # requests a round: 300 per view
+    p2_repeats: int = 2
+    p2_clients: int = 8  # two per gunicorn worker: no worker idles between an answer and the next request
+    p5_concurrent: int = 100  # fixed by the goal's definition, never scaled; one ABBA
+    p4_round: int = 100  # tasks a round: 400 per kind
+    p4_repeats: int = 2
+    p4b_rows: int = 500
+    p4b_latency_ms: int = 200
+    p3_runs: int = 20
+
+    def scaled(self, factor: float) -> Plan:
+        """Smaller (or larger) request counts, for a quick look; P5 and the process sizes stay as they are."""
+
+        def scale(count: int, least: int = 1) -> int:
+            return max(least, round(count * factor))
+
+        return replace(
+            self,
+            warmup_requests=scale(self.warmup_requests, least=4),
+            p1_round=scale(self.p1_round),
+            p2_round=scale(self.p2_round),
+            p4_round=scale(self.p4_round),
+            p4b_rows=scale(self.p4b_rows, least=20),
+            p3_runs=scale(self.p3_runs, least=3),
+        )
+
+    def slots_needed(self) -> int:
+        return (
+            self.warmup_requests
+            + per_kind(self.p1_round, self.p1_repeats) * 2  # both latencies book
+            + per_kind(self.p2_round, self.p2_repeats)  # only B (booking) rounds book
+            + ABBA.count("A") * self.p5_concurrent  # P5's distinct slots
+            + ABBA.count("B")  # P5's one slot per same-slot round
+        )
+
+
+def per_kind(round_size: int, repeats: int) -> int:
+    """Requests (or tasks) of one kind over `repeats` ABBAs: two rounds of each kind in each."""
+    return round_size * ABBA.count("A") * repeats
+
+
+# --- waiting without sleeping for synchronization -----------------------------------------------------
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.02) -> T:
+    """Polls `condition` until it returns something truthy, or fails after `timeout` seconds. The short
+    pause between polls only spares the CPU; the condition alone decides when we go on."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise HarnessError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+# --- processes ------------------------------------------------------------------------------------------
+
+
+class Child:
+    """One process of the stack, its output in .dev/bench/<name>.log (its tail is shown on failure)."""
+
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        *,
+        env: Mapping[str, str],
+        pass_fds: Sequence[int] = (),
+        hostname: str = "",
+    ) -> None:
+        self.name = name
+        self.hostname = hostname  # a Celery worker's node name, for pings and control commands
+        self.command = command
+        self.env = dict(env)
+        self.pass_fds = tuple(pass_fds)
+        self.log_path = LOG_DIR / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Child:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=self.pass_fds,
+            )
+        return self
+
+    def check_alive(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            code = None if self.process is None else self.process.returncode
+            raise HarnessError(f"{self.name} exited ({code}); the end of {self.log_path}:\n{self.tail()}")
+
+    def tail(self, lines: int = 25) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return "(no log)"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def listening_socket() -> socket.socket:
+    """A loopback socket on an ephemeral port, handed to gunicorn (`--bind fd://N`): no race for the port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)  # P5 opens 100 connections at once
+    sock.set_inheritable(True)
+    return sock
+
+
+def gunicorn(plan: Plan, env: Mapping[str, str], sock: socket.socket) -> Child:
+    # The Procfile's `web` line, bound to our socket, with a short graceful timeout so that stopping is quick.
+    command = [
+        sys.executable, "-m", "gunicorn", "config.wsgi:application",
+        "--bind", f"fd://{sock.fileno()}", "--workers", str(plan.web_workers), "--worker-class", "sync",
+        "--timeout", "30", "--graceful-timeout", "5", "--access-logfile", "-",
+    ]  # fmt: skip
+    return Child("web", command, env=env, pass_fds=[sock.fileno()])
+
+
+def celery_worker(name: str, *, queues: str, pool: str, concurrency: int, env: Mapping[str, str]) -> Child:
+    hostname = f"bench-{name}-{uuid.uuid4().hex[:6]}@localhost"
+    # The Procfile's lines; without mingle and gossip (chatter between workers: there is one per queue).
+    command = [
+        sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", queues, "--pool", pool,
+        "--concurrency", str(concurrency), "--hostname", hostname, "--without-mingle", "--without-gossip",
+        "--loglevel", "INFO",
+    ]  # fmt: skip
+    return Child(name, command, env=env, hostname=hostname)
+
+
+# --- environment --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stores:
+    database_url: str
+    database_name: str
+    maintenance_url: str  # the server's `postgres` database, to drop and create ours
+    redis_url: str
+    redis_db: int
+
+
+def stores_from_env(environ: Mapping[str, str], redis_db: int) -> Stores:
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if not environ.get(name):
+            raise HarnessError(
+                f"{name} is not set: run `make bench`, which starts embedded servers if need be"
+            )
+    database_url, database_name = bench_database_url(environ["DATABASE_URL"])
+    maintenance_url = urlunsplit(urlsplit(environ["DATABASE_URL"])._replace(path="/postgres"))
+    return Stores(
+        database_url=database_url,
+        database_name=database_name,
+        maintenance_url=maintenance_url,
+        redis_url=redis_url_with_db(environ["REDIS_URL"], redis_db),
+        redis_db=redis_db,
+    )
+
+
+def bench_env(base: Mapping[str, str], stores: Stores, *, sms_url: str = "", sms_app_sid: str = "") -> dict:
+    """Production settings, except what a loopback benchmark must change (each change says why)."""
+    env = {
+        key: value
+        for key, value in base.items()
+        # Development leftovers that would change what runs: `make run`'s --reload, the test settings.
+        if key not in ("GUNICORN_CMD_ARGS", "DJANGO_SETTINGS_MODULE", "CACHE_URL", "CELERY_BROKER_URL")
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_URLCONF": "config.bench_urls",  # the real URLs plus P2's baseline view
+            "DJANGO_DEBUG": "false",
+            "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
+            "DATABASE_URL": stores.database_url,
+            "REDIS_URL": stores.redis_url,
+            # The cache shares the bench's one Redis database, apart by its prefix; nothing clears it.
+            "CACHE_URL": stores.redis_url,
+            "CACHE_KEY_PREFIX": "salon-bench",
+            # Throttling stays on (its cache round trips are part of every request) but never refuses.
+            "API_THROTTLE_USER": "1000000/min",
+            "API_THROTTLE_ANON": "1000000/min",
+            "JWT_ACCESS_MINUTES": "60",  # tokens minted at setup outlive the run
+            "OTP_PROVIDER": "unifonic",
+            "SMS_PROVIDER": "unifonic",
+            "UNIFONIC_BASE_URL": sms_url,
+            "UNIFONIC_APP_SID": sms_app_sid,
+            "UNIFONIC_SENDER_ID": "Salon",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.setdefault("DJANGO_SECRET_KEY", "bench-only-insecure-secret-key-0123456789-abcdefghijklmnop")
+    return env
+
+
+def recreate_database(stores: Stores) -> None:
+    import psycopg
+    from psycopg import sql
+
+    if not stores.database_name.endswith("_bench"):  # never drop anything but a bench database
+        raise HarnessError(f"refusing to drop {stores.database_name!r}")
+    with psycopg.connect(stores.maintenance_url, autocommit=True) as connection:
+        name = sql.Identifier(stores.database_name)
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def setup_django(env: Mapping[str, str]) -> None:
+    """This process speaks to the bench database and Redis too: it fills them and reads the outcomes."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+
+
+def clear_bench_queues() -> None:
+    """Messages left by an interrupted run: our queues and kombu's unacked set, in our Redis database only."""
+    from worker.celery import app
+
+    app.control.purge()
+    with app.connection_for_write() as connection:
+        connection.default_channel.client.delete("unacked", "unacked_index", "unacked_mutex")
+
+
+# --- data ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    staff_id: int
+    start: str  # ISO 8601 with the salon's offset, as a client sends it
+
+
+@dataclass
+class Data:
+    salon_id: int
+    service_id: int
+    tokens: list[str]
+    slots: Iterator[Slot]
+
+
+def make_data(plan: Plan) -> Data:
+    """A 20-staff salon (bench_availability's, with a 15-minute buffer), customers and their tokens, and
+    enough free slots for every booking of the run, spread over the staff so that concurrent requests
+    rarely wait on the same staff row lock."""
+    from django.db import transaction
+    from django.utils import timezone
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from backend.accounts.models import User
+    from backend.salons import services
+    from backend.salons.management.commands.bench_availability import _salon_with_staff
+
+    with transaction.atomic():
+        salon, service = _salon_with_staff(staff_count=STAFF)
+        service = services.service_update(service=service, data={"buffer_minutes": BUFFER_MINUTES})
+        customers = [User.objects.create_user(f"{CUSTOMER_PHONE_PREFIX}{n:07d}") for n in range(CUSTOMERS)]
+    tokens = [str(AccessToken.for_user(customer)) for customer in customers]
+    first_day = timezone.localdate() + timedelta(days=1)
+    slots = lattice_slots(salon=salon, service=service, first_day=first_day, needed=plan.slots_needed())
+    return Data(salon_id=salon.pk, service_id=service.pk, tokens=tokens, slots=iter(slots))
+
+
+def lattice_slots(*, salon: Any, service: Any, first_day: date, needed: int) -> list[Slot]:
+    """Free starts on the 45-minute lattice, as the availability engine offers them, in time order and
+    round robin over the staff."""
+    from backend.bookings.selectors import availability_for
+
+    days = math.ceil(needed / (STAFF * 13)) + 1  # 13 lattice starts a day per staff member
+    if days > salon.horizon_days:
+        raise HarnessError(f"{needed} slots need {days} days, beyond the salon's horizon")
+    offered = availability_for(salon=salon, service=service, date_from=first_day, days=days)
+    slots = []
+    for slot in offered:  # sorted by start, then staff id
+        local = slot.start.astimezone(salon.tz)
+        minutes = local.hour * 60 + local.minute
+        opening = 10 * 60 if minutes < 16 * 60 else 16 * 60  # bench_availability's two daily ranges
+        if (minutes - opening) % LATTICE_MINUTES == 0:
+            slots.append(Slot(staff_id=slot.staff_id, start=local.isoformat()))
+    if len(slots) < needed:
+        raise HarnessError(f"only {len(slots)} free slots for {needed} bookings")
+    return slots
+
+
+# --- HTTP load ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    path: str
+    token: str
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    status: int
+    seconds: float
+
+
+@dataclass
+class Load:
+    """Sends requests to the API and counts every answer by phase and status."""
+
+    base_url: str
+    statuses: dict[str, Counter] = field(default_factory=dict)
+    _local: threading.local = field(default_factory=threading.local)
+
+    def _session(self) -> requests.Session:
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def _post(self, job: Job, session: requests.Session | None = None) -> Call:
+        session = session or self._session()
+        started = time.perf_counter()
+        try:
+            response = session.post(
+                self.base_url + job.path,
+                json=dict(job.body),
+                headers={"Authorization": f"Bearer {job.token}", "Accept-Language": "ar"},
+                timeout=HTTP_TIMEOUT,
+            )
+        except requests.RequestException as error:
+            raise HarnessError(f"POST {job.path} got no answer: {error}") from error
+        return Call(response.status_code, time.perf_counter() - started)
+
+    def _count(self, phase: str, calls: Sequence[Call]) -> None:
+        self.statuses.setdefault(phase, Counter()).update(call.status for call in calls)
+
+    def many(
+        self, phase: str, jobs: Sequence[Job], *, clients: int, per_second: float | None = None
+    ) -> tuple[list[Call], float]:
+        """Sends `jobs` from `clients` threads, each taking the next job, back to back or, with
+        `per_second`, job i at i / per_second seconds from the start (an open-loop schedule: waiting for
+        one's departure time is pacing, not synchronization). The calls and the wall time."""
+        executor = ThreadPoolExecutor(max_workers=clients, thread_name_prefix="client")
+        started = time.perf_counter()
+
+        def send(indexed: tuple[int, Job]) -> Call:
+            index, job = indexed
+            if per_second:
+                time.sleep(max(0.0, started + index / per_second - time.perf_counter()))
+            return self._post(job)
+
+        try:
+            calls = list(executor.map(send, enumerate(jobs)))
+        except BaseException:
+            executor.shutdown(wait=False, cancel_futures=True)  # Ctrl-C: do not send the rest
+            raise
+        wall = time.perf_counter() - started
+        executor.shutdown()
+        self._count(phase, calls)
+        return calls, wall
+
+    def together(self, phase: str, jobs: Sequence[Job]) -> tuple[list[Call], float]:
+        """Sends all `jobs` at once, one thread each released by a barrier; the calls and the wall time
+        from the release to the last answer."""
+        barrier = threading.Barrier(len(jobs) + 1, timeout=30)
+        finished: list[float] = []
+
+        def send(job: Job) -> Call:
+            with requests.Session() as session:
+                barrier.wait()
+                call = self._post(job, session)
+                finished.append(time.perf_counter())
+                return call
+
+        executor = ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="racer")
+        try:
+            futures = [executor.submit(send, job) for job in jobs]
+            barrier.wait()
+            released = time.perf_counter()
+            calls = [future.result() for future in futures]
+        except threading.BrokenBarrierError as error:
+            raise HarnessError("the P5 clients did not all start within 30 s") from error
+        except BaseException:
+            barrier.abort()
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        executor.shutdown()
+        self._count(phase, calls)
+        return calls, max(finished) - released
+
+
+def booking_jobs(data: Data, slots: Sequence[Slot], tokens: Iterator[str]) -> list[Job]:
+    return [
+        Job(
+            BOOKINGS_PATH,
+            next(tokens),
+            {"salon": data.salon_id, "service": data.service_id, "staff": slot.staff_id, "start": slot.start},
+        )
+        for slot in slots
+    ]
+
+
+def take(iterator: Iterator[T], count: int) -> list[T]:
+    taken = list(itertools.islice(iterator, count))
+    if len(taken) < count:
+        raise HarnessError("ran out of prepared slots")
+    return taken
+
+
+# --- the stack ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    """Everything a measurement touches: the fake provider, the processes, the client, the data."""
+
+    plan: Plan
+    data: Data
+    load: Load
+    fake: Any  # backend.fakes.FakeUnifonic
+    web: Child
+    notifications: Child
+    default: Child
+    tokens: Iterator[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = itertools.cycle(self.data.tokens)  # round robin: deterministic, no seed needed
+
+    def children(self) -> list[Child]:
+        return [self.web, self.notifications, self.default]
+
+    def check_alive(self) -> None:
+        for child in self.children():
+            child.check_alive()
+
+    def bookings(self, count: int) -> list[Job]:
+        return booking_jobs(self.data, take(self.data.slots, count), self.tokens)
+
+    def baselines(self, count: int) -> list[Job]:
+        return [Job(BASELINE_PATH, next(self.tokens), {"n": n}) for n in range(count)]
+
+    def web_cpu(self) -> CpuMeter:
+        """A meter of gunicorn's workers (its master only forks and watches them)."""
+        return CpuMeter(lambda: child_pids(self.web.process.pid))
+
+    def notifications_cpu(self) -> CpuMeter:
+        return CpuMeter(lambda: [self.notifications.process.pid])
+
+    def provider_latency(self, milliseconds: int) -> None:
+        self.fake.configure(latency_ms=milliseconds)
+
+    def notifications_consuming(self, on: bool) -> None:
+        """Starts or stops the notifications worker's consumption (tasks it already holds still run)."""
+        from worker.celery import app
+
+        control = app.control.add_consumer if on else app.control.cancel_consumer
+        replies = control(
+            NOTIFICATIONS_QUEUE, destination=[self.notifications.hostname], reply=True, timeout=5
+        )
+        if not replies:
+            raise HarnessError("the notifications worker did not answer a consumer change")
+
+
+def wait_ready(stack: Stack, base_url: str) -> None:
+    from worker.celery import app
+
+    def web_healthy() -> bool:
+        stack.web.check_alive()
+        with contextlib.suppress(requests.RequestException):
+            return requests.get(base_url + "/health/", timeout=5).status_code == 200
+        return False
+
+    wait_for(web_healthy, timeout=60, what="gunicorn to answer /health/")
+    for worker in (stack.notifications, stack.default):
+
+        def answers(worker: Child = worker) -> bool:
+            worker.check_alive()
+            return bool(app.control.ping(destination=[worker.hostname], timeout=0.5))
+
+        wait_for(answers, timeout=60, what=f"the {worker.name} worker to answer a ping")
+
+
+def wait_notifications_settled(timeout: float) -> None:
+    """Every outbox row sent: the worker is idle again, so the next measurement starts from quiet."""
+    from backend.notifications.models import Notification, Status
+
+    def settled() -> bool:
+        failed = Notification.objects.filter(status=Status.FAILED).first()
+        if failed is not None:
+            raise HarnessError(f"notification {failed.pk} failed: {failed.last_error}")
+        return not Notification.objects.filter(status__in=[Status.PENDING, Status.SENDING]).exists()
+
+    wait_for(settled, timeout=timeout, what="the notifications outbox to drain", interval=0.1)
+
+
+# --- the measurements ---------------------------------------------------------------------------------
+
+
+def warm_up(stack: Stack) -> None:
+    """Each gunicorn worker loads the URLconf, views and connections on its first requests: not measured."""
+    jobs = stack.baselines(stack.plan.warmup_requests // 2) + stack.bookings(stack.plan.warmup_requests // 2)
+    stack.load.many("warm-up", jobs, clients=stack.plan.p2_clients)
+    wait_notifications_settled(timeout=60)
+
+
+def measure_p1(stack: Stack) -> Figure:
+    """Booking p95 with the provider at 2,000 ms vs 0 ms; the notifications worker consumes throughout,
+    so a request that waited on it (or on the provider) would show here."""
+    plan = stack.plan
+    latency = {"A": 0, "B": plan.p1_slow_ms}
+    seconds: dict[str, list[float]] = {"A": [], "B": []}
+    worker = {"A": stack.notifications_cpu(), "B": stack.notifications_cpu()}
+    rounds = ABBA * plan.p1_repeats
+    progress(f"P1: {len(rounds)} rounds of {plan.p1_round} bookings, provider at 0 and {plan.p1_slow_ms} ms")
+    for kind in rounds:
+        stack.provider_latency(latency[kind])
+        with worker[kind].measuring():
+            calls, _ = stack.load.many(
+                "P1",
+                stack.bookings(plan.p1_round),
+                clients=plan.p1_clients,
+                per_second=plan.p1_per_second,
+            )
+        seconds[kind] += [call.seconds for call in calls if call.status == 201]
+    stack.provider_latency(0)
+
+    def ms(kind: str, q: float) -> float:
+        return percentile(seconds[kind], q) * 1000 if seconds[kind] else math.nan
+
+    fast, slow = ms("A", 95), ms("B", 95)
+    return Figure(
+        "P1",
+        f"booking-create p95, SMS provider at {plan.p1_slow_ms:,} ms ÷ at 0 ms",
+        f"{slow:.0f} ms ÷ {fast:.0f} ms (n={len(seconds['B'])}/{len(seconds['A'])}, "
+        f"{plan.p1_per_second:g} requests/s)",
+        safe_ratio(slow, fast),
+        Goal("<=", 1.2),
+        evidence=f"medians {ms('B', 50):.0f} ms ÷ {ms('A', 50):.0f} ms; meanwhile the notifications worker "
+        f"used {worker['B'].cores()} ÷ {worker['A'].cores()} cores, the machine was "
+        f"{worker['B'].machine_busy()} ÷ {worker['A'].machine_busy()} busy",
+    )
+
+
+def measure_p2(stack: Stack) -> Figure:
+    """Booking-create throughput vs a bare authenticated view that inserts one row, same gunicorn."""
+    plan = stack.plan
+    created = Counter()
+    seconds = Counter()
+    cpu = {"A": stack.web_cpu(), "B": stack.web_cpu()}
+    rounds = ABBA * plan.p2_repeats
+    for round_number, kind in enumerate(rounds, 1):
+        name = "baseline" if kind == "A" else "booking"
+        progress(f"P2 round {round_number}/{len(rounds)}: {plan.p2_round} {name} requests")
+        jobs = stack.baselines(plan.p2_round) if kind == "A" else stack.bookings(plan.p2_round)
+        with cpu[kind].measuring():
+            calls, wall = stack.load.many(f"P2 {name}", jobs, clients=plan.p2_clients)
+        created[kind] += sum(call.status == 201 for call in calls)
+        seconds[kind] += wall
+    booking, baseline = created["B"] / seconds["B"], created["A"] / seconds["A"]
+    return Figure(
+        "P2",
+        "booking-create throughput ÷ bare DRF view inserting one row",
+        f"{booking:.1f} ÷ {baseline:.1f} created/s (n={created['B']}/{created['A']}, "
+        f"{plan.p2_clients} clients)",
+        safe_ratio(booking, baseline),
+        Goal(">=", 0.5),
+        evidence=f"gunicorn workers' CPU per request {cpu['B'].per_unit_ms(created['B'])} ÷ "
+        f"{cpu['A'].per_unit_ms(created['A'])}; machine CPU busy {cpu['B'].machine_busy()} ÷ "
+        f"{cpu['A'].machine_busy()}",
+    )
+
+
+def measure_p5(stack: Stack) -> Figure:
+    """100 concurrent requests for one slot vs for 100 distinct slots: the wall time of each burst."""
+    plan = stack.plan
+    wall = Counter()
+    same_ok = True
+    outcomes = []
+    for round_number, kind in enumerate(ABBA, 1):
+        name = "distinct" if kind == "A" else "same"
+        progress(f"P5 round {round_number}/4: {plan.p5_concurrent} requests, {name} slot(s)")
+        if kind == "A":
+            jobs = stack.bookings(plan.p5_concurrent)
+        else:
+            # One slot, raced by as many different customers.
+            (slot,) = take(stack.data.slots, 1)
+            racers = itertools.islice(itertools.cycle(stack.data.tokens), plan.p5_concurrent)
+            jobs = booking_jobs(stack.data, [slot] * plan.p5_concurrent, racers)
+        calls, seconds = stack.load.together(f"P5 {name}", jobs)
+        wall[kind] += seconds
+        if kind == "B":
+            statuses = Counter(call.status for call in calls)
+            outcomes.append(f"{statuses[201]} x 201 + {statuses[409]} x 409")
+            same_ok &= statuses == Counter({201: 1, 409: plan.p5_concurrent - 1})
+    rounds = ABBA.count("A")  # per kind
+    return Figure(
+        "P5",
+        f"{plan.p5_concurrent} concurrent same-slot ÷ distinct-slot requests, wall time",
+        f"{1000 * wall['B'] / rounds:.0f} ms ÷ {1000 * wall['A'] / rounds:.0f} ms a burst "
+        f"(mean of {rounds}); "
+        f"same slot: {', '.join(outcomes)}",
+        safe_ratio(wall["B"], wall["A"]),
+        Goal("<=", 3),
+        checks_ok=same_ok,
+    )
+
+
+def _enqueue_deliveries(count: int, label: str) -> tuple[list[int], datetime]:
+    """`count` pending outbox rows (as a booking writes them), then one delivery task each."""
+    from django.utils import timezone
+
+    from backend.notifications.models import Kind, Notification
+    from worker.tasks.notifications import deliver_notification
+
+    rows = Notification.objects.bulk_create(
+        Notification(
+            phone=f"+96657{n:07d}",
+            kind=Kind.BOOKING_CONFIRMED,
+            language="ar",
+            body=SMS_BODY,
+            dedupe_key=f"bench:{label}:{n}:{uuid.uuid4().hex}",
+        )
+        for n in range(count)
+    )
+    ids = [row.pk for row in rows]
+    started = timezone.now()
+    for notification_id in ids:
+        deliver_notification.delay(notification_id)
+    return ids, started
+
+
+def _delivered_at(ids: list[int], *, timeout: float) -> datetime:
+    """When the last of `ids` was sent (the worker's own timestamp)."""
+    from django.db.models import Max
+
+    from backend.notifications.models import Notification, Status
+
+    rows = Notification.objects.filter(pk__in=ids)
+
+    def all_sent() -> datetime | None:
+        if rows.filter(status=Status.FAILED).exists():
+            raise HarnessError(
+                f"a notification failed: {rows.filter(status=Status.FAILED).first().last_error}"
+            )
+        if rows.filter(status=Status.SENT).count() < len(ids):
+            return None
+        return rows.aggregate(last=Max("sent_at"))["last"]
+
+    return wait_for(all_sent, timeout=timeout, what=f"{len(ids)} notifications to be sent", interval=0.05)
+
+
+def deliveries_per_second(count: int, label: str, *, timeout: float = 120) -> float:
+    ids, started = _enqueue_deliveries(count, label)
+    return count / (_delivered_at(ids, timeout=timeout) - started).total_seconds()
+
+
+def echoes_per_second(count: int, *, timeout: float = 120) -> float:
+    """No-op tasks (`core.echo`) on the notifications queue, so the same worker takes them; their results
+    are stored like a delivery's (the django-db result backend), so only the delivery's own work differs."""
+    from django.db.models import Max
+    from django.utils import timezone
+    from django_celery_results.models import TaskResult
+
+    from worker.tasks.core import echo
+
+    started = timezone.now()
+    ids = [echo.apply_async(("bench",), queue=NOTIFICATIONS_QUEUE).id for _ in range(count)]
+    done = TaskResult.objects.filter(task_id__in=ids, status="SUCCESS")
+
+    def all_done() -> datetime | None:
+        return done.aggregate(last=Max("date_done"))["last"] if done.count() == count else None
+
+    finished = wait_for(all_done, timeout=timeout, what=f"{count} echo tasks", interval=0.05)
+    return count / (finished - started).total_seconds()
+
+
+def measure_p4(stack: Stack) -> tuple[Figure, float]:
+    """Deliveries per second of one notifications worker, provider at 0 ms, vs no-op tasks on it; and the
+    no-op rate, the most any task reaches on this worker and machine."""
+    plan = stack.plan
+    stack.provider_latency(0)
+    count = plan.p4_round
+    rates: dict[str, list[float]] = {"A": [], "B": []}
+    cpu = {"A": stack.notifications_cpu(), "B": stack.notifications_cpu()}
+    rounds = ABBA * plan.p4_repeats
+    for round_number, kind in enumerate(rounds, 1):
+        progress(
+            f"P4 round {round_number}/{len(rounds)}: {count} {'echo tasks' if kind == 'A' else 'deliveries'}"
+        )
+        with cpu[kind].measuring():
+            if kind == "A":
+                rates[kind].append(echoes_per_second(count))
+            else:
+                rates[kind].append(deliveries_per_second(count, f"p4-{round_number}"))
+    # Each kind's rate over its rounds: total tasks ÷ total seconds.
+    echo, delivery = (len(rates[k]) * count / sum(count / rate for rate in rates[k]) for k in ("A", "B"))
+    tasks = per_kind(plan.p4_round, plan.p4_repeats)
+    figure = Figure(
+        "P4",
+        "deliveries/s of one notifications worker ÷ no-op tasks/s, same worker and broker",
+        f"{delivery:.0f} ÷ {echo:.0f} per s ({tasks} each, {plan.notification_threads} threads, "
+        "provider at 0 ms)",
+        safe_ratio(delivery, echo),
+        Goal(">=", 0.5),
+        evidence=f"worker CPU per task {cpu['B'].per_unit_ms(tasks)} ÷ {cpu['A'].per_unit_ms(tasks)}; "
+        f"machine CPU busy {cpu['B'].machine_busy()} ÷ {cpu['A'].machine_busy()}",
+    )
+    return figure, echo
+
+
+def measure_p4b(stack: Stack, no_op_rate: float) -> Figure:
+    """Deliveries per second with a provider that takes 200 ms, vs what the threads could do if only the
+    provider's latency bounded them."""
+    plan = stack.plan
+    progress(f"P4b: {plan.p4b_rows} deliveries, provider at {plan.p4b_latency_ms} ms")
+    stack.provider_latency(plan.p4b_latency_ms)
+    cpu = stack.notifications_cpu()
+    with cpu.measuring():
+        rate = deliveries_per_second(plan.p4b_rows, "p4b")
+    stack.provider_latency(0)
+    ideal = plan.notification_threads / (plan.p4b_latency_ms / 1000)
+    return Figure(
+        "P4b",
+        f"deliveries/s at {plan.p4b_latency_ms} ms provider latency ÷ (threads ÷ latency)",
+        f"{rate:.1f} ÷ ({plan.notification_threads} ÷ {plan.p4b_latency_ms / 1000:g} s = {ideal:.0f}) "
+        f"per s ({plan.p4b_rows} rows)",
+        safe_ratio(rate, ideal),
+        Goal(">=", 0.8),
+        evidence=f"worker CPU per delivery {cpu.per_unit_ms(plan.p4b_rows)} ({cpu.cores()} cores used); "
+        f"machine CPU busy {cpu.machine_busy()}; no-op tasks on this worker (P4): {no_op_rate:.0f}/s",
+    )
+
+
+def measure_p3(plan: Plan) -> Figure:
+    """bench_availability's own scenarios and timings (its rows, caught instead of printed)."""
+    from backend.salons.management.commands.bench_availability import Command
+
+    class Capture(Command):
+        rows: list[dict[str, Any]] = []
+
+        def _print(self, rows: list[dict[str, Any]]) -> None:
+            self.rows = rows
+
+    progress(f"P3: bench_availability, {plan.p3_runs} runs per scenario")
+    command = Capture()
+    command.handle(runs=plan.p3_runs)
+    small, busy = command.rows
+    return Figure(
+        "P3",
+        f"availability SQL queries, {busy['scenario']} ÷ {small['scenario']}",
+        f"{busy['queries']} ÷ {small['queries']} queries; median {busy['engine_ms']:.1f} ÷ "
+        f"{small['engine_ms']:.1f} ms ({busy['api_ms']:.1f} ÷ {small['api_ms']:.1f} ms with the body)",
+        safe_ratio(busy["queries"], small["queries"]),
+        Goal("<=", 1),
+    )
+
+
+# --- the run ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    figures: list[Figure]
+    statuses: dict[str, Counter]
+    header: list[str]
+
+    def server_errors(self) -> int:
+        return sum(n for counts in self.statuses.values() for status, n in counts.items() if status >= 500)
+
+    def unexpected(self) -> dict[str, Counter]:
+        """Answers other than 201 where every request should create (all but P5's same-slot race)."""
+        return {
+            phase: Counter({s: n for s, n in counts.items() if s != 201})
+            for phase, counts in self.statuses.items()
+            if phase != "P5 same" and any(s != 201 for s in counts)
+        }
+
+    def render(self) -> str:
+        lines = [*self.header, "", render_table(TABLE_HEADERS, figure_rows(self.figures)), ""]
+        lines += [f"{figure.id}: {figure.evidence}" for figure in self.figures if figure.evidence]
+        lines.append(f"5xx responses: {self.server_errors()} (must be 0)")
+        for phase, counts in self.unexpected().items():
+            lines.append(f"unexpected answers in {phase}: {dict(counts)}")
+        return "\n".join(lines)
+
+
+def versions() -> str:
+    from django.db import connection
+
+    from worker.celery import app
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0].split()[0]
+    with app.connection_for_write() as broker:
+        redis = broker.default_channel.client.info("server")["redis_version"]
+    return f"Python {sys.version.split()[0]}, PostgreSQL {postgres}, Redis {redis}"
+
+
+def run(plan: Plan, redis_db: int) -> Report:
+    from backend.fakes import FakeUnifonic
+
+    started, load_before = datetime.now(UTC), os.getloadavg()[0]  # someone else's load shows here
+    stores = stores_from_env(os.environ, redis_db)
+    progress(f"database {stores.database_name} (re-created), Redis database {stores.redis_db}")
+    recreate_database(stores)
+    setup_django(bench_env(os.environ, stores))
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    clear_bench_queues()
+    data = make_data(plan)
+    p3 = measure_p3(plan)  # in this process, before the stack starts: a quiet machine
+
+    with contextlib.ExitStack() as cleanup:
+        fake = cleanup.enter_context(FakeUnifonic(latency_ms=0))
+        env = bench_env(os.environ, stores, sms_url=fake.url, sms_app_sid=fake.app_sid)
+        sock = cleanup.enter_context(listening_socket())
+        base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        children = [
+            gunicorn(plan, env, sock),
+            celery_worker(
+                "notifications",
+                queues=NOTIFICATIONS_QUEUE,
+                pool="threads",
+                concurrency=plan.notification_threads,
+                env=env,
+            ),
+            celery_worker(
+                "default",
+                queues="default,payments",
+                pool="prefork",
+                concurrency=plan.default_worker_processes,
+                env=env,
+            ),
+        ]
+        for child in children:
+            cleanup.callback(child.stop)  # stopped in reverse order, whatever happens
+            child.start()
+        stack = Stack(plan, data, Load(base_url), fake, *children)
+        progress(f"gunicorn on {base_url} ({plan.web_workers} sync workers); waiting for the stack")
+        wait_ready(stack, base_url)
+        progress("warming up")
+        warm_up(stack)
+
+        p1 = measure_p1(stack)
+        stack.check_alive()
+        wait_notifications_settled(timeout=120)
+        # P2 and P5 compare web requests only: the notifications worker pauses, so that on a small machine
+        # it does not take CPU from gunicorn for the bookings' messages and not for the baseline's.
+        stack.notifications_consuming(False)
+        p2 = measure_p2(stack)
+        p5 = measure_p5(stack)
+        stack.notifications_consuming(True)
+        stack.check_alive()
+        progress("draining the messages of P2 and P5")
+        wait_notifications_settled(timeout=180)
+        p4, no_op_rate = measure_p4(stack)
+        p4b = measure_p4b(stack, no_op_rate)
+        stack.check_alive()
+        header = [
+            f"make bench, {started:%Y-%m-%d %H:%M} UTC: {machine_summary()}; load average before the "
+            f"run {load_before:.2f}",
+            versions(),
+            f"gunicorn {plan.web_workers} sync workers; notifications worker: threads pool x "
+            f"{plan.notification_threads}; default worker: prefork x {plan.default_worker_processes}",
+        ]
+        return Report([p1, p2, p3, p4, p4b, p5], stack.load.statuses, header)
+
+
+# --- entry point --------------------------------------------------------------------------------------
+
+_interrupted = threading.Event()
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    # Ctrl-C reaches us twice under devservices (from the terminal and forwarded): only the first counts,
+    # so the clean-up it starts is not itself interrupted.
+    if not _interrupted.is_set():
+        _interrupted.set()
+        raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply request counts (P5 excepted)")
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=int(os.environ.get("BENCH_REDIS_DB", DEFAULT_REDIS_DB)),
+        help="Redis database number of the bench (default BENCH_REDIS_DB or 8)",
+    )
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))  # the project's packages, as manage.py sees them
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+    started = time.monotonic()
+    try:
+        report = run(Plan().scaled(args.scale), args.redis_db)
+    except HarnessError as error:
+        print(f"bench: error: {error} (processes' logs in {LOG_DIR})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted; everything it started is stopped", file=sys.stderr)
+        return 130
+    print(report.render(), flush=True)
+    progress(f"done in {time.monotonic() - started:.0f} s; logs in {LOG_DIR.relative_to(ROOT)}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The audit trail: manager API changes, admin edits and money actions are recorded with who, what, when
+and from where, and the trail cannot be edited in the admin."""
+
+from datetime import datetime, time
+
+import pytest
+from auditlog.models import LogEntry
+
+from backend.salons.models import Salon, Service
+from tests.support.factories import (
+    client_for,
+    make_admin,
+    make_booking,
+    make_salon,
+    make_service,
+    make_staff,
+    make_user,
+    next_weekday,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def entries_for(instance) -> list[LogEntry]:
+    return list(LogEntry.objects.get_for_object(instance).order_by("timestamp"))
+
+
+def test_a_manager_change_through_the_api_names_the_manager_and_the_address():
+    manager = make_user()
+    salon = make_salon(managers=[manager])
+    response = client_for(manager).patch(
+        f"/api/v1/manage/salons/{salon.id}/settings/",
+        {"name": "Lamsa Spa"},
+        format="json",
+        REMOTE_ADDR="203.0.113.7",
+    )
+    assert response.status_code == 200, response.content
+    change = entries_for(salon)[-1]
+    assert change.actor == manager and change.action == LogEntry.Action.UPDATE
+    assert change.changes_dict["name"] == ["Test Salon", "Lamsa Spa"]
+    assert change.remote_addr == "203.0.113.7"
+
+
+def test_an_admin_edit_names_the_admin(client):
+    admin = make_admin()
+    service = make_service(make_salon())
+    client.force_login(admin)
+    form = {
+        "salon": service.salon_id,
+        "name": "Beard trim",
+        "name_ar": "",
+        "duration_minutes": 30,
+        "price_halalas": 4000,
+        "currency": "SAR",
+        "buffer_minutes": 0,
+        "is_active": "on",
+    }
+    response = client.post(f"/admin/salons/service/{service.id}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+    change = entries_for(Service.objects.get(pk=service.pk))[-1]
+    assert change.actor == admin and change.changes_dict["name"] == ["Haircut", "Beard trim"]
+
+
+def test_a_cancellation_and_its_refund_decision_are_recorded_against_the_customer():
+    customer = make_user()
+    service = make_service(make_salon())
+    booking = make_booking(
+        service=service,
+        staff=make_staff(service.salon, services=[service]),
+        customer=customer,
+        start=datetime.combine(next_weekday(0), time(10), tzinfo=service.salon.tz),
+    )
+    client_for(customer).post(f"/api/v1/bookings/{booking.id}/cancel/", {}, format="json")
+    change = entries_for(booking)[-1]
+    assert change.actor == customer
+    assert change.changes_dict["status"] == ["confirmed", "cancelled"]
+    assert "refund_halalas" in change.changes_dict  # the money decision is part of the record
+
+
+def test_phone_numbers_are_masked_in_the_trail():
+    user = make_user()
+    user.name = "Renamed"
+    user.save()
+    [created, *_] = entries_for(user)
+    assert "phone_number" in created.changes_dict
+    assert user.phone_number not in str(created.changes_dict)
+
+
+def test_the_trail_is_visible_but_not_editable_in_the_admin(client):
+    client.force_login(make_admin())
+    salon = make_salon()
+    entry = entries_for(Salon.objects.get(pk=salon.pk))[0]
+    assert client.get("/admin/auditlog/logentry/").status_code == 200
+    assert client.get("/admin/auditlog/logentry/add/").status_code == 403
+    page = client.get(f"/admin/auditlog/logentry/{entry.pk}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert client.post(f"/admin/auditlog/logentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
