@@ -358,6 +358,10 @@ if NOTIFICATION_STALE_SECONDS <= CELERY_TASK_TIME_LIMIT:
     # A row is only reclaimed once the task that claimed it must be dead (killed by the time limit).
     raise ImproperlyConfigured("NOTIFICATION_STALE_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
 
+# --- Data retention (docs/data-retention.md; run daily by beat, worker/tasks/retention.py) -------------
+RETENTION_OTP_DAYS = env.int("RETENTION_OTP_DAYS", default=1)  # days past a login code's expiry
+RETENTION_NOTIFICATION_BODY_DAYS = env.int("RETENTION_NOTIFICATION_BODY_DAYS", default=30)
+
 # --- Audit trail (backend/core/audit.py) --------------------------------------------------------
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "accounts.User", "exclude_fields": ["password", "last_login"], "mask_fields": ["phone_number"]},
@@ -398,6 +402,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Error reporting: Sentry, only when SENTRY_DSN is set -----------------------------------------
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        send_default_pii=False,  # no phone numbers, user ids or request bodies leave for Sentry
+    )
+
 # Workers log through the same configuration (and so with the request id), not Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CSRF_FAILURE_VIEW = "backend.core.exceptions.json_csrf_failure"

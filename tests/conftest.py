@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.support.processes import WorkerProcess
+from tests.support.processes import WorkerProcess, child_env
 
 
 @pytest.fixture
@@ -18,12 +18,16 @@ def _clear_cache():
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """One real worker for the session on the default and payments queues of the test database and Redis.
-    Notification tests start their own worker, with the provider they test against."""
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One real worker for the session on the default queue of the test database and Redis. Notification
+    and payment tests start their own worker on their queue, pointed at the fake provider they test."""
     from worker.celery import app
 
     app.control.purge()  # messages left by an earlier, interrupted run
-    worker = WorkerProcess(queues="default,payments").start()
+    # The only consumer of the default queue in the test run (so no task goes to a differently configured
+    # worker); tests that need its files (photos) point MEDIA_ROOT at `worker.media_root`.
+    media_root = tmp_path_factory.mktemp("worker-media")
+    worker = WorkerProcess(queues="default", env=child_env(MEDIA_ROOT=str(media_root))).start()
+    worker.media_root = media_root
     yield worker
     worker.stop()

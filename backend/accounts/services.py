@@ -5,7 +5,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -264,3 +264,13 @@ def token_refresh(*, refresh: str) -> TokenPair:
 def token_revoke(*, refresh: str) -> None:
     """Logout: the refresh token is blacklisted (access tokens die with their short lifetime)."""
     _refresh_token_parse(refresh).blacklist()
+
+
+def otp_challenges_purge(*, now: datetime | None = None) -> int:
+    """Retention (beat, daily): login-code rows expired more than RETENTION_OTP_DAYS ago go. They hold a
+    phone number, possibly of someone who never became a user; send limits live in Redis, not here.
+    Returns how many rows were deleted."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.RETENTION_OTP_DAYS)
+    deleted, _by_model = OtpChallenge.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

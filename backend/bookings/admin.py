@@ -1,6 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from backend.bookings.models import Booking
+from backend.bookings.services import booking_cancel
+from backend.core.errors import ApplicationError
 
 
 @admin.register(Booking)
@@ -14,6 +17,33 @@ class BookingAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
     raw_id_fields = ("salon", "service", "staff", "customer")
     readonly_fields = ("occupied_until", "created_at", "updated_at")
+    actions = ["cancel_by_salon"]
 
     def has_add_permission(self, request) -> bool:
         return False  # only the booking services create bookings: they check availability
+
+    @admin.action(
+        description=_("Cancel the selected bookings (salon-initiated, full refund per policy)"),
+        permissions=["change"],
+    )
+    def cancel_by_salon(self, request, queryset):
+        # The API's service, with the admin as actor: the same rules, refunds and messages.
+        for booking_id in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                booking = booking_cancel(
+                    booking_id=booking_id, actor=request.user, reason="cancelled by the platform admin"
+                )
+            except ApplicationError as error:
+                self.message_user(
+                    request,
+                    _("Booking %(id)s was not cancelled: %(reason)s")
+                    % {"id": booking_id, "reason": error.message},
+                    level=messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("Booking %(id)s cancelled; %(refund)s halalas to refund.")
+                    % {"id": booking_id, "refund": booking.refund_halalas},
+                    level=messages.SUCCESS,
+                )

@@ -8,7 +8,7 @@ so (see docs/adr/0002-async-notifications.md)."""
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -192,3 +192,30 @@ def notification_sweep(*, limit: int = 1000) -> int:
     if ids:
         logger.warning("notification sweep re-enqueued %s rows", len(ids))
     return len(ids)
+
+
+def notification_bodies_purge(*, now: datetime | None = None) -> int:
+    """Retention (beat, daily): the text of rows delivered more than RETENTION_NOTIFICATION_BODY_DAYS ago
+    is blanked, and their phone too when the recipient deleted their account. The row itself (kind,
+    status, attempts, timestamps) stays for the ops figures. Returns how many rows changed."""
+    now = now or timezone.now()
+    old = Notification.objects.filter(
+        status=Status.SENT, sent_at__lt=now - timedelta(days=settings.RETENTION_NOTIFICATION_BODY_DAYS)
+    )
+    changed = (
+        old.filter(recipient__deleted_at__isnull=False)
+        .exclude(body="", phone="")
+        .update(body="", phone="", updated_at=now)
+    )
+    return changed + old.exclude(body="").update(body="", updated_at=now)
+
+
+def notifications_anonymise_deleted_recipients(*, now: datetime | None = None) -> int:
+    """Retention (beat, daily): rows to deleted accounts lose phone and text whatever their age, once they
+    are finished (sent or failed); rows still being delivered (a deletion's cancellation message) keep
+    them until then. Idempotent. Returns how many rows changed."""
+    now = now or timezone.now()
+    finished = Notification.objects.filter(
+        recipient__deleted_at__isnull=False, status__in=[Status.SENT, Status.FAILED]
+    )
+    return finished.exclude(body="", phone="").update(body="", phone="", updated_at=now)

@@ -163,3 +163,14 @@ def ratings_rebuild() -> int:
 def reviews_anonymise_for_deleted_account(*, user: User) -> None:
     """Account deletion: the comments go (they are the customer's words); ratings stay, anonymous."""
     Review.objects.filter(customer=user).update(comment="", updated_at=timezone.now())
+
+
+def reviews_anonymise_deleted_customers(*, now: datetime | None = None) -> int:
+    """Retention (beat, daily): the comments of deleted accounts, for accounts deleted before the deletion
+    hook above blanked them (or a comment written in between). Ratings and replies stay. Idempotent."""
+    now = now or timezone.now()
+    return (
+        Review.objects.filter(customer__deleted_at__isnull=False)
+        .exclude(comment="")
+        .update(comment="", updated_at=now)
+    )

@@ -11,7 +11,6 @@ from backend.photos.models import Photo
 from backend.photos.services import photo_delete, photo_thumbnail_make
 from tests.photos.conftest import image_bytes, upload
 from tests.support.factories import client_for, make_admin, make_salon, make_user
-from tests.support.processes import WorkerProcess, child_env
 from worker.tasks.photos import make_thumbnails
 
 pytestmark = pytest.mark.django_db
@@ -86,20 +85,18 @@ def test_a_thumbnail_made_meanwhile_by_another_run_wins(salon, manager, media_ro
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_makes_the_thumbnail(media_root):
+def test_a_real_worker_makes_the_thumbnail(settings, celery_worker_process):
+    media_root = celery_worker_process.media_root  # the worker writes there; so does this test's upload
+    settings.MEDIA_ROOT = str(media_root)
     manager = make_user()
     salon = make_salon(managers=[manager])
-    worker = WorkerProcess(queues="default", env=child_env(MEDIA_ROOT=str(media_root))).start()
-    try:
-        photo = add_photo(salon, manager, image_bytes("JPEG", size=(2000, 1000)))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            photo.refresh_from_db()
-            if photo.thumbnail:
-                break
-            time.sleep(0.2)
-    finally:
-        worker.stop()
+    photo = add_photo(salon, manager, image_bytes("JPEG", size=(2000, 1000)))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        photo.refresh_from_db()
+        if photo.thumbnail:
+            break
+        time.sleep(0.2)
     assert photo.thumbnail.name.endswith("_thumb.webp")
     assert Image.open(media_root / photo.thumbnail.name).size == (480, 240)
 
