@@ -374,6 +374,10 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "salons.TimeOff",
     "salons.Closure",
     {"model": "bookings.Booking", "exclude_fields": ["updated_at"]},
+    # Every money action: payments (capture, refund, void, state changes) and each refund request.
+    {"model": "payments.Payment", "exclude_fields": ["gateway_payload", "updated_at"]},
+    {"model": "payments.Refund", "exclude_fields": ["updated_at"]},
+    {"model": "reviews.Review", "exclude_fields": ["updated_at"]},
 )
 
 # --- Operations ---------------------------------------------------------------------------------

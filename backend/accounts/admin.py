@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from backend.accounts.models import User
+from backend.accounts.models import OtpChallenge, User
+from backend.core.admin import ReadOnlyAdmin
 from backend.core.errors import ApplicationError
 from backend.core.phone import phone_normalize
 
@@ -73,3 +74,13 @@ class UserAdmin(DjangoUserAdmin):
         with contextlib.suppress(ApplicationError):
             search_term = phone_normalize(search_term)
         return super().get_search_results(request, queryset, search_term)
+
+
+@admin.register(OtpChallenge)
+class OtpChallengeAdmin(ReadOnlyAdmin):
+    """Login codes in flight, for support ("did the code go out?"); the code's hash is never shown."""
+
+    list_display = ("phone_number", "channel", "sent_at", "expires_at", "failed_attempts", "consumed_at")
+    list_filter = ("channel",)
+    search_fields = ("phone_number",)
+    exclude = ("code_hash",)

@@ -95,3 +95,50 @@ def test_the_trail_is_visible_but_not_editable_in_the_admin(client):
     page = client.get(f"/admin/auditlog/logentry/{entry.pk}/change/")
     assert page.status_code == 200 and b'name="_save"' not in page.content
     assert client.post(f"/admin/auditlog/logentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_money_rows_are_in_the_trail_with_their_changes():
+    from backend.payments.models import Refund
+    from tests.support.factories import make_paid_payment
+
+    service = make_service(make_salon())
+    booking = make_booking(
+        service=service,
+        staff=make_staff(service.salon, services=[service]),
+        start=datetime.combine(next_weekday(0), time(10), tzinfo=service.salon.tz),
+    )
+    payment = make_paid_payment(booking)
+    payment.refunded_halalas = 2000
+    payment.save()
+    refund = Refund.objects.create(payment=payment, amount_halalas=2000, reason="partial", key="manual:test")
+    assert [entry.action for entry in entries_for(payment)] == [
+        LogEntry.Action.CREATE,
+        LogEntry.Action.UPDATE,
+    ]
+    assert entries_for(payment)[-1].changes_dict["refunded_halalas"] == ["0", "2000"]
+    assert "gateway_payload" not in entries_for(payment)[0].changes_dict
+    assert entries_for(refund)[0].changes_dict["amount_halalas"] == ["None", "2000"]
+
+
+def test_login_codes_and_idempotency_records_are_readable_not_editable_in_the_admin(client):
+    from django.utils import timezone
+
+    from backend.accounts.models import OtpChallenge
+    from backend.core.models import IdempotencyRecord
+
+    user = make_user()
+    challenge = OtpChallenge.objects.create(
+        phone_number=user.phone_number,
+        channel="sms",
+        code_hash="h" * 64,
+        sent_at=timezone.now(),
+        expires_at=timezone.now(),
+    )
+    record = IdempotencyRecord.objects.create(user=user, scope="bookings.create", key="k", request_hash="x")
+    client.force_login(make_admin())
+    for path in ("/admin/accounts/otpchallenge/", "/admin/core/idempotencyrecord/"):
+        assert client.get(path).status_code == 200
+        assert client.get(f"{path}add/").status_code == 403
+    page = client.get(f"/admin/accounts/otpchallenge/{challenge.pk}/change/")
+    assert page.status_code == 200 and b"h" * 64 not in page.content
+    assert client.get(f"/admin/core/idempotencyrecord/{record.pk}/change/").status_code == 200
