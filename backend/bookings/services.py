@@ -54,20 +54,31 @@ def _is_overlap_violation(error: IntegrityError) -> bool:
 # --- notifications ---------------------------------------------------------------------------------
 
 
-def _notify(booking: Booking, kind: str, *, event: str = "", refund_halalas: int = 0) -> None:
-    """Writes the customer's message for this transition in the current transaction. `event` tells apart
-    repeated transitions of one kind (each reschedule is its own message)."""
+def booking_notify(
+    booking: Booking,
+    kind: str,
+    *,
+    event: str = "",
+    amount_halalas: int | None = None,
+    refund_halalas: int = 0,
+    dedupe_key: str | None = None,
+) -> None:
+    """Writes the customer's message about their booking in the current transaction: every booking and
+    payment message goes through here. `event` tells apart repeated transitions of one kind (each
+    reschedule is its own message); `amount_halalas` is the money the message is about (default: the
+    price); `dedupe_key` overrides the booking-based one (payments key their messages by payment)."""
     customer = booking.customer
     if not customer.is_active:
         return
     language = customer.language
+    money = booking.price_halalas if amount_halalas is None else amount_halalas
     with translation.override(language):
         context = {
             "salon": booking.salon.localized_name,
             "service": booking.service.localized_name,
             "staff": booking.staff.localized_name,
             "when": format_when(booking.start, tz=booking.salon.tz, language=language),
-            "amount": format_amount(booking.price_halalas, currency=booking.currency, language=language),
+            "amount": format_amount(money, currency=booking.currency, language=language),
         }
         if refund_halalas:
             context["refund"] = format_amount(refund_halalas, currency=booking.currency, language=language)
@@ -76,7 +87,7 @@ def _notify(booking: Booking, kind: str, *, event: str = "", refund_halalas: int
         phone=customer.phone_number,
         language=language,
         context=context,
-        dedupe_key=f"booking:{booking.pk}:{kind}{':' + event if event else ''}",
+        dedupe_key=dedupe_key or f"booking:{booking.pk}:{kind}{':' + event if event else ''}",
         recipient=customer,
     )
 
@@ -152,7 +163,7 @@ def _insert_locked(
                 scheduled_at=now,
             )
             if not prepay:
-                _notify(booking, Kind.BOOKING_CONFIRMED)
+                booking_notify(booking, Kind.BOOKING_CONFIRMED)
             return booking
     except IntegrityError as error:
         if _is_overlap_violation(error):
@@ -222,7 +233,7 @@ def booking_confirm(*, booking_id: int) -> Booking:
         booking.status = BookingStatus.CONFIRMED
         booking.hold_expires_at = None
         booking.save(update_fields=["status", "hold_expires_at", "updated_at"])
-        _notify(booking, Kind.BOOKING_CONFIRMED)
+        booking_notify(booking, Kind.BOOKING_CONFIRMED)
     return booking
 
 
@@ -255,7 +266,7 @@ def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | 
         booking.hold_expires_at = None
         booking.save()
         refunds_request_for_cancellation(booking=booking, amount_halalas=refund)
-        _notify(booking, Kind.BOOKING_CANCELLED, refund_halalas=refund)
+        booking_notify(booking, Kind.BOOKING_CANCELLED, refund_halalas=refund)
     return booking
 
 
@@ -300,7 +311,7 @@ def booking_reschedule(
             if _is_overlap_violation(error):
                 raise rejection_error(Rejection.SLOT_UNAVAILABLE) from error
             raise
-        _notify(booking, Kind.BOOKING_RESCHEDULED, event=start.isoformat())
+        booking_notify(booking, Kind.BOOKING_RESCHEDULED, event=start.isoformat())
     return booking
 
 
@@ -333,7 +344,7 @@ def _expire(bookings) -> int:
     for booking in bookings:
         booking.status = BookingStatus.EXPIRED
         booking.save(update_fields=["status", "updated_at"])
-        _notify(booking, Kind.BOOKING_EXPIRED)
+        booking_notify(booking, Kind.BOOKING_EXPIRED)
         count += 1
     return count
 
@@ -413,6 +424,6 @@ def booking_reminders_write(*, now: datetime | None = None, limit: int = 1000) -
             for booking in due:
                 setattr(booking, field, booking.start)
                 booking.save(update_fields=[field, "updated_at"])
-                _notify(booking, kind, event=booking.start.isoformat())
+                booking_notify(booking, kind, event=booking.start.isoformat())
         written += len(due)
     return written

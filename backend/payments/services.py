@@ -18,17 +18,15 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from backend.bookings.models import PaymentStatus as BookingPaymentStatus
-from backend.bookings.services import booking_confirm
+from backend.bookings.services import booking_confirm, booking_notify
 from backend.core.errors import ApplicationError
 from backend.core.http import ProviderError
 from backend.notifications.models import Kind
-from backend.notifications.rendering import format_amount, format_when
-from backend.notifications.services import notification_create
 from backend.payments.models import (
     OPEN_STATUSES,
     SUCCESS_STATUSES,
@@ -111,31 +109,11 @@ def _lock(payment_id) -> tuple[Booking, Payment]:
     """Locks the payment's booking, then the payment: the one lock order of every write touching both."""
     booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
     booking = (
-        Booking.objects.select_for_update(of=("self",)).select_related("salon", "customer").get(pk=booking_id)
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("salon", "service", "staff", "customer")
+        .get(pk=booking_id)
     )
     return booking, Payment.objects.select_for_update().get(pk=payment_id)
-
-
-def _notify(booking: Booking, kind: str, *, amount_halalas: int, dedupe_key: str) -> None:
-    """The customer's message about their money, written in the current transaction."""
-    customer = booking.customer
-    if not customer.is_active:
-        return
-    language = customer.language
-    with translation.override(language):
-        context = {
-            "salon": booking.salon.localized_name,
-            "when": format_when(booking.start, tz=booking.salon.tz, language=language),
-            "amount": format_amount(amount_halalas, currency=booking.currency, language=language),
-        }
-    notification_create(
-        kind=kind,
-        phone=customer.phone_number,
-        language=language,
-        context=context,
-        dedupe_key=dedupe_key,
-        recipient=customer,
-    )
 
 
 def _booking_payment_status_sync(booking_id: int) -> None:
@@ -190,7 +168,7 @@ def _on_success(booking: Booking, payment: Payment) -> None:
         return
     if booking.status == BookingStatus.PENDING_PAYMENT:
         booking_confirm(booking_id=booking.pk)
-    _notify(
+    booking_notify(
         booking,
         Kind.PAYMENT_RECEIVED,
         amount_halalas=payment.amount_halalas,
@@ -545,7 +523,7 @@ def _refund_settle(refund: Refund, booking: Booking, *, status: str, error: str 
         status=status, last_error=error[:1000], claimed_at=None, updated_at=timezone.now()
     )
     if status == RefundStatus.SUCCEEDED:
-        _notify(
+        booking_notify(
             booking,
             Kind.REFUND_ISSUED,
             amount_halalas=refund.amount_halalas,
