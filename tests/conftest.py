@@ -2,12 +2,29 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from tests.support.factories import make_salon, make_service, make_user
 from tests.support.processes import WorkerProcess, child_env
 
 
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def manager():
+    return make_user(name="Manager")
+
+
+@pytest.fixture
+def salon(manager):
+    """A salon open every day 09:00-21:00, managed by `manager`; directories override it as they need."""
+    return make_salon(managers=[manager])
+
+
+@pytest.fixture
+def service(salon):
+    return make_service(salon)
 
 
 @pytest.fixture(autouse=True)

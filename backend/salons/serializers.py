@@ -22,7 +22,7 @@ from backend.salons.models import (
     StaffMember,
     TimeOff,
 )
-from backend.salons.services import ServiceOverride, WeekRange
+from backend.salons.services import SALON_SETTINGS_FIELDS, ServiceOverride, WeekRange
 from backend.salons.validators import validate_cancellation_policy, validate_timezone
 
 MAX_ID = 2**63 - 1  # ids are bigints; a larger number is a 400, not a database error
@@ -196,21 +196,7 @@ class SalonSettingsSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Salon
-        fields = (
-            "id",
-            "name",
-            "name_ar",
-            "city",
-            "timezone",
-            "slot_step_minutes",
-            "min_notice_minutes",
-            "horizon_days",
-            "prepayment_required",
-            "hold_minutes",
-            "cancellation_policy",
-            "rating",
-            "review_count",
-        )
+        fields = ("id", *SALON_SETTINGS_FIELDS, "rating", "review_count")
 
 
 class SalonSettingsInputSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 """Salon writes: creating salons, their settings, weekly hours, services, staff, time off and closures."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from itertools import pairwise
@@ -25,19 +25,18 @@ from backend.salons.models import (
     WorkingHours,
 )
 
-SALON_SETTINGS_FIELDS = frozenset(
-    {
-        "name",
-        "name_ar",
-        "city",
-        "timezone",
-        "slot_step_minutes",
-        "min_notice_minutes",
-        "horizon_days",
-        "prepayment_required",
-        "hold_minutes",
-        "cancellation_policy",
-    }
+# The settings a manager may change, in the order the API shows them (serializers build on it).
+SALON_SETTINGS_FIELDS = (
+    "name",
+    "name_ar",
+    "city",
+    "timezone",
+    "slot_step_minutes",
+    "min_notice_minutes",
+    "horizon_days",
+    "prepayment_required",
+    "hold_minutes",
+    "cancellation_policy",
 )
 SERVICE_FIELDS = frozenset({"name", "name_ar", "duration_minutes", "price_halalas", "buffer_minutes"})
 
@@ -62,7 +61,7 @@ def _save(instance: Any, *, fields: Iterable[str] | None = None) -> None:
     instance.save(update_fields=[*fields, "updated_at"] if fields is not None else None)
 
 
-def _apply(instance: Any, data: Mapping[str, Any], allowed: frozenset[str]) -> list[str]:
+def _apply(instance: Any, data: Mapping[str, Any], allowed: Collection[str]) -> list[str]:
     changed = [field for field in data if field in allowed]
     for field in changed:
         setattr(instance, field, data[field])

@@ -5,6 +5,9 @@ from django.utils import timezone
 
 from backend.bookings.models import BookingStatus
 from backend.fakes.moyasar import DEFAULT_SECRET_KEY, FakeMoyasar
+from backend.payments.models import Payment, Status
+from backend.payments.services import payment_refresh
+from backend.providers import moyasar as moyasar_client
 from tests.support.factories import client_for, make_booking, make_salon, make_service, make_staff, make_user
 
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -22,11 +25,6 @@ def moyasar(settings):
         settings.MOYASAR_WEBHOOK_SECRET = WEBHOOK_SECRET
         settings.MOYASAR_TIMEOUT_SECONDS = 0.5
         yield fake
-
-
-@pytest.fixture
-def manager():
-    return make_user(name="Manager")
 
 
 @pytest.fixture
@@ -83,3 +81,20 @@ def webhook_body(fake, event_type: str, payment_id: str) -> dict:
         for record in reversed(fake.webhooks())
         if record["event"]["type"] == event_type and record["event"]["data"]["id"] == payment_id
     )
+
+
+def authorize(moyasar, booking) -> Payment:
+    """A manual-capture payment the payer completed: authorized, nothing captured yet."""
+    payment = Payment.objects.create(booking=booking, amount_halalas=10000, source_type="token")
+    moyasar_client.payment_create(
+        given_id=str(payment.pk),
+        amount=10000,
+        currency="SAR",
+        description="x",
+        callback_url=CALLBACK,
+        source={"type": "token", "token": "tok", "manual": True},
+        metadata={},
+    )
+    moyasar.complete(str(payment.pk))
+    assert payment_refresh(payment_id=payment.pk).status == Status.AUTHORIZED
+    return payment

@@ -2,10 +2,8 @@
 
 import pytest
 
-from backend.payments.models import Payment, Status
-from backend.payments.services import payment_refresh
-from backend.providers import moyasar as moyasar_client
-from tests.payments.conftest import CALLBACK, error_code
+from backend.payments.models import Status
+from tests.payments.conftest import authorize, error_code
 from tests.support.factories import client_for
 
 pytestmark = pytest.mark.django_db
@@ -13,20 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def authorized(moyasar, booking):
-    """A manual-capture payment the payer completed: authorized, nothing captured yet."""
-    payment = Payment.objects.create(booking=booking, amount_halalas=10000, source_type="token")
-    moyasar_client.payment_create(
-        given_id=str(payment.pk),
-        amount=10000,
-        currency="SAR",
-        description="x",
-        callback_url=CALLBACK,
-        source={"type": "token", "token": "tok", "manual": True},
-        metadata={},
-    )
-    moyasar.complete(str(payment.pk))
-    assert payment_refresh(payment_id=payment.pk).status == Status.AUTHORIZED
-    return payment
+    return authorize(moyasar, booking)
 
 
 def capture(manager, payment, amount):

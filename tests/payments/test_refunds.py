@@ -14,7 +14,7 @@ from backend.payments.models import Payment, Refund, RefundStatus, Status
 from backend.payments.selectors import booking_paid_halalas
 from backend.payments.services import payment_refresh, payments_reconcile, refund_execute
 from backend.providers import moyasar as moyasar_client
-from tests.payments.conftest import CALLBACK, error_code, pay
+from tests.payments.conftest import authorize, error_code, pay
 from tests.support.factories import client_for, make_admin, make_user
 
 pytestmark = pytest.mark.django_db
@@ -90,18 +90,7 @@ def test_only_the_salons_manager_or_an_admin_may_act(moyasar, paid, staff, custo
 
 def test_capture_only_an_authorized_payment(moyasar, boss, booking, paid):
     assert error_code(act(boss, paid, "capture")) == "invalid_payment_state"
-    held = Payment.objects.create(booking=booking, amount_halalas=10000, source_type="token")
-    moyasar_client.payment_create(
-        given_id=str(held.pk),
-        amount=10000,
-        currency="SAR",
-        description="x",
-        callback_url=CALLBACK,
-        source={"type": "token", "token": "tok", "manual": True},
-        metadata={},
-    )
-    moyasar.complete(str(held.pk))
-    assert payment_refresh(payment_id=held.pk).status == Status.AUTHORIZED
+    held = authorize(moyasar, booking)
     assert error_code(act(boss, held, "capture", 10001)) == "invalid_amount"
     captured = act(boss, held, "capture", 8000).json()
     assert (captured["status"], captured["captured_halalas"]) == ("captured", 8000)

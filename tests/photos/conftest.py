@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from tests.support.factories import client_for, make_salon, make_service, make_staff, make_user
+from tests.support.factories import client_for, make_service, make_staff
 
 
 @pytest.fixture(autouse=True)
@@ -14,16 +14,6 @@ def media_root(settings, tmp_path):
     """Every photo test writes to its own empty MEDIA_ROOT."""
     settings.MEDIA_ROOT = str(tmp_path)
     return tmp_path
-
-
-@pytest.fixture
-def manager():
-    return make_user(name="Manager")
-
-
-@pytest.fixture
-def salon(manager):
-    return make_salon(managers=[manager])
 
 
 @pytest.fixture

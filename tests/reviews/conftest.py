@@ -4,22 +4,7 @@ import pytest
 from django.utils import timezone
 
 from backend.bookings.models import BookingStatus
-from tests.support.factories import client_for, make_booking, make_salon, make_service, make_staff, make_user
-
-
-@pytest.fixture
-def manager():
-    return make_user(name="Manager")
-
-
-@pytest.fixture
-def salon(manager):
-    return make_salon(managers=[manager])
-
-
-@pytest.fixture
-def service(salon):
-    return make_service(salon)
+from tests.support.factories import client_for, make_booking, make_staff, make_user
 
 
 @pytest.fixture

@@ -1,21 +1,6 @@
 import pytest
 
-from tests.support.factories import client_for, make_admin, make_salon, make_service, make_staff, make_user
-
-
-@pytest.fixture
-def manager():
-    return make_user(name="Manager")
-
-
-@pytest.fixture
-def salon(manager):
-    return make_salon(managers=[manager])
-
-
-@pytest.fixture
-def service(salon):
-    return make_service(salon)
+from tests.support.factories import client_for, make_admin, make_staff, make_user
 
 
 @pytest.fixture
