@@ -31,8 +31,6 @@ import itertools
 import math
 import os
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -44,11 +42,24 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from harness import (
+    ROOT,
+    Child,
+    HarnessError,
+    Stores,
+    celery_worker,
+    clear_queues,
+    gunicorn,
+    listening_socket,
+    migrate_fresh,
+    ping_worker,
+    stack_env,
+    stores_from_env,
+    wait_for,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / ".dev" / "bench"
 DEFAULT_REDIS_DB = 8
 ABBA = ("A", "B", "B", "A")
@@ -67,10 +78,6 @@ BUFFER_MINUTES = 15
 LATTICE_MINUTES = 45
 SMS_BODY = "تم تأكيد حجزك في صالون الاختبار: قص شعر مع الموظف 1، السبت 10:00. للإلغاء افتح التطبيق."
 HTTP_TIMEOUT = (5.0, 60.0)  # connect, read
-
-
-class HarnessError(Exception):
-    """The harness could not measure (a process died, a deadline passed): exit 1, unlike a missed goal."""
 
 
 # --- pure helpers (tests/test_bench.py) --------------------------------------------------------------
@@ -153,20 +160,6 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def figure_rows(figures: Sequence[Figure]) -> list[list[str]]:
     return [[f.id, f.what, f.measured, format_ratio(f.ratio), str(f.goal), f.verdict] for f in figures]
-
-
-def bench_database_url(url: str) -> tuple[str, str]:
-    """DATABASE_URL with its database renamed `<name>_bench`, and that name."""
-    parts = urlsplit(url)
-    name = parts.path.strip("/")
-    if not name:
-        raise HarnessError("DATABASE_URL names no database")
-    bench_name = f"{name}_bench"
-    return urlunsplit(parts._replace(path=f"/{bench_name}")), bench_name
-
-
-def redis_url_with_db(url: str, db: int) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
 
 
 def cpu_model(cpuinfo: str) -> str:
@@ -322,208 +315,16 @@ def per_kind(round_size: int, repeats: int) -> int:
     return round_size * ABBA.count("A") * repeats
 
 
-# --- waiting without sleeping for synchronization -----------------------------------------------------
-
 T = TypeVar("T")
-
-
-def wait_for(condition: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.02) -> T:
-    """Polls `condition` until it returns something truthy, or fails after `timeout` seconds. The short
-    pause between polls only spares the CPU; the condition alone decides when we go on."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise HarnessError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 def progress(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-# --- processes ------------------------------------------------------------------------------------------
-
-
-class Child:
-    """One process of the stack, its output in .dev/bench/<name>.log (its tail is shown on failure)."""
-
-    def __init__(
-        self,
-        name: str,
-        command: list[str],
-        *,
-        env: Mapping[str, str],
-        pass_fds: Sequence[int] = (),
-        hostname: str = "",
-    ) -> None:
-        self.name = name
-        self.hostname = hostname  # a Celery worker's node name, for pings and control commands
-        self.command = command
-        self.env = dict(env)
-        self.pass_fds = tuple(pass_fds)
-        self.log_path = LOG_DIR / f"{name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Child:
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                pass_fds=self.pass_fds,
-            )
-        return self
-
-    def check_alive(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            code = None if self.process is None else self.process.returncode
-            raise HarnessError(f"{self.name} exited ({code}); the end of {self.log_path}:\n{self.tail()}")
-
-    def tail(self, lines: int = 25) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return "(no log)"
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-
-def listening_socket() -> socket.socket:
-    """A loopback socket on an ephemeral port, handed to gunicorn (`--bind fd://N`): no race for the port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)  # P5 opens 100 connections at once
-    sock.set_inheritable(True)
-    return sock
-
-
-def gunicorn(plan: Plan, env: Mapping[str, str], sock: socket.socket) -> Child:
-    # The Procfile's `web` line, bound to our socket, with a short graceful timeout so that stopping is quick.
-    command = [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application",
-        "--bind", f"fd://{sock.fileno()}", "--workers", str(plan.web_workers), "--worker-class", "sync",
-        "--timeout", "30", "--graceful-timeout", "5", "--access-logfile", "-",
-    ]  # fmt: skip
-    return Child("web", command, env=env, pass_fds=[sock.fileno()])
-
-
-def celery_worker(name: str, *, queues: str, pool: str, concurrency: int, env: Mapping[str, str]) -> Child:
-    hostname = f"bench-{name}-{uuid.uuid4().hex[:6]}@localhost"
-    # The Procfile's lines; without mingle and gossip (chatter between workers: there is one per queue).
-    command = [
-        sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", queues, "--pool", pool,
-        "--concurrency", str(concurrency), "--hostname", hostname, "--without-mingle", "--without-gossip",
-        "--loglevel", "INFO",
-    ]  # fmt: skip
-    return Child(name, command, env=env, hostname=hostname)
-
-
-# --- environment --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Stores:
-    database_url: str
-    database_name: str
-    maintenance_url: str  # the server's `postgres` database, to drop and create ours
-    redis_url: str
-    redis_db: int
-
-
-def stores_from_env(environ: Mapping[str, str], redis_db: int) -> Stores:
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        if not environ.get(name):
-            raise HarnessError(
-                f"{name} is not set: run `make bench`, which starts embedded servers if need be"
-            )
-    database_url, database_name = bench_database_url(environ["DATABASE_URL"])
-    maintenance_url = urlunsplit(urlsplit(environ["DATABASE_URL"])._replace(path="/postgres"))
-    return Stores(
-        database_url=database_url,
-        database_name=database_name,
-        maintenance_url=maintenance_url,
-        redis_url=redis_url_with_db(environ["REDIS_URL"], redis_db),
-        redis_db=redis_db,
-    )
-
-
-def bench_env(base: Mapping[str, str], stores: Stores, *, sms_url: str = "", sms_app_sid: str = "") -> dict:
-    """Production settings, except what a loopback benchmark must change (each change says why)."""
-    env = {
-        key: value
-        for key, value in base.items()
-        # Development leftovers that would change what runs: `make run`'s --reload, the test settings.
-        if key not in ("GUNICORN_CMD_ARGS", "DJANGO_SETTINGS_MODULE", "CACHE_URL", "CELERY_BROKER_URL")
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DJANGO_URLCONF": "config.bench_urls",  # the real URLs plus P2's baseline view
-            "DJANGO_DEBUG": "false",
-            "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
-            "DATABASE_URL": stores.database_url,
-            "REDIS_URL": stores.redis_url,
-            # The cache shares the bench's one Redis database, apart by its prefix; nothing clears it.
-            "CACHE_URL": stores.redis_url,
-            "CACHE_KEY_PREFIX": "salon-bench",
-            # Throttling stays on (its cache round trips are part of every request) but never refuses.
-            "API_THROTTLE_USER": "1000000/min",
-            "API_THROTTLE_ANON": "1000000/min",
-            "JWT_ACCESS_MINUTES": "60",  # tokens minted at setup outlive the run
-            "OTP_PROVIDER": "unifonic",
-            "SMS_PROVIDER": "unifonic",
-            "UNIFONIC_BASE_URL": sms_url,
-            "UNIFONIC_APP_SID": sms_app_sid,
-            "UNIFONIC_SENDER_ID": "Salon",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.setdefault("DJANGO_SECRET_KEY", "bench-only-insecure-secret-key-0123456789-abcdefghijklmnop")
-    return env
-
-
-def recreate_database(stores: Stores) -> None:
-    import psycopg
-    from psycopg import sql
-
-    if not stores.database_name.endswith("_bench"):  # never drop anything but a bench database
-        raise HarnessError(f"refusing to drop {stores.database_name!r}")
-    with psycopg.connect(stores.maintenance_url, autocommit=True) as connection:
-        name = sql.Identifier(stores.database_name)
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
-
-
-def setup_django(env: Mapping[str, str]) -> None:
-    """This process speaks to the bench database and Redis too: it fills them and reads the outcomes."""
-    os.environ.update(env)
-    import django
-
-    django.setup()
-
-
-def clear_bench_queues() -> None:
-    """Messages left by an interrupted run: our queues and kombu's unacked set, in our Redis database only."""
-    from worker.celery import app
-
-    app.control.purge()
-    with app.connection_for_write() as connection:
-        connection.default_channel.client.delete("unacked", "unacked_index", "unacked_mutex")
+def bench_env(stores: Stores, **kwargs: str) -> dict[str, str]:
+    # Every real URL plus P2's baseline view (config/bench_urls.py).
+    return stack_env(os.environ, stores, DJANGO_URLCONF="config.bench_urls", **kwargs)
 
 
 # --- data ---------------------------------------------------------------------------------------------
@@ -760,8 +561,6 @@ class Stack:
 
 
 def wait_ready(stack: Stack, base_url: str) -> None:
-    from worker.celery import app
-
     def web_healthy() -> bool:
         stack.web.check_alive()
         with contextlib.suppress(requests.RequestException):
@@ -770,12 +569,8 @@ def wait_ready(stack: Stack, base_url: str) -> None:
 
     wait_for(web_healthy, timeout=60, what="gunicorn to answer /health/")
     for worker in (stack.notifications, stack.default):
-
-        def answers(worker: Child = worker) -> bool:
-            worker.check_alive()
-            return bool(app.control.ping(destination=[worker.hostname], timeout=0.5))
-
-        wait_for(answers, timeout=60, what=f"the {worker.name} worker to answer a ping")
+        what = f"the {worker.name} worker to answer a ping"
+        wait_for(lambda worker=worker: ping_worker(worker), timeout=60, what=what)
 
 
 def wait_notifications_settled(timeout: float) -> None:
@@ -1099,30 +894,27 @@ def run(plan: Plan, redis_db: int) -> Report:
     from backend.fakes import FakeUnifonic
 
     started, load_before = datetime.now(UTC), os.getloadavg()[0]  # someone else's load shows here
-    stores = stores_from_env(os.environ, redis_db)
+    stores = stores_from_env(os.environ, purpose="bench", redis_db=redis_db)
     progress(f"database {stores.database_name} (re-created), Redis database {stores.redis_db}")
-    recreate_database(stores)
-    setup_django(bench_env(os.environ, stores))
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    clear_bench_queues()
+    migrate_fresh(stores, bench_env(stores))
+    clear_queues()
     data = make_data(plan)
     p3 = measure_p3(plan)  # in this process, before the stack starts: a quiet machine
 
     with contextlib.ExitStack() as cleanup:
         fake = cleanup.enter_context(FakeUnifonic(latency_ms=0))
-        env = bench_env(os.environ, stores, sms_url=fake.url, sms_app_sid=fake.app_sid)
+        env = bench_env(stores, sms_url=fake.url, sms_app_sid=fake.app_sid)
         sock = cleanup.enter_context(listening_socket())
         base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         children = [
-            gunicorn(plan, env, sock),
+            gunicorn(workers=plan.web_workers, env=env, sock=sock, log_dir=stores.log_dir),
             celery_worker(
                 "notifications",
                 queues=NOTIFICATIONS_QUEUE,
                 pool="threads",
                 concurrency=plan.notification_threads,
                 env=env,
+                log_dir=stores.log_dir,
             ),
             celery_worker(
                 "default",
@@ -1130,6 +922,7 @@ def run(plan: Plan, redis_db: int) -> Report:
                 pool="prefork",
                 concurrency=plan.default_worker_processes,
                 env=env,
+                log_dir=stores.log_dir,
             ),
         ]
         for child in children:
@@ -1189,7 +982,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="Redis database number of the bench (default BENCH_REDIS_DB or 8)",
     )
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))  # the project's packages, as manage.py sees them
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
     started = time.monotonic()

@@ -1,4 +1,5 @@
-"""The pure helpers of scripts/bench.py (`make bench`). Not a timed test, and not a run of the benchmark."""
+"""The pure helpers of scripts/bench.py (`make bench`) and scripts/harness.py. Not a timed test, and not a
+run of the benchmark."""
 
 import importlib.util
 import math
@@ -11,6 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_bench():
+    # The scripts import each other as `python scripts/x.py` would: from their own directory.
+    if str(ROOT / "scripts") not in sys.path:
+        sys.path.insert(0, str(ROOT / "scripts"))
     spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["bench"] = module  # dataclasses resolve their annotations through sys.modules
@@ -19,6 +23,7 @@ def _load_bench():
 
 
 bench = _load_bench()
+harness = sys.modules["harness"]
 
 
 def test_percentile_interpolates_between_closest_ranks():
@@ -74,18 +79,47 @@ def test_the_table_is_markdown_with_aligned_columns():
     assert "| 0.52  | ≥ 0.8 | MISS   |" in lines[3]
 
 
-def test_the_bench_database_and_redis_database_are_derived_from_the_urls():
-    assert bench.bench_database_url("postgres://postgres@127.0.0.1:5432/salon") == (
+def test_the_scratch_database_and_redis_database_are_derived_from_the_urls():
+    assert harness.scratch_database_url("postgres://postgres@127.0.0.1:5432/salon", "bench") == (
         "postgres://postgres@127.0.0.1:5432/salon_bench",
         "salon_bench",
     )
-    assert bench.bench_database_url("postgres://postgres@/salon?host=/x/.dev/postgres") == (
-        "postgres://postgres@/salon_bench?host=/x/.dev/postgres",
-        "salon_bench",
+    assert harness.scratch_database_url("postgres://postgres@/salon?host=/x/.dev/postgres", "faults") == (
+        "postgres://postgres@/salon_faults?host=/x/.dev/postgres",
+        "salon_faults",
     )
-    with pytest.raises(bench.HarnessError):
-        bench.bench_database_url("postgres://postgres@127.0.0.1:5432/")
-    assert bench.redis_url_with_db("redis://:pw@127.0.0.1:6379/0", 8) == "redis://:pw@127.0.0.1:6379/8"
+    with pytest.raises(harness.HarnessError):
+        harness.scratch_database_url("postgres://postgres@127.0.0.1:5432/", "bench")
+    assert harness.redis_url_with_db("redis://:pw@127.0.0.1:6379/0", 8) == "redis://:pw@127.0.0.1:6379/8"
+    stores = harness.stores_from_env(
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/salon", "REDIS_URL": "redis://127.0.0.1:6379/0"},
+        purpose="load",
+        redis_db=9,
+    )
+    assert (stores.database_name, stores.redis_url) == ("salon_load", "redis://127.0.0.1:6379/9")
+    assert stores.log_dir == ROOT / ".dev" / "load"
+    with pytest.raises(harness.HarnessError, match="make faults"):
+        harness.stores_from_env({"DATABASE_URL": "postgres://x/salon"}, purpose="faults", redis_db=9)
+
+
+def test_a_loopback_run_changes_only_what_it_must_of_production_settings():
+    stores = harness.stores_from_env(
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/salon", "REDIS_URL": "redis://127.0.0.1:6379/0"},
+        purpose="bench",
+        redis_db=8,
+    )
+    base = {
+        "PATH": "/usr/bin",
+        "DJANGO_SETTINGS_MODULE": "config.test_settings",
+        "GUNICORN_CMD_ARGS": "--reload",
+    }
+    env = harness.stack_env(base, stores, sms_url="http://127.0.0.1:1", DJANGO_URLCONF="config.bench_urls")
+    assert env["PATH"] == "/usr/bin"
+    assert env["DJANGO_SETTINGS_MODULE"] == "config.settings", "production settings, not the tests'"
+    assert "GUNICORN_CMD_ARGS" not in env
+    assert env["DATABASE_URL"].endswith("/salon_bench") and env["REDIS_URL"].endswith("/8")
+    assert env["UNIFONIC_BASE_URL"] == "http://127.0.0.1:1"
+    assert env["DJANGO_URLCONF"] == "config.bench_urls"
 
 
 def test_the_cpu_model_is_read_from_cpuinfo():

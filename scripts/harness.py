@@ -1,0 +1,279 @@
+"""The production stack on loopback, for the harnesses that drive it: `make bench` (scripts/bench.py),
+`make load` (scripts/load.py) and `make faults` (scripts/faults.py).
+
+Each harness gets a scratch database `<DATABASE_URL's name>_<purpose>` on the same server (dropped and
+re-created at each start, left afterwards for inspection) and one Redis database of REDIS_URL's server,
+so dev and test data are never touched. The processes are the Procfile's: gunicorn serving the real
+`config.wsgi`, Celery workers per queue; their output goes to `.dev/<purpose>/<name>.log`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the project's packages (backend, worker), as manage.py sees them
+    sys.path.insert(0, str(ROOT))
+T = TypeVar("T")
+
+
+class HarnessError(Exception):
+    """The harness could not do its job (a process died, a deadline passed): exit 1, unlike a missed goal."""
+
+
+def wait_for(condition: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.02) -> T:
+    """Polls `condition` until it returns something truthy, or fails after `timeout` seconds. The short
+    pause between polls only spares the CPU; the condition alone decides when we go on."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise HarnessError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+# --- processes ------------------------------------------------------------------------------------------
+
+
+class Child:
+    """One process of the stack, its output in `<log_dir>/<name>.log` (its tail is shown on failure)."""
+
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        *,
+        env: Mapping[str, str],
+        log_dir: Path,
+        pass_fds: Sequence[int] = (),
+        hostname: str = "",
+    ) -> None:
+        self.name = name
+        self.hostname = hostname  # a Celery worker's node name, for pings and control commands
+        self.command = command
+        self.env = dict(env)
+        self.pass_fds = tuple(pass_fds)
+        self.log_dir = log_dir
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Child:
+        """Starts the process; a restart appends to the same log."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab" if self.process is not None else "wb") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=self.pass_fds,
+            )
+        return self
+
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise HarnessError(f"{self.name} was never started")
+        return self.process.pid
+
+    def check_alive(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            code = None if self.process is None else self.process.returncode
+            raise HarnessError(f"{self.name} exited ({code}); the end of {self.log_path}:\n{self.tail()}")
+
+    def tail(self, lines: int = 25) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return "(no log)"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def listening_socket() -> socket.socket:
+    """A loopback socket on an ephemeral port, handed to gunicorn (`--bind fd://N`): no race for the port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)  # bench's P5 opens 100 connections at once
+    sock.set_inheritable(True)
+    return sock
+
+
+def gunicorn(*, workers: int, env: Mapping[str, str], sock: socket.socket, log_dir: Path) -> Child:
+    # The Procfile's `web` line, bound to our socket, with a short graceful timeout so that stopping is quick.
+    command = [
+        sys.executable, "-m", "gunicorn", "config.wsgi:application",
+        "--bind", f"fd://{sock.fileno()}", "--workers", str(workers), "--worker-class", "sync",
+        "--timeout", "30", "--graceful-timeout", "5", "--access-logfile", "-",
+    ]  # fmt: skip
+    return Child("web", command, env=env, log_dir=log_dir, pass_fds=[sock.fileno()])
+
+
+def celery_worker(
+    name: str, *, queues: str, pool: str, concurrency: int, env: Mapping[str, str], log_dir: Path
+) -> Child:
+    hostname = f"{log_dir.name}-{name}-{uuid.uuid4().hex[:6]}@localhost"
+    # The Procfile's lines; without mingle and gossip (chatter between workers: there is one per queue).
+    command = [
+        sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", queues, "--pool", pool,
+        "--concurrency", str(concurrency), "--hostname", hostname, "--without-mingle", "--without-gossip",
+        "--loglevel", "INFO",
+    ]  # fmt: skip
+    return Child(name, command, env=env, log_dir=log_dir, hostname=hostname)
+
+
+# --- stores and settings ------------------------------------------------------------------------------
+
+
+def scratch_database_url(url: str, purpose: str) -> tuple[str, str]:
+    """DATABASE_URL with its database renamed `<name>_<purpose>`, and that name."""
+    parts = urlsplit(url)
+    name = parts.path.strip("/")
+    if not name:
+        raise HarnessError("DATABASE_URL names no database")
+    scratch_name = f"{name}_{purpose}"
+    return urlunsplit(parts._replace(path=f"/{scratch_name}")), scratch_name
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+@dataclass(frozen=True)
+class Stores:
+    purpose: str  # "bench", "load", "faults": the database's suffix and the log directory's name
+    database_url: str
+    database_name: str
+    maintenance_url: str  # the server's `postgres` database, to drop and create ours
+    redis_url: str
+    redis_db: int
+
+    @property
+    def log_dir(self) -> Path:
+        return ROOT / ".dev" / self.purpose
+
+
+def stores_from_env(environ: Mapping[str, str], *, purpose: str, redis_db: int) -> Stores:
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if not environ.get(name):
+            raise HarnessError(
+                f"{name} is not set: run `make {purpose}`, which starts embedded servers if need be"
+            )
+    database_url, database_name = scratch_database_url(environ["DATABASE_URL"], purpose)
+    maintenance_url = urlunsplit(urlsplit(environ["DATABASE_URL"])._replace(path="/postgres"))
+    return Stores(
+        purpose=purpose,
+        database_url=database_url,
+        database_name=database_name,
+        maintenance_url=maintenance_url,
+        redis_url=redis_url_with_db(environ["REDIS_URL"], redis_db),
+        redis_db=redis_db,
+    )
+
+
+def stack_env(
+    base: Mapping[str, str], stores: Stores, *, sms_url: str = "", sms_app_sid: str = "", **extra: str
+) -> dict[str, str]:
+    """Production settings, except what a loopback run must change (each change says why); `extra`
+    overrides or adds settings for one harness."""
+    env = {
+        key: value
+        for key, value in base.items()
+        # Development leftovers that would change what runs: `make run`'s --reload, the test settings.
+        if key not in ("GUNICORN_CMD_ARGS", "DJANGO_SETTINGS_MODULE", "CACHE_URL", "CELERY_BROKER_URL")
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
+            "DATABASE_URL": stores.database_url,
+            "REDIS_URL": stores.redis_url,
+            # The cache shares the run's one Redis database, apart by its prefix; nothing clears it.
+            "CACHE_URL": stores.redis_url,
+            "CACHE_KEY_PREFIX": f"salon-{stores.purpose}",
+            # Throttling stays on (its cache round trips are part of every request) but never refuses.
+            "API_THROTTLE_USER": "1000000/min",
+            "API_THROTTLE_ANON": "1000000/min",
+            "JWT_ACCESS_MINUTES": "60",  # tokens minted at setup outlive the run
+            "OTP_PROVIDER": "unifonic",
+            "SMS_PROVIDER": "unifonic",
+            "UNIFONIC_BASE_URL": sms_url,
+            "UNIFONIC_APP_SID": sms_app_sid,
+            "UNIFONIC_SENDER_ID": "Salon",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    insecure_key = f"{stores.purpose}-only-insecure-secret-key-0123456789-abcdefghijklmnop"
+    env.setdefault("DJANGO_SECRET_KEY", insecure_key)
+    env.update(extra)
+    return env
+
+
+def recreate_database(stores: Stores) -> None:
+    import psycopg
+    from psycopg import sql
+
+    if not stores.database_name.endswith(f"_{stores.purpose}"):  # never drop anything but our own
+        raise HarnessError(f"refusing to drop {stores.database_name!r}")
+    with psycopg.connect(stores.maintenance_url, autocommit=True) as connection:
+        name = sql.Identifier(stores.database_name)
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def setup_django(env: Mapping[str, str]) -> None:
+    """The harness's own process speaks to the scratch database and Redis too: it fills them and reads
+    the outcomes."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+
+
+def migrate_fresh(stores: Stores, env: Mapping[str, str]) -> None:
+    """Drops and re-creates the scratch database, sets Django up on it and migrates it."""
+    recreate_database(stores)
+    setup_django(env)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def clear_queues() -> None:
+    """Messages left by an interrupted run: our queues and kombu's unacked set, in our Redis database only."""
+    from worker.celery import app
+
+    app.control.purge()
+    with app.connection_for_write() as connection:
+        connection.default_channel.client.delete("unacked", "unacked_index", "unacked_mutex")
+
+
+def ping_worker(worker: Child, timeout: float = 0.5) -> bool:
+    from worker.celery import app
+
+    worker.check_alive()
+    return bool(app.control.ping(destination=[worker.hostname], timeout=timeout))
