@@ -373,7 +373,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "salons.WorkingHours",
     "salons.TimeOff",
     "salons.Closure",
-    {"model": "bookings.Booking", "exclude_fields": ["updated_at"]},
+    # `review` is the reverse one-to-one: auditlog would read it (one query) on every booking change.
+    {"model": "bookings.Booking", "exclude_fields": ["updated_at", "review"]},
     # Every money action: payments (capture, refund, void, state changes) and each refund request.
     {"model": "payments.Payment", "exclude_fields": ["gateway_payload", "updated_at"]},
     {"model": "payments.Refund", "exclude_fields": ["updated_at"]},

@@ -32,10 +32,32 @@ from backend.salons.models import (
 
 
 @dataclass(frozen=True)
+class _Link:
+    """A staff member's terms for one service: their own duration and price, or the service's."""
+
+    duration: timedelta
+    price_halalas: int
+
+
+@dataclass(frozen=True)
 class _Schedules:
     rules: availability.SalonRules
     staff: list[availability.StaffSchedule]
     buffer: timedelta
+    links: dict[int, _Link]
+    # Staff members with an unpaid hold past its time in the loaded range: the engine treats it as free,
+    # but the exclusion constraint still sees it until the booking services expire it.
+    stale_holds: frozenset[int]
+
+
+@dataclass(frozen=True)
+class StartCheck:
+    """One schedule load's answer for a start: each qualified staff member's reason (None: theirs to
+    book), their terms for the service, and who has stale holds to expire before an insert."""
+
+    reasons: dict[int, availability.Rejection | None]
+    links: dict[int, _Link]
+    stale_holds: frozenset[int]
 
 
 def staff_not_qualified_error() -> ApplicationError:
@@ -52,23 +74,27 @@ def _weekly_hours(rows: Iterable[BusinessHours | WorkingHours]) -> availability.
     )
 
 
-def _qualified_staff(*, salon: Salon, service: Service, staff_id: int | None) -> dict[int, timedelta]:
-    """Active staff members of the service's salon who perform it: id -> their duration for it.
+def _qualified_staff(*, salon: Salon, service: Service, staff_id: int | None) -> dict[int, _Link]:
+    """Active staff members of the service's salon who perform it: id -> their terms for it.
 
     A staff_id that is not in the salon (or not active) is a validation error on `staff`; one who is but
     does not perform the service is `staff_not_qualified`. Both checks cost a query only when they fail."""
     links = StaffService.objects.filter(service=service, staff__salon=salon, staff__is_active=True)
     if staff_id is not None:
         links = links.filter(staff_id=staff_id)
-    durations = {
-        link_staff_id: timedelta(minutes=override or service.duration_minutes)
-        for link_staff_id, override in links.values_list("staff_id", "duration_minutes")
+    rows = links.values_list("staff_id", "duration_minutes", "price_halalas")
+    terms = {
+        link_staff_id: _Link(
+            duration=timedelta(minutes=duration or service.duration_minutes),
+            price_halalas=service.price_halalas if price is None else price,
+        )
+        for link_staff_id, duration, price in rows
     }
-    if staff_id is not None and not durations:
+    if staff_id is not None and not terms:
         if not StaffMember.objects.filter(salon=salon, id=staff_id, is_active=True).exists():
             raise ValidationError({"staff": [_("Unknown staff member.")]})
         raise staff_not_qualified_error()
-    return durations
+    return terms
 
 
 def _schedules_load(
@@ -85,8 +111,8 @@ def _schedules_load(
 
     `ignore_booking_id` leaves one booking out of the busy times (a reschedule must not clash with the
     time it is leaving)."""
-    durations = _qualified_staff(salon=salon, service=service, staff_id=staff_id)
-    staff_ids = list(durations)
+    links = _qualified_staff(salon=salon, service=service, staff_id=staff_id)
+    staff_ids = list(links)
     range_start = _local_midnight_utc(date_from, salon)
     range_end = _local_midnight_utc(date_from + timedelta(days=days), salon)
 
@@ -99,17 +125,17 @@ def _schedules_load(
     ).values_list("staff_id", "start", "end"):
         time_off[staff_member_id].append(availability.Interval(start, end))
     busy: dict[int, list[availability.Interval]] = defaultdict(list)
-    # A hold past its time is as good as expired (the booking services expire it before inserting).
-    bookings = (
-        Booking.objects.filter(staff_id__in=staff_ids)
-        .exclude(pk=ignore_booking_id)
-        .exclude(status=BookingStatus.PENDING_PAYMENT, hold_expires_at__lte=now)
-    )
+    stale_holds: set[int] = set()
+    bookings = Booking.objects.filter(staff_id__in=staff_ids).exclude(pk=ignore_booking_id)
     # A slot late on the last day occupies its staff member for its buffer past the range's end.
-    for staff_member_id, start, occupied_until in bookings.occupying(
+    for staff_member_id, start, occupied_until, status, hold_expires_at in bookings.occupying(
         start=range_start, end=range_end + service.buffer
-    ).values_list("staff_id", "start", "occupied_until"):
-        busy[staff_member_id].append(availability.Interval(start, occupied_until))
+    ).values_list("staff_id", "start", "occupied_until", "status", "hold_expires_at"):
+        # A hold past its time is as good as expired (the booking services expire it before inserting).
+        if status == BookingStatus.PENDING_PAYMENT and hold_expires_at is not None and hold_expires_at <= now:
+            stale_holds.add(staff_member_id)
+        else:
+            busy[staff_member_id].append(availability.Interval(start, occupied_until))
 
     rules = availability.SalonRules(
         tz=salon.tz,
@@ -128,13 +154,15 @@ def _schedules_load(
         availability.StaffSchedule(
             staff_id=staff_member_id,
             working_hours=_weekly_hours(working_hours[staff_member_id]),
-            service_duration=durations[staff_member_id],
+            service_duration=links[staff_member_id].duration,
             time_off=tuple(time_off[staff_member_id]),
             busy=tuple(busy[staff_member_id]),
         )
         for staff_member_id in staff_ids
     ]
-    return _Schedules(rules=rules, staff=staff, buffer=service.buffer)
+    return _Schedules(
+        rules=rules, staff=staff, buffer=service.buffer, links=links, stale_holds=frozenset(stale_holds)
+    )
 
 
 def _bookable_window_holds(*, salon: Salon, date_from: date, days: int, now: datetime) -> bool:
@@ -175,7 +203,7 @@ def availability_for(
     )
 
 
-def start_rejections(
+def start_check(
     *,
     salon: Salon,
     service: Service,
@@ -183,7 +211,7 @@ def start_rejections(
     staff_id: int | None = None,
     now: datetime | None = None,
     ignore_booking_id: int | None = None,
-) -> dict[int, availability.Rejection | None]:
+) -> StartCheck:
     """For each qualified staff member (only `staff_id`'s when given), None if `start` is a slot that
     availability_for offers them, else why not (engine reason codes). The booking services decide with
     this, so booking accepts exactly what the list offers. An unknown staff member is a ValidationError,
@@ -198,12 +226,13 @@ def start_rejections(
         now=now,
         ignore_booking_id=ignore_booking_id,
     )
-    return {
+    reasons = {
         schedule.staff_id: availability.check_start(
             rules=schedules.rules, staff=schedule, buffer=schedules.buffer, start=start, now=now
         )
         for schedule in schedules.staff
     }
+    return StartCheck(reasons=reasons, links=schedules.links, stale_holds=schedules.stale_holds)
 
 
 # --- Who may see and act on a booking -----------------------------------------------------------------

@@ -17,12 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from backend.bookings.availability import Rejection
 from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, CancelledBy
 from backend.bookings.policy import refund_for_cancellation
-from backend.bookings.selectors import start_rejections, user_works_at_salon
+from backend.bookings.selectors import start_check, user_works_at_salon
 from backend.core.errors import ApplicationError
 from backend.notifications.models import Kind
 from backend.notifications.rendering import format_amount, format_when
 from backend.notifications.services import notification_create
-from backend.salons.models import Salon, Service, StaffMember, StaffService
+from backend.salons.models import Salon, Service, StaffMember
 
 EXCLUSION_CONSTRAINT = "booking_staff_no_overlap"
 
@@ -123,12 +123,10 @@ def _refuse_beyond_horizon(*, salon: Salon, start: datetime, now: datetime) -> N
         raise rejection_error(Rejection.TOO_FAR_AHEAD)
 
 
-def _lock_staff(*, salon: Salon, staff_id: int) -> None:
+def _lock_staff(*, salon: Salon, staff_id: int) -> StaffMember | None:
     """Takes the staff member's row lock: creators of one staff member's bookings take turns. An id that is
-    not this salon's locks nothing; the check that follows refuses it with a validation error."""
-    list(
-        StaffMember.objects.select_for_update().filter(pk=staff_id, salon=salon).values_list("pk", flat=True)
-    )
+    not this salon's locks nothing (None); the check that follows refuses it with a validation error."""
+    return StaffMember.objects.select_for_update().filter(pk=staff_id, salon=salon).first()
 
 
 def _insert_locked(
@@ -138,27 +136,25 @@ def _insert_locked(
     re-check to the commit, so two requests for one staff member take turns."""
     try:
         with transaction.atomic():
-            _lock_staff(salon=salon, staff_id=staff_id)
-            _expire_stale_holds_of(staff_id=staff_id, now=now)
-            reason = start_rejections(salon=salon, service=service, start=start, staff_id=staff_id, now=now)[
-                staff_id
-            ]
-            if reason is not None:
-                return reason
-            link = StaffService.objects.get(staff_id=staff_id, service=service)
-            duration = timedelta(minutes=link.duration_minutes or service.duration_minutes)
+            staff = _lock_staff(salon=salon, staff_id=staff_id)
+            check = start_check(salon=salon, service=service, start=start, staff_id=staff_id, now=now)
+            if check.reasons[staff_id] is not None:
+                return check.reasons[staff_id]
+            if staff_id in check.stale_holds:
+                _expire_stale_holds_of(staff_id=staff_id, now=now)
+            terms = check.links[staff_id]
             prepay = salon.prepayment_required
             booking = Booking.objects.create(
                 salon=salon,
                 service=service,
-                staff_id=staff_id,
+                staff=staff,
                 customer=customer,
                 start=start,
-                end=start + duration,
-                occupied_until=start + duration + service.buffer,
+                end=start + terms.duration,
+                occupied_until=start + terms.duration + service.buffer,
                 status=BookingStatus.PENDING_PAYMENT if prepay else BookingStatus.CONFIRMED,
                 hold_expires_at=now + timedelta(minutes=salon.hold_minutes) if prepay else None,
-                price_halalas=link.price_halalas if link.price_halalas is not None else service.price_halalas,
+                price_halalas=terms.price_halalas,
                 currency=service.currency,
                 scheduled_at=now,
             )
@@ -192,7 +188,7 @@ def booking_create(
         if isinstance(outcome, Booking):
             return outcome
         raise rejection_error(outcome)
-    reasons = start_rejections(salon=salon, service=service, start=start, now=now)
+    reasons = start_check(salon=salon, service=service, start=start, now=now).reasons
     free = [candidate for candidate, reason in reasons.items() if reason is None]
     if not free:
         raise rejection_error(_most_telling([reason for reason in reasons.values() if reason is not None]))
@@ -282,24 +278,23 @@ def booking_reschedule(
             raise _not_in_state("not_reschedulable", _("This booking can no longer be moved."))
         _refuse_beyond_horizon(salon=booking.salon, start=start, now=now)
         target_staff_id = staff_id if staff_id is not None else booking.staff_id
-        _lock_staff(salon=booking.salon, staff_id=target_staff_id)
-        _expire_stale_holds_of(staff_id=target_staff_id, now=now)
+        target_staff = _lock_staff(salon=booking.salon, staff_id=target_staff_id)
         # The booking's own occupation does not count against its new time.
-        reason = start_rejections(
+        check = start_check(
             salon=booking.salon,
             service=booking.service,
             start=start,
             staff_id=target_staff_id,
             now=now,
             ignore_booking_id=booking.pk,
-        )[target_staff_id]
-        if reason is not None:
-            raise rejection_error(reason)
-        link = StaffService.objects.get(staff_id=target_staff_id, service=booking.service)
-        duration = timedelta(minutes=link.duration_minutes or booking.service.duration_minutes)
-        booking.staff = StaffMember.objects.get(pk=target_staff_id)
+        )
+        if check.reasons[target_staff_id] is not None:
+            raise rejection_error(check.reasons[target_staff_id])
+        if target_staff_id in check.stale_holds:
+            _expire_stale_holds_of(staff_id=target_staff_id, now=now)
+        booking.staff = target_staff
         booking.start = start
-        booking.end = start + duration
+        booking.end = start + check.links[target_staff_id].duration
         booking.occupied_until = booking.end + booking.service.buffer
         booking.scheduled_at = now
         try:

@@ -122,6 +122,9 @@ class _Server(ThreadingHTTPServer):
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real APIs; every answer has a Content-Length
+    # Headers and body leave in two writes: with Nagle's algorithm on, the body waits for the client's
+    # delayed ACK (~40 ms on Linux) on every kept-alive call, a stall no real provider adds.
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:

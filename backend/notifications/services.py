@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from psycopg.errors import UniqueViolation
 
 from backend.core.http import ProviderError
 from backend.notifications.models import Channel, Notification, Status
@@ -46,19 +47,23 @@ def notification_create(
 ) -> Notification | None:
     """Writes one outbox row in the caller's transaction; None when this event already has its row."""
     body = notification_render(kind=kind, language=language, context=context)
-    notification, created = Notification.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={
-            "recipient": recipient,
-            "phone": phone,
-            "channel": channel,
-            "kind": kind,
-            "language": language,
-            "body": body,
-        },
-    )
-    if not created:
-        return None
+    try:
+        # Insert first, in a savepoint: the event is new nearly always, and a duplicate must not abort the
+        # caller's transaction (one statement fewer than reading first on the booking path).
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                dedupe_key=dedupe_key,
+                recipient=recipient,
+                phone=phone,
+                channel=channel,
+                kind=kind,
+                language=language,
+                body=body,
+            )
+    except IntegrityError as error:
+        if isinstance(error.__cause__, UniqueViolation) and "dedupe_key" in str(error):
+            return None
+        raise
     _enqueue_after_commit([notification.id])
     return notification
 

@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from backend.bookings import selectors
 from backend.bookings.availability import Rejection
 from backend.bookings.models import BookingStatus
-from backend.bookings.selectors import availability_for, start_rejections
+from backend.bookings.selectors import availability_for
 from backend.core.errors import ApplicationError
 from backend.salons.models import Closure, TimeOff
 from tests.core.test_errors import assert_error_shape
@@ -278,7 +279,8 @@ def test_berlin_night_hours_across_the_fall_back_last_one_real_hour_more(api_cli
 
 # --- One engine for the list and for booking ------------------------------------------------------------
 def start_check(*, salon, service, staff_id, start):
-    return start_rejections(salon=salon, service=service, staff_id=staff_id, start=start)[staff_id]
+    check = selectors.start_check(salon=salon, service=service, staff_id=staff_id, start=start)
+    return check.reasons[staff_id]
 
 
 def test_every_listed_slot_passes_start_check_and_nothing_between_does(salon, service, staff, monday):
@@ -288,8 +290,8 @@ def test_every_listed_slot_passes_start_check_and_nothing_between_does(salon, se
     assert slots
     for slot in slots:
         assert start_check(salon=salon, service=service, staff_id=slot.staff_id, start=slot.start) is None
-        anyone = start_rejections(salon=salon, service=service, start=slot.start)
-        assert anyone[slot.staff_id] is None
+        anyone = selectors.start_check(salon=salon, service=service, start=slot.start)
+        assert anyone.reasons[slot.staff_id] is None
     listed = {(slot.start, slot.staff_id) for slot in slots}
     moment = at(monday, "00:00")
     while moment < at(monday + timedelta(days=1), "00:00"):

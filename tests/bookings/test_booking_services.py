@@ -1,6 +1,7 @@
 """Booking service paths the API tests cannot reach on their own: the payment confirmation, and the database
 constraint catching what a locked re-check would have missed."""
 
+import dataclasses
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -50,10 +51,13 @@ def at(day, hour: int) -> datetime:
 def recheck_misses_clashes(monkeypatch):
     """A re-check that says every start is free: only the exclusion constraint stands in the way."""
 
-    def everyone_free(*, salon, service, start, staff_id=None, now=None, ignore_booking_id=None):
-        return {staff_id: None}
+    real_check = services.start_check
 
-    monkeypatch.setattr(services, "start_rejections", everyone_free)
+    def everyone_free(**kwargs):
+        check = real_check(**kwargs)
+        return dataclasses.replace(check, reasons=dict.fromkeys(check.reasons))
+
+    monkeypatch.setattr(services, "start_check", everyone_free)
 
 
 def test_paying_a_hold_confirms_it_once_with_its_message(service, staff, day):
