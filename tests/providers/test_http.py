@@ -173,3 +173,22 @@ def test_one_pooled_session_per_provider():
     assert provider_session("acme") is provider_session("acme")
     assert provider_session("acme") is not provider_session("other")
     assert provider_session("acme").get_adapter("https://x.test")._pool_maxsize >= 20
+
+
+@responses.activate
+def test_proxies_come_from_the_environment_once_per_host_and_honour_no_proxy(monkeypatch):
+    from backend.core import http
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://egress.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "bypass.test")
+    http._environment_proxies.cache_clear()
+    try:
+        responses.post(URL, json={"ok": True})
+        call()
+        assert responses.calls[0].request.req_kwargs["proxies"]["https"] == "http://egress.internal:3128"
+        assert http._environment_proxies("https", "bypass.test") == {}
+        monkeypatch.setenv("HTTPS_PROXY", "http://changed.internal:3128")
+        assert http._environment_proxies("https", "provider.test")["https"] == "http://egress.internal:3128"
+        assert provider_session("acme").trust_env is False, "requests must not re-read the environment"
+    finally:
+        http._environment_proxies.cache_clear()
