@@ -542,6 +542,23 @@ def test_a_hold_past_its_time_frees_its_slot_before_the_sweep_runs(client, salon
     assert Notification.objects.filter(kind=Kind.BOOKING_EXPIRED).count() == 1
 
 
+def test_a_reschedule_onto_a_hold_past_its_time_expires_the_hold(client, salon, service, staff, day):
+    booking_id = book(client, salon, service, f"{day}T10:00:00+03:00", staff).json()["id"]
+    stale = make_booking(
+        service=service,
+        staff=staff,
+        start=at(day, "14:00"),
+        status=BookingStatus.PENDING_PAYMENT,
+        hold_expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    moved = client.post(
+        f"/api/v1/bookings/{booking_id}/reschedule/", {"start": f"{day}T14:00:00+03:00"}, format="json"
+    )
+    assert moved.status_code == 200, moved.content
+    stale.refresh_from_db()
+    assert stale.status == BookingStatus.EXPIRED
+
+
 def test_an_unknown_or_foreign_staff_member_is_a_validation_error_on_create_and_reschedule(
     client, salon, service, staff, day
 ):

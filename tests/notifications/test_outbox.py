@@ -5,7 +5,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -80,6 +80,22 @@ def test_one_event_never_makes_two_rows(enqueued, django_capture_on_commit_callb
     assert first is not None and second is None
     assert Notification.objects.count() == 1
     assert enqueued == [first.id]
+
+
+def test_a_duplicate_event_leaves_the_callers_transaction_usable(enqueued):
+    with transaction.atomic():
+        create()
+        assert create() is None
+        assert User.objects.count() == 0  # a query after the refused insert: the transaction lives on
+
+
+def test_other_integrity_errors_are_not_mistaken_for_a_duplicate_event(monkeypatch):
+    def refuse(**fields):
+        raise IntegrityError('null value in column "phone" violates not-null constraint')
+
+    monkeypatch.setattr(Notification.objects, "create", refuse)
+    with pytest.raises(IntegrityError):
+        create()
 
 
 def test_only_one_claim_wins():
