@@ -277,6 +277,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",  # the default one, kept
+        "backend.core.schema.add_field_errors_component",
+        "backend.core.schema.document_empty_query_values",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "BookingStatusEnum": "backend.bookings.models.BookingStatus",
         "PaymentStatusEnum": "backend.bookings.models.PaymentStatus",

@@ -7,28 +7,11 @@ from rest_framework import serializers
 from backend.accounts.models import Language, OtpChannel, User
 from backend.accounts.selectors import user_roles
 from backend.accounts.services import OTP_CODE_DIGITS
+from backend.core.serializers import FieldErrorsField, StrictBooleanField, StrictCharField
 
 # Arabic keyboards type Arabic-Indic (U+0660..U+0669) or Eastern Arabic-Indic (U+06F0..U+06F9) digits.
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
 _CODE = re.compile(rf"[0-9]{{{OTP_CODE_DIGITS}}}")
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string only: DRF's CharField would also take 501234567 or true and turn them into text."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """JSON true or false only, not "yes", "on" or 1."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
 
 
 class OtpCodeField(StrictCharField):
@@ -66,6 +49,8 @@ class UserUpdateSerializer(serializers.Serializer):
 # --- Output ---------------------------------------------------------------------------------------
 class UserSerializer(serializers.ModelSerializer):
     phone = serializers.CharField(source="phone_number", help_text="E.164")
+    # Not `format: email`: an account without an email answers "", which that format refuses.
+    email = serializers.CharField(read_only=True, help_text="An email address, or empty when none was given.")
     roles = serializers.SerializerMethodField()
 
     class Meta:
@@ -96,11 +81,7 @@ class OtpLoginSerializer(TokenPairSerializer):
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code.")
     message = serializers.CharField(help_text="In the caller's language (Accept-Language).")
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="validation_error",
-    )
+    fields = FieldErrorsField(required=False)
     attempts_left = serializers.IntegerField(required=False, help_text="otp_invalid")
     retry_after = serializers.IntegerField(required=False, help_text="otp_throttled: seconds to wait")
 

@@ -172,6 +172,13 @@ def check_start(
     """
     start = _as_utc(start, "start")
     availability = _StaffAvailability(rules=rules, staff=staff, buffer=buffer, now=now)
+    # The rules on time alone first (no offered start breaks them, so the answer is the same): the local
+    # day of a start centuries away may not be computable at all (year 1 east of UTC begins before
+    # datetime.min).
+    if start < availability.earliest_start:
+        return Rejection.TOO_SOON
+    if start > availability.latest_start:
+        return Rejection.TOO_FAR_AHEAD
     working = availability.working_set(start.astimezone(rules.tz).date())
     # Membership in the very list the slot endpoint serves is what makes list and booking agree.
     if start in availability.offered_starts(working):
@@ -206,8 +213,8 @@ class _StaffAvailability:
         self._staff = staff
         self._occupation = staff.service_duration + buffer
         self._step = timedelta(minutes=rules.slot_step_minutes)
-        self._earliest_start = now + timedelta(minutes=rules.min_notice_minutes)
-        self._latest_start = now + timedelta(days=rules.horizon_days)
+        self.earliest_start = now + timedelta(minutes=rules.min_notice_minutes)
+        self.latest_start = now + timedelta(days=rules.horizon_days)
         self._time_off = _DisjointSpans(_utc_span(interval) for interval in staff.time_off)
         self._busy = _DisjointSpans(_utc_span(interval) for interval in staff.busy)
 
@@ -252,9 +259,9 @@ class _StaffAvailability:
 
     def rejection(self, start: datetime, working: "_DisjointSpans") -> Rejection | None:
         """The first rule ``start`` breaks, grid aside, or None; ``working`` is its date's working set."""
-        if start < self._earliest_start:
+        if start < self.earliest_start:
             return Rejection.TOO_SOON
-        if start > self._latest_start:
+        if start > self.latest_start:
             return Rejection.TOO_FAR_AHEAD
         if not working.covers(start, start + self._staff.service_duration):
             return Rejection.OUTSIDE_WORKING_HOURS

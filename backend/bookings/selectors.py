@@ -65,7 +65,10 @@ def staff_not_qualified_error() -> ApplicationError:
 
 
 def _local_midnight_utc(local_date: date, salon: Salon) -> datetime:
-    return datetime.combine(local_date, time.min, tzinfo=salon.tz).astimezone(UTC)
+    try:
+        return datetime.combine(local_date, time.min, tzinfo=salon.tz).astimezone(UTC)
+    except OverflowError:  # 1 January of year 1 east of UTC starts before the first instant datetime holds
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _weekly_hours(rows: Iterable[BusinessHours | WorkingHours]) -> availability.WeeklyHours:

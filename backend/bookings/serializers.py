@@ -4,8 +4,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from backend.bookings.models import Booking, BookingStatus
-from backend.core.serializers import AwareDateTimeField
+from backend.bookings.models import Booking, BookingStatus, CancelledBy
+from backend.core.serializers import AwareDateTimeField, StrictCharField
 
 MAX_ID = 2**63 - 1
 MAX_REASON_LENGTH = 500
@@ -13,6 +13,11 @@ MAX_REASON_LENGTH = 500
 
 class BookingSerializer(serializers.ModelSerializer):
     """The contract's Booking; times in the salon's own zone."""
+
+    # Declared: a read-only model field loses `allow_blank`, and the schema would not admit "".
+    cancelled_by = serializers.ChoiceField(
+        choices=CancelledBy.choices, allow_blank=True, read_only=True, help_text="Empty unless cancelled."
+    )
 
     class Meta:
         model = Booking
@@ -58,7 +63,7 @@ class BookingRescheduleSerializer(serializers.Serializer):
 
 
 class BookingCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REASON_LENGTH, default="")
+    reason = StrictCharField(required=False, allow_blank=True, max_length=MAX_REASON_LENGTH, default="")
 
 
 class BookingListQuerySerializer(serializers.Serializer):

@@ -288,6 +288,15 @@ def booking_reschedule(
             now=now,
             ignore_booking_id=booking.pk,
         )
+        if check.reasons[target_staff_id] == Rejection.NOT_ON_SLOT_GRID:
+            # Off the grid the free time has without this booking, but the list the customer picked from
+            # was built with it in place, and its grid restarts where this booking's buffer ends: a start
+            # that list offers is accepted too.
+            as_listed = start_check(
+                salon=booking.salon, service=booking.service, start=start, staff_id=target_staff_id, now=now
+            )
+            if as_listed.reasons[target_staff_id] is None:
+                check = as_listed
         if check.reasons[target_staff_id] is not None:
             raise rejection_error(check.reasons[target_staff_id])
         if target_staff_id in check.stale_holds:

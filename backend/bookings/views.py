@@ -42,10 +42,13 @@ def _salon_for_booking(salon_id: int) -> Salon:
 
 
 class BookingListCreateView(APIView):
+    # Read by drf-spectacular too: the list's schema is the paginated shape, with `page` and `page_size`.
+    pagination_class = PageNumberPagination
+
     @extend_schema(
         operation_id="bookings_list",
         parameters=[BookingListQuerySerializer],
-        responses={200: BookingSerializer(many=True), **error_responses(400, 401)},
+        responses={200: BookingSerializer(many=True), **error_responses(400, 401, 404)},
     )
     def get(self, request: Request) -> Response:
         """The caller's bookings; for staff and managers, also their salon's. Soonest first."""
@@ -56,7 +59,7 @@ class BookingListCreateView(APIView):
             bookings = bookings.filter(status=query.validated_data["status"])
         if query.validated_data["upcoming"]:
             bookings = bookings.filter(start__gt=timezone.now())
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(bookings, request, view=self)
         return paginator.get_paginated_response(BookingSerializer(page, many=True).data)
 

@@ -1,19 +1,51 @@
-"""Serializer pieces every app uses: datetimes that must carry an offset, and the schema of the error body."""
+"""Serializer pieces every app uses: input fields as strict as the schema they publish (JSON strings and
+booleans, datetimes with an offset), and the schema of the error body."""
 
+from datetime import datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
+
+from backend.core.schema import FIELD_ERRORS_REF
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF's CharField would also take 501234567 or true and turn them into text. And
+    at most `max_length` characters as sent, as the schema's maxLength says: DRF measures the string
+    after trimming its surrounding whitespace."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only, not "yes", "on" or 1."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
 
 
 class AwareDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 datetime that must carry its UTC offset: a naive one is ambiguous, so it is a 400."""
+    """An ISO 8601 datetime that must carry its UTC offset: a naive one is ambiguous, so it is a 400.
+    With `earliest`/`latest`, a time outside [earliest, latest) is DRF's "Datetime value out of range"."""
 
     default_error_messages = {
         "naive": _("Include the UTC offset, for example 2026-12-01T16:30:00+03:00."),
     }
+
+    def __init__(self, *, earliest: datetime | None = None, latest: datetime | None = None, **kwargs: Any):
+        self.earliest = earliest
+        self.latest = latest
+        super().__init__(**kwargs)
 
     def to_internal_value(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -23,10 +55,19 @@ class AwareDateTimeField(serializers.DateTimeField):
                 parsed = None  # out-of-range parts: the parent reports the format error
             if parsed is not None and parsed.tzinfo is None:
                 self.fail("naive")
-        return super().to_internal_value(value)
+        aware = super().to_internal_value(value)
+        if (self.earliest and aware < self.earliest) or (self.latest and aware >= self.latest):
+            self.fail("overflow")  # DRF's message, already translated
+        return aware
 
 
 # --- Errors (schema only: the exception handler writes them) ------------------------------------------
+@extend_schema_field(FIELD_ERRORS_REF)
+class FieldErrorsField(serializers.DictField):
+    """`fields` of a validation_error: each field's messages, nested for nested input (the schema's
+    FieldErrors component, backend/core/schema.py)."""
+
+
 _ErrorSerializer = inline_serializer(
     "Error",
     fields={
@@ -35,11 +76,7 @@ _ErrorSerializer = inline_serializer(
             fields={
                 "code": serializers.CharField(),
                 "message": serializers.CharField(help_text="In the language of Accept-Language."),
-                "fields": serializers.DictField(
-                    child=serializers.ListField(child=serializers.CharField()),
-                    required=False,
-                    help_text="validation_error only: the messages of each field.",
-                ),
+                "fields": FieldErrorsField(required=False),
             },
         )
     },

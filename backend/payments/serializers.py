@@ -1,12 +1,13 @@
 from typing import Any
 
 import phonenumbers
-from django.core.validators import URLValidator
+from django.core.validators import ProhibitNullCharactersValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from backend.core.errors import ApplicationError
 from backend.core.phone import phone_for_stcpay, phone_parse, phone_to_e164
+from backend.core.serializers import StrictCharField
 from backend.payments.models import Payment, Refund, SourceType
 
 MAX_TOKEN_LENGTH = 20_000  # an Apple Pay token is a few kilobytes of JSON
@@ -28,8 +29,8 @@ class PaymentSourceSerializer(serializers.Serializer):
     token) or `stcpay` with the payer's `mobile`. `creditcard` is refused whatever it carries."""
 
     type = serializers.ChoiceField(choices=[*SourceType.values, "creditcard"])
-    token = serializers.CharField(required=False, max_length=MAX_TOKEN_LENGTH)
-    mobile = serializers.CharField(required=False, max_length=32, help_text="stcpay: a Saudi mobile.")
+    token = StrictCharField(required=False, max_length=MAX_TOKEN_LENGTH)
+    mobile = StrictCharField(required=False, max_length=32, help_text="stcpay: a Saudi mobile.")
 
     def to_internal_value(self, data: Any) -> dict[str, str]:
         if isinstance(data, dict) and (data.get("type") == "creditcard" or RAW_CARD_FIELDS & data.keys()):
@@ -72,6 +73,10 @@ class RefundSerializer(serializers.ModelSerializer):
 
 class PaymentSerializer(serializers.ModelSerializer):
     refunds = RefundSerializer(many=True, read_only=True)
+    # Not `format: uri`: a payment without a 3-D Secure page (wallets, settled ones) answers "".
+    transaction_url = serializers.CharField(
+        read_only=True, help_text="The 3-D Secure page to open, or empty when there is none."
+    )
 
     class Meta:
         model = Payment
@@ -102,6 +107,33 @@ class PaymentAmountSerializer(serializers.Serializer):
 class WebhookEventSerializer(serializers.Serializer):
     """The parts of Moyasar's envelope we rely on (after the secret_token check)."""
 
-    id = serializers.CharField(max_length=100)
-    type = serializers.CharField(max_length=64)
+    # Checked by the view before anything else; declared so that the schema shows how a webhook is
+    # authenticated.
+    secret_token = StrictCharField(help_text="The webhook secret (MOYASAR_WEBHOOK_SECRET); 401 if wrong.")
+    id = StrictCharField(max_length=100)
+    type = StrictCharField(max_length=64)
     data = serializers.DictField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The whole body is kept as the event's payload (jsonb), and PostgreSQL refuses "\u0000" in JSON
+        # text: a 400 here, not a 500 at the insert. No gateway sends one.
+        if _has_null_character(self.initial_data):
+            raise serializers.ValidationError(ProhibitNullCharactersValidator.message)
+        return attrs
+
+
+def _has_null_character(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_null_character(key) or _has_null_character(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_null_character(item) for item in value)
+    return False
+
+
+class WebhookOutcomeSerializer(serializers.Serializer):
+    outcome = serializers.CharField(
+        help_text="What the event did: `applied`, `unchanged`, `mismatch`, `duplicate`, `ignored` or "
+        "`unknown_payment`."
+    )

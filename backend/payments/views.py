@@ -23,6 +23,7 @@ from backend.payments.serializers import (
     PaymentCreateSerializer,
     PaymentSerializer,
     WebhookEventSerializer,
+    WebhookOutcomeSerializer,
 )
 from backend.payments.services import (
     payment_capture,
@@ -91,7 +92,9 @@ class PaymentWebhookView(APIView):
         operation_id="payments_webhook",
         request=WebhookEventSerializer,
         responses={
-            200: OpenApiResponse(description="Received (also for replays and unknown events)."),
+            200: OpenApiResponse(
+                WebhookOutcomeSerializer, description="Received (also for replays and unknown events)."
+            ),
             **error_responses(400, 401, 502, codes={401: "webhook_unauthorized"}),
         },
     )

@@ -20,8 +20,9 @@ from backend.salons.views import ManagedSalonMixin
 
 # The multipart envelope around the file: boundaries, headers, the `kind` field.
 _ENVELOPE_BYTES = 64 * 1024
+# 415: the body is not multipart/form-data (or has no Content-Type at all).
 UPLOAD_ERRORS = error_responses(
-    400, 401, 404, codes={400: "photo_invalid, photo_too_large, photo_too_many_pixels"}
+    400, 401, 404, 415, codes={400: "photo_invalid, photo_too_large, photo_too_many_pixels"}
 )
 
 
@@ -30,10 +31,9 @@ class PhotoMultiPartParser(MultiPartParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         meta = parser_context["request"].META
-        try:
-            length = int(meta.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0  # Django's own parser refuses it
+        # DRF calls a parser only for a body whose CONTENT_LENGTH it read as a non-zero integer (a
+        # non-numeric one is an empty body to it: Request._load_stream), so this int() does not fail.
+        length = int(meta.get("CONTENT_LENGTH") or 0)
         if length > settings.PHOTO_MAX_BYTES + _ENVELOPE_BYTES:
             raise ApplicationError(
                 "photo_too_large",

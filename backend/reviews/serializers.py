@@ -1,16 +1,17 @@
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from backend.core.serializers import StrictCharField
 from backend.reviews.models import MAX_RATING, MAX_TEXT_LENGTH, MIN_RATING, Review
 
 
 class ReviewInputSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=MIN_RATING, max_value=MAX_RATING, help_text="1 to 5 stars.")
-    comment = serializers.CharField(max_length=MAX_TEXT_LENGTH, required=False, allow_blank=True)
+    comment = StrictCharField(max_length=MAX_TEXT_LENGTH, required=False, allow_blank=True)
 
 
 class ReviewReplySerializer(serializers.Serializer):
-    reply = serializers.CharField(max_length=MAX_TEXT_LENGTH)
+    reply = StrictCharField(max_length=MAX_TEXT_LENGTH)
 
 
 class ReviewSerializer(serializers.ModelSerializer):

@@ -1,15 +1,18 @@
 """Input and output shapes of the salon API. Inputs only validate shapes and single values; the rules
 that span rows (overlapping ranges, a salon's own services) are the services'."""
 
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import humanize_datetime
 
 from backend.bookings.availability import MAX_DAYS, Slot
 from backend.bookings.serializers import BookingSerializer
-from backend.core.serializers import AwareDateTimeField
+from backend.core.serializers import AwareDateTimeField, StrictBooleanField, StrictCharField
 from backend.photos.serializers import PhotoSerializer, salon_cover_url, salon_gallery, staff_avatar_url
 from backend.salons.models import (
     DAY_CODES,
@@ -41,10 +44,28 @@ def localized_name_field() -> serializers.CharField:
 
 
 # --- Weekly hours ---------------------------------------------------------------------------------------
+# Two digits each: Python's strptime would also take "9:5", which the schema does not describe.
+HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+@extend_schema_field({"type": "string", "pattern": HOUR_MINUTE_PATTERN, "example": "09:00"})
+class HourMinuteField(serializers.TimeField):
+    """A local time of day as the contract writes it, "09:00" ("09:00:00" is taken too). Not OpenAPI's
+    `format: time`, which is RFC 3339's "09:00:00Z" with seconds and an offset."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+    def to_internal_value(self, value: Any) -> Any:
+        if not isinstance(value, str) or not re.fullmatch(HOUR_MINUTE_PATTERN, value):
+            self.fail("invalid", format=humanize_datetime.time_formats(self.input_formats))
+        return super().to_internal_value(value)
+
+
 class WeekRangeSerializer(serializers.Serializer):
     day = serializers.ChoiceField(choices=DAY_CODES, help_text="sun mon tue wed thu fri sat")
-    start = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
-    end = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
+    start = HourMinuteField()
+    end = HourMinuteField()
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         return {
@@ -200,14 +221,14 @@ class SalonSettingsSerializer(serializers.ModelSerializer):
 
 
 class SalonSettingsInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    name_ar = serializers.CharField(max_length=200, allow_blank=True)
-    city = serializers.CharField(max_length=100)
-    timezone = serializers.CharField(max_length=64, validators=[validate_timezone])
+    name = StrictCharField(max_length=200)
+    name_ar = StrictCharField(max_length=200, allow_blank=True)
+    city = StrictCharField(max_length=100)
+    timezone = StrictCharField(max_length=64, validators=[validate_timezone])
     slot_step_minutes = serializers.IntegerField(min_value=1, max_value=MAX_SLOT_STEP_MINUTES)
     min_notice_minutes = serializers.IntegerField(min_value=0, max_value=MAX_HORIZON_DAYS * MINUTES_A_DAY)
     horizon_days = serializers.IntegerField(min_value=0, max_value=MAX_HORIZON_DAYS)
-    prepayment_required = serializers.BooleanField()
+    prepayment_required = StrictBooleanField()
     hold_minutes = serializers.IntegerField(min_value=1, max_value=MINUTES_A_DAY)
     cancellation_policy = CancellationTierSerializer(many=True, max_length=20)
 
@@ -218,13 +239,11 @@ class SalonSettingsInputSerializer(serializers.Serializer):
 
 
 class AdminSalonCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    name_ar = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100)
-    timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
-    manager_phone = serializers.CharField(
-        max_length=32, help_text="Any common form; read as Saudi without +."
-    )
+    name = StrictCharField(max_length=200)
+    name_ar = StrictCharField(max_length=200, required=False, allow_blank=True)
+    city = StrictCharField(max_length=100)
+    timezone = StrictCharField(max_length=64, required=False, validators=[validate_timezone])
+    manager_phone = StrictCharField(max_length=32, help_text="Any common form; read as Saudi without +.")
 
 
 class ServiceManageSerializer(serializers.ModelSerializer):
@@ -234,8 +253,8 @@ class ServiceManageSerializer(serializers.ModelSerializer):
 
 
 class ServiceInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    name_ar = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    name = StrictCharField(max_length=200)
+    name_ar = StrictCharField(max_length=200, required=False, allow_blank=True)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=MINUTES_A_DAY)
     price_halalas = serializers.IntegerField(min_value=0, max_value=MAX_PRICE_HALALAS)
     buffer_minutes = serializers.IntegerField(min_value=0, max_value=MINUTES_A_DAY, required=False)
@@ -258,6 +277,10 @@ class ServiceOverrideSerializer(serializers.Serializer):
         }
 
     def validate(self, attrs: dict[str, Any]) -> ServiceOverride:
+        if "service" not in attrs:  # a PATCH (partial) skips required fields, nested ones too
+            raise serializers.ValidationError(
+                {"service": [self.fields["service"].error_messages["required"]]}
+            )
         return ServiceOverride(
             service_id=attrs["service"],
             duration_minutes=attrs.get("duration_minutes"),
@@ -302,16 +325,30 @@ class StaffManageSerializer(serializers.ModelSerializer):
 
 
 class StaffInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    name_ar = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    name = StrictCharField(max_length=200)
+    name_ar = StrictCharField(max_length=200, required=False, allow_blank=True)
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True)
     service_ids = serializers.ListField(child=id_field(), required=False, max_length=500)
     overrides = ServiceOverrideSerializer(many=True, required=False, max_length=500)
 
 
+# Time off is kept and shown again in the salon's zone. Before 2000 some zones were still on local mean
+# time, an offset with seconds (Riyadh: +03:06:52 until 1947) that RFC 3339 cannot write; far enough ahead,
+# moving to a zone east of UTC overflows datetime. Neither is time off anyone takes.
+TIME_OFF_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+TIME_OFF_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _time_off_datetime_field() -> AwareDateTimeField:
+    return AwareDateTimeField(
+        earliest=TIME_OFF_EARLIEST, latest=TIME_OFF_LATEST, help_text="From the year 2000 to 2199."
+    )
+
+
 class TimeOffSerializer(serializers.ModelSerializer):
-    start = AwareDateTimeField()
-    end = AwareDateTimeField()
+    start = _time_off_datetime_field()
+    end = _time_off_datetime_field()
+    reason = StrictCharField(max_length=200, required=False, allow_blank=True)
 
     class Meta:
         model = TimeOff
@@ -325,6 +362,7 @@ class TimeOffSerializer(serializers.ModelSerializer):
 
 class ClosureSerializer(serializers.ModelSerializer):
     date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    reason = StrictCharField(max_length=200, required=False, allow_blank=True)
 
     class Meta:
         model = Closure

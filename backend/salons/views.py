@@ -4,6 +4,7 @@ Views validate input with a serializer, call one service or selector, and serial
 under a salon resolve it first (404 when unknown, or not the caller's to manage) and show times in its
 time zone."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -48,6 +49,9 @@ from backend.salons.serializers import (
 PUBLIC_ERRORS = error_responses(404)
 MANAGE_ERRORS = error_responses(401, 404)
 MANAGE_INPUT_ERRORS = error_responses(400, 401, 404)
+# Paginated lists: 400 for a bad `page_size`, 404 for a page past the last.
+PUBLIC_LIST_ERRORS = error_responses(400, 404)
+MANAGE_LIST_ERRORS = error_responses(400, 401, 404)
 NO_CONTENT = {204: OpenApiResponse(description="Deleted."), **MANAGE_ERRORS}
 
 
@@ -61,12 +65,15 @@ class SalonScopedMixin:
     the salon's time zone for the rest of the request."""
 
     salon: Salon
-
-    def salon_get(self, request: Request, salon_id: int) -> Salon:
-        raise NotImplementedError
+    # How the salon is found, and for whom: PublicSalonMixin (the catalog) or ManagedSalonMixin (its
+    # managers) says. Declared only: a view that says neither has no lookup to fall back on.
+    salon_get: Callable[[Request, int], Salon]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):  # type: ignore[attr-defined]
+            return  # DRF answers 405 next: a method no salon supports is not a 404 of this one
         self.salon = self.salon_get(request, kwargs["salon_id"])
         timezone.activate(self.salon.tz)
 
@@ -92,7 +99,7 @@ class ManagedSalonMixin(SalonScopedMixin):
     get=extend_schema(
         operation_id="salons_list",
         tags=["catalog"],
-        responses={200: SalonListSerializer(many=True), **PUBLIC_ERRORS},
+        responses={200: SalonListSerializer(many=True), **PUBLIC_LIST_ERRORS},
     )
 )
 class SalonListView(generics.ListAPIView):
@@ -121,7 +128,7 @@ class SalonDetailView(PublicSalonMixin, APIView):
     get=extend_schema(
         operation_id="salons_services_list",
         tags=["catalog"],
-        responses={200: ServicePublicSerializer(many=True), **PUBLIC_ERRORS},
+        responses={200: ServicePublicSerializer(many=True), **PUBLIC_LIST_ERRORS},
     )
 )
 class ServiceListView(PublicSalonMixin, generics.ListAPIView):
@@ -185,7 +192,7 @@ class AvailabilityView(PublicSalonMixin, APIView):
     get=extend_schema(
         operation_id="manage_salons_list",
         tags=["manage"],
-        responses={200: SalonSettingsSerializer(many=True), **error_responses(401, 404)},
+        responses={200: SalonSettingsSerializer(many=True), **MANAGE_LIST_ERRORS},
     )
 )
 class ManagedSalonListView(generics.ListAPIView):
@@ -254,7 +261,7 @@ class BusinessHoursView(ManagedSalonMixin, APIView):
     get=extend_schema(
         operation_id="manage_services_list",
         tags=["manage"],
-        responses={200: ServiceManageSerializer(many=True), **MANAGE_ERRORS},
+        responses={200: ServiceManageSerializer(many=True), **MANAGE_LIST_ERRORS},
     )
 )
 class ServiceManageListView(ManagedSalonMixin, generics.ListAPIView):
@@ -315,7 +322,7 @@ class ServiceManageDetailView(ManagedSalonMixin, APIView):
     get=extend_schema(
         operation_id="manage_staff_list",
         tags=["manage"],
-        responses={200: StaffManageSerializer(many=True), **MANAGE_ERRORS},
+        responses={200: StaffManageSerializer(many=True), **MANAGE_LIST_ERRORS},
     )
 )
 class StaffManageListView(ManagedSalonMixin, generics.ListAPIView):
@@ -414,7 +421,7 @@ class WorkingHoursView(ManagedSalonMixin, APIView):
     get=extend_schema(
         operation_id="manage_time_off_list",
         tags=["manage"],
-        responses={200: TimeOffSerializer(many=True), **MANAGE_ERRORS},
+        responses={200: TimeOffSerializer(many=True), **MANAGE_LIST_ERRORS},
     )
 )
 class TimeOffListView(ManagedSalonMixin, generics.ListAPIView):
@@ -455,7 +462,7 @@ class TimeOffDetailView(ManagedSalonMixin, APIView):
     get=extend_schema(
         operation_id="manage_closures_list",
         tags=["manage"],
-        responses={200: ClosureSerializer(many=True), **MANAGE_ERRORS},
+        responses={200: ClosureSerializer(many=True), **MANAGE_LIST_ERRORS},
     )
 )
 class ClosureListView(ManagedSalonMixin, generics.ListAPIView):

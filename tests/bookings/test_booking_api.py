@@ -124,6 +124,7 @@ def test_a_prepayment_salon_holds_the_slot_unconfirmed(client, salon, service, s
         ("{day}T21:30:00+03:00", 400, "outside_working_hours"),
         ("{day}T10:15:00+03:00", 400, "not_on_slot_grid"),
         ("2020-01-06T10:00:00+03:00", 400, "too_soon"),
+        ("0001-01-01T00:00:06Z", 400, "too_soon"),  # its local day starts before datetime.min: was a 500
         ("2099-01-05T10:00:00+03:00", 400, "too_far_ahead"),
         ("9999-12-31T10:00:00+03:00", 400, "too_far_ahead"),
         ("tomorrow", 400, "validation_error"),
@@ -540,6 +541,28 @@ def test_a_hold_past_its_time_frees_its_slot_before_the_sweep_runs(client, salon
     stale.refresh_from_db()
     assert stale.status == BookingStatus.EXPIRED
     assert Notification.objects.filter(kind=Kind.BOOKING_EXPIRED).count() == 1
+
+
+def test_a_reschedule_accepts_the_starts_the_list_offers_next_to_the_booking_itself(
+    client, salon, staff, day
+):
+    # 30 minutes + 10 of buffer: with the booking in place the list's grid restarts at 10:40, a start the
+    # grid of the day without it (09:00, 09:30, ...) does not have.
+    service = make_service(salon, duration_minutes=30, buffer_minutes=10)
+    staff.services.add(service)
+    booking_id = book(client, salon, service, f"{day}T10:00:00+03:00", staff).json()["id"]
+    offered = client.get(
+        f"/api/v1/salons/{salon.id}/availability/?service={service.id}&date={day}&staff={staff.id}"
+    ).json()["slots"]
+    assert f"{day}T10:40:00+03:00" in [slot["start"] for slot in offered]
+    for start in (f"{day}T10:40:00+03:00", f"{day}T10:30:00+03:00"):  # the list's grid, then the other
+        moved = client.post(f"/api/v1/bookings/{booking_id}/reschedule/", {"start": start}, format="json")
+        assert moved.status_code == 200, moved.content
+        assert moved.json()["start"] == start
+    refused = client.post(
+        f"/api/v1/bookings/{booking_id}/reschedule/", {"start": f"{day}T10:50:00+03:00"}, format="json"
+    )
+    assert error_code(refused) == "not_on_slot_grid"
 
 
 def test_a_reschedule_onto_a_hold_past_its_time_expires_the_hold(client, salon, service, staff, day):

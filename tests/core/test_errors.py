@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from rest_framework.test import APIClient
 
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 
@@ -51,6 +52,13 @@ def test_forbidden_is_403(api_client):
 def test_unknown_url_is_json_404_inside_and_outside_the_api(api_client):
     assert_error_shape(api_client.get("/api/v1/no-such-thing/"), 404, "not_found")
     assert_error_shape(api_client.get("/no-such-page/"), 404, "not_found")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_unknown_api_url_is_404_for_every_method_not_a_csrf_refusal(method):
+    """Found by tests/test_api_fuzz.py: a POST to /api/v1/bookings/abc/cancel/ answered 403 csrf_failed."""
+    client = APIClient(enforce_csrf_checks=True)  # as a real client: Django's test client skips CSRF
+    assert_error_shape(getattr(client, method)("/api/v1/bookings/abc/cancel/"), 404, "not_found")
 
 
 def test_wrong_method_is_405(api_client):

@@ -81,6 +81,21 @@ def test_an_authentic_but_malformed_event_is_a_400(moyasar, api_client, paid):
     assert response.status_code == 400 and not WebhookEvent.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda body: {**body, "data": {**body["data"], "note": "a\u0000b"}},
+        lambda body: {**body, "extra": [{"key\u0000": 1}]},
+        lambda body: {**body, "id": "evt\u0000"},
+    ],
+)
+def test_a_null_character_anywhere_is_a_400_not_a_500(moyasar, api_client, paid, spoil):
+    """Found by tests/test_api_fuzz.py: the body is kept as jsonb, where PostgreSQL refuses "\\u0000"."""
+    response = post(api_client, spoil(webhook_body(moyasar, "payment_paid", paid)))
+    assert response.status_code == 400 and error_code(response) == "validation_error"
+    assert not WebhookEvent.objects.exists()
+
+
 def test_unknown_types_and_unknown_payments_are_acknowledged(moyasar, api_client, paid):
     body = webhook_body(moyasar, "payment_paid", paid)
     unknown_type = {**body, "id": "evt-1", "type": "payment_verified"}

@@ -183,6 +183,9 @@ def test_touching_ranges_are_fine(manager_client, week_url):
         [{"day": "sunday", "start": "09:00", "end": "13:00"}],
         [{"day": "sun", "start": "25:00", "end": "26:00"}],
         [{"day": "sun", "start": "9am", "end": "13:00"}],
+        [{"day": "sun", "start": "9:00", "end": "13:00"}],  # two digits, as the schema's pattern says
+        [{"day": "sun", "start": "09:00:00Z", "end": "13:00"}],  # OpenAPI's `format: time`, not ours
+        [{"day": "sun", "start": 900, "end": "13:00"}],
         [  # 169 ranges of a minute: none overlap, but more ranges than hours in a week
             {
                 "day": "sun",
@@ -251,6 +254,10 @@ def test_a_deleted_service_is_no_longer_performed(manager_client, salon, service
         {"name": "X", "duration_minutes": 30, "price_halalas": 100, "buffer_minutes": -5},
         {"name": "", "duration_minutes": 30, "price_halalas": 100},
         {"duration_minutes": 30, "price_halalas": 100},
+        {"name": 7, "duration_minutes": 30, "price_halalas": 100},  # JSON strings only, not numbers as text
+        {"name": "X", "name_ar": 0, "duration_minutes": 30, "price_halalas": 100},
+        # 201 characters as sent: the schema's maxLength is 200, whatever whitespace DRF would trim.
+        {"name": "\n" + "x" * 200, "duration_minutes": 30, "price_halalas": 100},
     ],
 )
 def test_bad_services_are_400(manager_client, salon, body):
@@ -461,6 +468,10 @@ def test_time_off_lifecycle(manager_client, salon, staff):
         {"start": "2027-01-10T12:00:00+03:00", "end": "2027-01-10T11:00:00+03:00"},
         {"start": "2027-02-30T12:00:00+03:00", "end": "2027-03-01T11:00:00+03:00"},
         {"start": "0001-01-01T00:00:00+03:00", "end": "2027-03-01T11:00:00+03:00"},
+        # Found by tests/test_api_fuzz.py: saved, then shown as "1946-...+03:06:52" (Riyadh's local mean
+        # time), which is no RFC 3339 datetime.
+        {"start": "1946-05-01T10:00:00+03:00", "end": "1946-05-01T12:00:00+03:00"},
+        {"start": "2027-01-10T12:00:00+03:00", "end": "2200-01-01T12:00:00+03:00"},
         {"start": "soon", "end": "later"},
         {"start": "2027-01-10T12:00:00+03:00"},
     ],
@@ -491,6 +502,30 @@ def test_closure_lifecycle(manager_client, salon):
 @pytest.mark.parametrize("day", ["2027-02-30", "01/04/2027", "", "2027-04-01T00:00:00+03:00"])
 def test_bad_closure_dates_are_400(manager_client, salon, day):
     assert_error_shape(manager_client.post(url(salon, "closures/"), {"date": day}), 400, "validation_error")
+
+
+def test_a_closure_reason_is_a_string_not_a_number(manager_client, salon):
+    response = manager_client.post(
+        url(salon, "closures/"), {"date": "2027-04-01", "reason": 0}, format="json"
+    )
+    assert "reason" in assert_error_shape(response, 400, "validation_error")["fields"]
+    assert not Closure.objects.exists()
+
+
+def test_a_staff_patch_override_needs_its_service(manager_client, salon, service, staff):
+    """PATCH is partial, and DRF skipped the required `service` of each override too: a KeyError, 500."""
+    body = {"overrides": [{"duration_minutes": 30}]}
+    response = manager_client.patch(url(salon, f"staff/{staff.id}/"), body, format="json")
+    fields = assert_error_shape(response, 400, "validation_error")["fields"]
+    assert fields == {"overrides": {"0": {"service": [fields["overrides"]["0"]["service"][0]]}}}
+
+
+@pytest.mark.parametrize("path", ["settings/", "business-hours/", "services/", "closures/", "bookings/"])
+def test_an_unsupported_method_is_405_even_for_who_may_not_manage_the_salon(customer_client, salon, path):
+    """The method is wrong whatever the salon: 405 before the salon is looked up (and its 404)."""
+    response = customer_client.generic("TRACE", url(salon, path))
+    assert_error_shape(response, 405, "method_not_allowed")
+    assert response.has_header("Allow")
 
 
 # --- The salon's bookings -------------------------------------------------------------------------------
