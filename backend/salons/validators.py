@@ -9,6 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 MAX_REFUND_PERCENT = 100
+# Not "invalid": a model JSONField replaces messages coded "invalid" with its own "Value must be valid
+# JSON.", which would hide which rule a policy broke (the admin, full_clean()).
+POLICY_ERROR_CODE = "invalid_policy"
 
 
 @cache
@@ -29,7 +32,7 @@ def validate_cancellation_policy(value: Any) -> None:
     """A list of {"hours_before": int >= 0, "refund_percent": 0..100} tiers, one per `hours_before`, where
     cancelling earlier never refunds less than cancelling later."""
     if not isinstance(value, list):
-        raise ValidationError(_("The cancellation policy must be a list of tiers."), code="invalid")
+        raise ValidationError(_("The cancellation policy must be a list of tiers."), code=POLICY_ERROR_CODE)
     for tier in value:
         if (
             not isinstance(tier, dict)
@@ -38,18 +41,18 @@ def validate_cancellation_policy(value: Any) -> None:
         ):
             raise ValidationError(
                 _('Each tier is {"hours_before": whole hours, "refund_percent": 0 to 100}.'),
-                code="invalid",
+                code=POLICY_ERROR_CODE,
             )
         if tier["hours_before"] < 0:
-            raise ValidationError(_("hours_before must not be negative."), code="invalid")
+            raise ValidationError(_("hours_before must not be negative."), code=POLICY_ERROR_CODE)
         if not 0 <= tier["refund_percent"] <= MAX_REFUND_PERCENT:
-            raise ValidationError(_("refund_percent must be between 0 and 100."), code="invalid")
+            raise ValidationError(_("refund_percent must be between 0 and 100."), code=POLICY_ERROR_CODE)
     hours = [tier["hours_before"] for tier in value]
     if len(set(hours)) != len(hours):
-        raise ValidationError(_("Each hours_before may appear only once."), code="invalid")
+        raise ValidationError(_("Each hours_before may appear only once."), code=POLICY_ERROR_CODE)
     by_hours = sorted(value, key=lambda tier: tier["hours_before"])
     for later, earlier in pairwise(by_hours):
         if earlier["refund_percent"] < later["refund_percent"]:
             raise ValidationError(
-                _("Cancelling earlier must never refund less than cancelling later."), code="invalid"
+                _("Cancelling earlier must never refund less than cancelling later."), code=POLICY_ERROR_CODE
             )

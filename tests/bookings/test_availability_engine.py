@@ -745,3 +745,29 @@ def test_check_start_accepts_offered_slots_only_and_names_the_first_broken_rule(
         assert bookable_staff_ids(staff_members=scenario.staff_members, start=start, **common) == [
             staff.staff_id for staff in scenario.staff_members if (start, staff.staff_id) in offered
         ]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: HoursRange(7, time(9), time(17)), "weekday"),
+        (lambda: HoursRange(-1, time(9), time(17)), "weekday"),
+        (lambda: HoursRange(0, time(9, tzinfo=UTC), time(17)), "naive"),
+        (lambda: HoursRange(0, time(9), time(17, tzinfo=RIYADH)), "naive"),
+        (lambda: salon("09:00-17:00", step=0), "slot_step_minutes"),
+        (lambda: salon("09:00-17:00", notice=-1), "min_notice_minutes"),
+        (lambda: salon("09:00-17:00", horizon=-1), "horizon_days"),
+        (lambda: member("09:00-17:00", duration=0), "service_duration"),
+        (lambda: member("09:00-17:00", duration=-30), "service_duration"),
+    ],
+)
+def test_inputs_that_make_no_schedule_are_refused(make, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_the_edges_of_each_input_are_accepted() -> None:
+    assert [HoursRange(day, time(0), time(23, 59)).weekday for day in (0, 6)] == [0, 6]
+    rules = salon("09:00-17:00", step=1, notice=0, horizon=0)
+    assert (rules.slot_step_minutes, rules.min_notice_minutes, rules.horizon_days) == (1, 0, 0)
+    assert member("09:00-17:00", duration=1).service_duration == timedelta(minutes=1)

@@ -142,3 +142,27 @@ def test_login_codes_and_idempotency_records_are_readable_not_editable_in_the_ad
     page = client.get(f"/admin/accounts/otpchallenge/{challenge.pk}/change/")
     assert page.status_code == 200 and b"h" * 64 not in page.content
     assert client.get(f"/admin/core/idempotencyrecord/{record.pk}/change/").status_code == 200
+
+
+def test_naming_the_actor_needs_a_request_context_and_is_skipped_outside_one():
+    """The JWT authentication names the actor in auditlog's request context. A task or a command has
+    none (a fresh context, as a worker thread starts with): there it is skipped, and none is made."""
+    import contextvars
+
+    from auditlog.context import auditlog_value, set_actor
+
+    from backend.core.audit import audit_actor_bind
+
+    user = make_user()
+
+    def outside_a_request():
+        audit_actor_bind(user=user)
+        return auditlog_value.get(None)
+
+    def inside_an_anonymous_request():
+        with set_actor(None):  # what auditlog's middleware opens before DRF authenticates
+            audit_actor_bind(user=user)
+            return auditlog_value.get()["actor"]
+
+    assert contextvars.Context().run(outside_a_request) is None
+    assert contextvars.Context().run(inside_an_anonymous_request) == user

@@ -34,3 +34,50 @@ def test_metrics_expose_the_named_series(api_client, settings):
     assert 'salon_notification_delivery_seconds{quantile="0.95"}' in text
     for queue in ("default", "notifications", "payments"):
         assert f'salon_celery_queue_length{{queue="{queue}"}}' in text
+
+
+def test_an_unreachable_broker_leaves_out_only_the_queue_lengths(api_client, settings, monkeypatch, caplog):
+    from worker.celery import app
+
+    settings.METRICS_TOKEN = "s3cret"
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    response = api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "salon_celery_queue_length" not in text
+    assert "salon_notification_oldest_undelivered_seconds 0.0" in text  # the rest of the scrape is there
+    assert "metrics: broker unreachable" in caplog.text
+
+
+def test_a_model_this_deployment_does_not_install_adds_no_series():
+    from backend.core.metrics import _counts_by_status
+
+    assert list(_counts_by_status("widgets", "widgets.Widget")) == []
+    [family] = _counts_by_status("bookings", "bookings.Booking")
+    assert family.name == "salon_bookings"
+
+
+_OTHER_PROCESS = """
+from prometheus_client import Histogram
+latency = Histogram("http_request_duration_seconds", "x", ["route", "method", "status"])
+latency.labels(route="health/", method="GET", status="200").observe(0.02)
+"""
+
+
+def test_with_a_multiprocess_dir_every_processs_requests_are_summed(
+    api_client, settings, monkeypatch, tmp_path
+):
+    """Under gunicorn each worker process writes its figures to PROMETHEUS_MULTIPROC_DIR; a scrape
+    answered by any one of them sums them all."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for _ in range(2):  # two other processes, one request each
+        subprocess.run([sys.executable, "-c", _OTHER_PROCESS], env=env, check=True, timeout=60)
+    settings.METRICS_TOKEN = "s3cret"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    text = api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").content.decode()
+    assert 'http_request_duration_seconds_count{method="GET",route="health/",status="200"} 2.0' in text
+    assert "salon_notification_oldest_undelivered_seconds" in text  # the store figures as well

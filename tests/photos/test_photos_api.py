@@ -239,3 +239,16 @@ def test_the_catalog_lists_cost_no_more_queries_with_more_photos(api_client, dja
     with django_assert_max_num_queries(6):  # salon, hours, count, staff, their services, their avatars
         results = api_client.get(f"/api/v1/salons/{salons[0].id}/staff/").json()["results"]
     assert all(row["avatar_url"] for row in results) and len(results) == 4
+
+
+def test_a_non_numeric_content_length_is_a_validation_error_not_a_crash(manager_client, salon, media_root):
+    response = manager_client.post(
+        photos_url(salon),
+        {"kind": "gallery", "file": upload(image_bytes("PNG"), "x.png", "image/png")},
+        format="multipart",
+        CONTENT_LENGTH="a lot",
+    )
+    # DRF reads no body it cannot measure: the upload never reaches a parser, so its fields are missing.
+    assert response.status_code == 400, response.content
+    assert set(response.json()["error"]["fields"]) == {"kind", "file"}
+    assert not Photo.objects.exists() and stored_files(media_root) == []

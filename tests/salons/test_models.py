@@ -99,3 +99,29 @@ def test_sensible_policies(policy):
 def test_senseless_policies(policy):
     with pytest.raises(ValidationError):
         validate_cancellation_policy(policy)
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ([{"hours_before": -1, "refund_percent": 0}], "hours_before must not be negative."),
+        ([{"hours_before": 1, "refund_percent": 101}], "refund_percent must be between 0 and 100."),
+        (
+            [{"hours_before": 24, "refund_percent": 50}, {"hours_before": 24, "refund_percent": 100}],
+            "Each hours_before may appear only once.",
+        ),
+    ],
+)
+def test_a_senseless_policy_says_what_is_wrong(policy, message):
+    """The API's serializer refuses these before they reach the validator; the model field uses it too."""
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as raised:
+            validate_cancellation_policy(policy)
+        assert raised.value.messages == [message]
+        # Through the model (the admin, full_clean()): the JSONField must not swap in "Value must be valid
+        # JSON." for the rule that was broken.
+        salon = make_salon(cancellation_policy=[])
+        salon.cancellation_policy = policy
+        with pytest.raises(ValidationError) as raised:
+            salon.full_clean()
+        assert raised.value.message_dict["cancellation_policy"] == [message]
