@@ -7,11 +7,12 @@ is told to wait. Answers below 500 are kept; a 5xx frees the key so the client m
 import contextlib
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
@@ -19,6 +20,8 @@ from rest_framework.response import Response
 from backend.core.errors import ApplicationError
 from backend.core.exceptions import error_body
 from backend.core.models import IdempotencyRecord
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -110,29 +113,41 @@ def idempotent_response(
     claimed = _claim(user=request.user, scope=scope, key=key, request_hash=_request_hash(request.data))
     if isinstance(claimed, Response):
         return claimed
-    if not atomic_with_handler:
-        response = _run_or_free(claimed, handler, atomic=False)
-        _store(claimed, response)
+    try:
+        if not atomic_with_handler:
+            response = _answer(handler, atomic=False)
+            _store(claimed, response)
+            return response
+        with transaction.atomic():
+            response = _answer(handler, atomic=True)
+            _store(claimed, response)
         return response
-    with transaction.atomic():
-        response = _run_or_free(claimed, handler, atomic=True)
-        _store(claimed, response)
-    return response
+    except Exception:
+        # Freed outside the transaction: after a dropped database connection the delete runs on a fresh
+        # one, so the client's retry is not told `request_in_progress` until the lock lapses.
+        _free(claimed)
+        raise
 
 
-def _run_or_free(record: IdempotencyRecord, handler: Callable[[], Response], *, atomic: bool) -> Response:
+def _answer(handler: Callable[[], Response], *, atomic: bool) -> Response:
     """The handler's answer; a refusal (4xx ApplicationError) is an answer too, remembered like a success.
     An atomic handler runs in a savepoint, so a refusal never leaves half its writes behind; a non-atomic
-    one commits its own steps (a payment row must be committed before the gateway is called)."""
+    one commits its own steps (a payment row must be committed before the gateway is called). Anything
+    else (a 5xx, a crash) propagates, and the caller frees the key."""
     try:
         with transaction.atomic() if atomic else contextlib.nullcontext():
             return handler()
     except ApplicationError as error:
-        if error.status < 500:
-            body = error_body(error.code, error.message, **error.extra)
-            return Response(body, status=error.status, headers=error.headers)
+        if error.status >= 500:
+            raise
+        body = error_body(error.code, error.message, **error.extra)
+        return Response(body, status=error.status, headers=error.headers)
+
+
+def _free(record: IdempotencyRecord) -> None:
+    """Lets the key be used again at once. If the database is still unreachable the in-progress lock
+    lapses on its own (IN_PROGRESS_LOCK)."""
+    try:
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
-        raise
-    except Exception:
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()
-        raise
+    except DatabaseError:
+        logger.warning("idempotency: could not free key %s; it frees itself when its lock lapses", record.pk)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from psycopg.errors import UniqueViolation
 
 from backend.core.http import ProviderError
+from backend.core.tasks import enqueue_on_commit
 from backend.notifications.models import Channel, Notification, Status
 from backend.notifications.rendering import notification_render
 from backend.notifications.senders import message_send
@@ -28,11 +29,8 @@ def _enqueue_after_commit(notification_ids: list[int]) -> None:
     # Only committed rows are delivered: a rolled-back booking sends nothing.
     from worker.tasks.notifications import deliver_notification
 
-    def enqueue() -> None:
-        for notification_id in notification_ids:
-            deliver_notification.delay(notification_id)
-
-    transaction.on_commit(enqueue)
+    for notification_id in notification_ids:
+        enqueue_on_commit(deliver_notification, notification_id, recovery="the notifications sweep sends it")
 
 
 def notification_create(

@@ -26,6 +26,7 @@ from backend.bookings.models import PaymentStatus as BookingPaymentStatus
 from backend.bookings.services import booking_confirm, booking_notify
 from backend.core.errors import ApplicationError
 from backend.core.http import ProviderError
+from backend.core.tasks import enqueue_on_commit
 from backend.notifications.models import Kind
 from backend.payments.models import (
     OPEN_STATUSES,
@@ -138,7 +139,9 @@ def _enqueue_refund(refund_id: int, *, countdown: float | None = None) -> None:
     # Only committed refunds are executed.
     from worker.tasks.payments import refund as refund_task
 
-    transaction.on_commit(lambda: refund_task.apply_async((refund_id,), countdown=countdown))
+    enqueue_on_commit(
+        refund_task, refund_id, countdown=countdown, recovery="payments.reconcile enqueues it again"
+    )
 
 
 # --- applying what the gateway says ----------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from backend.core.errors import ApplicationError
+from backend.core.tasks import enqueue_on_commit
 from backend.photos.images import image_clean, thumbnail_make
 from backend.photos.models import Photo, PhotoKind
 from backend.salons.models import Salon, StaffMember
@@ -28,7 +29,8 @@ def _files_remove_after_commit(names: list[str]) -> None:
 def _thumbnails_enqueue_after_commit(photo_id: int) -> None:
     from worker.tasks.photos import make_thumbnails
 
-    transaction.on_commit(lambda: make_thumbnails.delay(photo_id))
+    recovery = "the photo has no thumbnails until it is uploaded again"
+    enqueue_on_commit(make_thumbnails, photo_id, recovery=recovery)
 
 
 def photo_add(

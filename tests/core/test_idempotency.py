@@ -4,7 +4,10 @@ non-atomic mode payments use (their handler commits before calling the gateway).
 from datetime import timedelta
 from types import SimpleNamespace
 
+import psycopg
 import pytest
+from django.conf import settings
+from django.db import OperationalError, connection
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -104,3 +107,59 @@ def _hash(data):
     from backend.core.idempotency import _request_hash
 
     return _request_hash(data)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_dropped_mid_request_frees_the_key_at_once():
+    """The database drops the request's connection inside the handler's transaction: the key is freed on
+    a fresh connection, so the client's retry runs instead of waiting out the in-progress lock."""
+    user = make_user()
+
+    def dropped_mid_transaction():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with psycopg.connect(_dsn(), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        IdempotencyRecord.objects.count()  # the next statement finds the connection gone
+        return Response({"id": 1}, status=201)
+
+    with pytest.raises(OperationalError):
+        idempotent_response(request_with(user), scope="test", handler=dropped_mid_transaction)
+    assert not IdempotencyRecord.objects.filter(user=user).exists()
+    retry = Handler(Response({"id": 2}, status=201))
+    assert idempotent_response(request_with(user), scope="test", handler=retry).data == {"id": 2}
+
+
+def _dsn() -> str:
+    database = settings.DATABASES["default"]
+    parts = {
+        "dbname": database["NAME"],
+        "user": database["USER"],
+        "host": database["HOST"],
+        "port": database["PORT"],
+        "password": database["PASSWORD"],
+    }
+    return " ".join(f"{key}={value}" for key, value in parts.items() if value)
+
+
+def test_a_key_that_cannot_be_freed_is_left_to_its_lock(monkeypatch, caplog):
+    """The database is still unreachable when the key is to be freed: the original error propagates and
+    the in-progress lock lapses on its own."""
+    from django.db import DatabaseError
+
+    user = make_user()
+
+    class Unreachable:
+        def filter(self, **lookups):
+            raise DatabaseError("connection refused")
+
+    def failing_handler():
+        monkeypatch.setattr(IdempotencyRecord, "objects", Unreachable())
+        raise RuntimeError("the request failed")
+
+    with pytest.raises(RuntimeError, match="the request failed"):
+        idempotent_response(
+            request_with(user), scope="test", handler=failing_handler, atomic_with_handler=False
+        )
+    assert "frees itself when its lock lapses" in caplog.text

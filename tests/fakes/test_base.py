@@ -208,3 +208,22 @@ def test_a_fake_serves_concurrent_calls(fake: FakeUnifonic) -> None:
         statuses = list(pool.map(lambda _: send(fake).status_code, range(8)))
     assert statuses == [200] * 8
     assert time.monotonic() - started < 1.2  # threaded: the delays overlap
+
+
+def test_a_client_gone_mid_answer_prints_no_traceback(capsys):
+    from backend.fakes.base import _Server
+
+    with FakeUnifonic() as fake:
+        server = fake._server
+        for error in (ConnectionResetError(104, "reset by peer"), BrokenPipeError(32, "broken pipe")):
+            try:
+                raise error
+            except OSError:
+                server.handle_error(None, ("127.0.0.1", 1))
+        assert capsys.readouterr().err == ""
+        try:
+            raise ValueError("a bug in the fake")
+        except ValueError:
+            server.handle_error(None, ("127.0.0.1", 1))
+        assert "a bug in the fake" in capsys.readouterr().err
+        assert isinstance(server, _Server)

@@ -34,7 +34,7 @@ CONTEXT = {"salon": "Lamsa", "service": "Haircut", "staff": "Sara", "when": "Tue
 def enqueued(monkeypatch) -> list[int]:
     """Ids handed to the delivery task (the real task runs in test_delivery_worker.py)."""
     ids: list[int] = []
-    monkeypatch.setattr(deliver_notification, "delay", ids.append)
+    monkeypatch.setattr(deliver_notification, "apply_async", lambda args, countdown: ids.append(*args))
     return ids
 
 

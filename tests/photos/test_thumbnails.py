@@ -40,7 +40,7 @@ def test_the_upload_enqueues_the_thumbnail_after_commit(
     salon, manager, django_capture_on_commit_callbacks, monkeypatch
 ):
     enqueued = []
-    monkeypatch.setattr(make_thumbnails, "delay", enqueued.append)
+    monkeypatch.setattr(make_thumbnails, "apply_async", lambda args, countdown: enqueued.append(*args))
     with django_capture_on_commit_callbacks(execute=True):
         photo = add_photo(salon, manager, image_bytes("PNG", size=(1200, 600), mode="RGBA"))
     assert enqueued == [photo.pk]
@@ -115,3 +115,11 @@ def test_the_django_admin_shows_photos_read_only(salon, manager, client):
     assert client.get("/admin/photos/photo/").status_code == 200
     assert client.get("/admin/photos/photo/add/").status_code == 403
     assert client.get(f"/admin/photos/photo/{Photo.objects.get().pk}/delete/").status_code == 403
+
+
+def test_the_admin_names_a_photo_by_kind_and_salon(salon, manager, client):
+    photo = add_photo(salon, manager, image_bytes("PNG"), kind="cover")
+    assert str(photo) == f"cover #{photo.pk} of salon {salon.pk}"
+    client.force_login(make_admin())
+    page = client.get(f"/admin/photos/photo/{photo.pk}/change/")
+    assert page.status_code == 200 and str(photo).encode() in page.content
