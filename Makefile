@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench lint format check-migrations clean-dev
+.PHONY: run test bench load faults lint format check-migrations clean-dev
 
 $(VENV)/.installed: requirements/base.txt requirements/prod.txt requirements/dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'
@@ -29,6 +29,14 @@ endif
 # The performance table (docs/performance.md): the stack under gunicorn on PostgreSQL and Redis, one run.
 bench: $(VENV)/.installed
 	$(PY) scripts/devservices.py bench -- $(ARGS)
+
+# A headless locust run on loopback, about 2 minutes: error rate and p95 per endpoint (scripts/load.py).
+load: $(VENV)/.installed
+	$(PY) scripts/devservices.py load -- $(ARGS)
+
+# Kills and outages under 1,000 messages and live bookings: lost, duplicated, inconsistent (scripts/faults.py).
+faults: $(VENV)/.installed
+	$(PY) scripts/devservices.py faults -- $(ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -30,7 +30,6 @@ import contextlib
 import itertools
 import math
 import os
-import signal
 import sys
 import threading
 import time
@@ -55,6 +54,7 @@ from harness import (
     listening_socket,
     migrate_fresh,
     ping_worker,
+    run_to_exit_code,
     stack_env,
     stores_from_env,
     wait_for,
@@ -961,16 +961,6 @@ def run(plan: Plan, redis_db: int) -> Report:
 
 # --- entry point --------------------------------------------------------------------------------------
 
-_interrupted = threading.Event()
-
-
-def _interrupt(signum: int, _frame: object) -> None:
-    # Ctrl-C reaches us twice under devservices (from the terminal and forwarded): only the first counts,
-    # so the clean-up it starts is not itself interrupted.
-    if not _interrupted.is_set():
-        _interrupted.set()
-        raise KeyboardInterrupt
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -982,20 +972,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="Redis database number of the bench (default BENCH_REDIS_DB or 8)",
     )
     args = parser.parse_args(argv)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _interrupt)
-    started = time.monotonic()
-    try:
-        report = run(Plan().scaled(args.scale), args.redis_db)
-    except HarnessError as error:
-        print(f"bench: error: {error} (processes' logs in {LOG_DIR})", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted; everything it started is stopped", file=sys.stderr)
-        return 130
-    print(report.render(), flush=True)
-    progress(f"done in {time.monotonic() - started:.0f} s; logs in {LOG_DIR.relative_to(ROOT)}/")
-    return 0
+    return run_to_exit_code("bench", LOG_DIR, lambda: run(Plan().scaled(args.scale), args.redis_db))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ docker, a developer's own servers) it uses those and starts nothing.
     python scripts/devservices.py manage ARGS  # manage.py ARGS against the same servers as `run`
     python scripts/devservices.py env          # start the embedded servers, print their URLs, wait for Ctrl-C
     python scripts/devservices.py bench [ARGS] # scripts/bench.py: the table of docs/performance.md
+    python scripts/devservices.py load [ARGS]  # scripts/load.py: locust, headless, on loopback
+    python scripts/devservices.py faults [ARGS] # scripts/faults.py: kills and outages; lost and duplicated
 """
 
 from __future__ import annotations
@@ -143,10 +145,14 @@ def manage(args: list[str]) -> int:
         return _run_foreground([sys.executable, "manage.py", *args], env)
 
 
-def bench(args: list[str]) -> int:
-    # A Redis of its own when embedded; bench.py makes its own database (<name>_bench) on the server.
-    with services(purpose="bench") as env:
-        return _run_foreground([sys.executable, "scripts/bench.py", *args], env)
+HARNESSES = ("bench", "load", "faults")
+
+
+def harness(name: str, args: list[str]) -> int:
+    # A Redis of its own when embedded; the harness makes its own database (<name>_<harness>) on the
+    # server (scripts/harness.py).
+    with services(purpose=name) as env:
+        return _run_foreground([sys.executable, f"scripts/{name}.py", *args], env)
 
 
 def print_env() -> int:
@@ -169,8 +175,8 @@ def main(argv: list[str]) -> int:
         return manage(rest)
     if command == "env":
         return print_env()
-    if command == "bench":
-        return bench([arg for arg in rest if arg != "--"])
+    if command in HARNESSES:
+        return harness(command, [arg for arg in rest if arg != "--"])
     print(__doc__, file=sys.stderr)
     return 2
 

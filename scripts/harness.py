@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -277,3 +279,39 @@ def ping_worker(worker: Child, timeout: float = 0.5) -> bool:
 
     worker.check_alive()
     return bool(app.control.ping(destination=[worker.hostname], timeout=timeout))
+
+
+# --- the entry point every harness shares ----------------------------------------------------------------
+
+interrupted = threading.Event()
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    # Ctrl-C reaches us twice under devservices (from the terminal and forwarded): only the first counts,
+    # so the clean-up it starts is not itself interrupted.
+    if not interrupted.is_set():
+        interrupted.set()
+        raise KeyboardInterrupt
+
+
+def run_to_exit_code(name: str, log_dir: Path, run: Callable[[], Any]) -> int:
+    """Runs a harness and prints its report (anything with `render()`): 0 when it could measure, whatever
+    the figures; 1 when the harness itself failed; 130 when interrupted (Ctrl-C, SIGTERM), after its
+    clean-up has stopped everything it started."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+    started = time.monotonic()
+    try:
+        report = run()
+    except HarnessError as error:
+        print(f"{name}: error: {error} (processes' logs in {log_dir})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted; everything it started is stopped", file=sys.stderr)
+        return 130
+    print(report.render(), flush=True)
+    elapsed = time.monotonic() - started
+    print(
+        f"{name}: done in {elapsed:.0f} s; logs in {log_dir.relative_to(ROOT)}/", file=sys.stderr, flush=True
+    )
+    return 0
