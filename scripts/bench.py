@@ -35,28 +35,33 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
 from harness import (
     ROOT,
     Child,
+    CpuMeter,
     HarnessError,
     Stores,
     celery_worker,
+    child_pids,
     clear_queues,
     gunicorn,
     listening_socket,
+    machine_summary,
     migrate_fresh,
+    percentile,
     ping_worker,
+    render_table,
     run_to_exit_code,
     stack_env,
     stores_from_env,
+    versions,
     wait_for,
 )
 
@@ -81,20 +86,6 @@ HTTP_TIMEOUT = (5.0, 60.0)  # connect, read
 
 
 # --- pure helpers (tests/test_bench.py) --------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100), interpolating linearly between the two closest ranks (numpy's
-    default), so a p95 of 200 samples does not jump from one sample to the next."""
-    if not values:
-        raise ValueError("percentile of no values")
-    if not 0 <= q <= 100:
-        raise ValueError(f"q must be within 0..100, not {q}")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    lower = math.floor(position)
-    upper = min(lower + 1, len(ordered) - 1)
-    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
 
 
 def safe_ratio(numerator: float, denominator: float) -> float | None:
@@ -141,114 +132,8 @@ class Figure:
 TABLE_HEADERS = ("id", "what", "measured", "ratio", "goal", "result")
 
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A Markdown table, padded so that it also reads as plain text in a terminal."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        return (
-            "| "
-            + " | ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True))
-            + " |"
-        )
-
-    return "\n".join(
-        [line(headers), "|" + "|".join("-" * (width + 2) for width in widths) + "|"]
-        + [line(row) for row in rows]
-    )
-
-
 def figure_rows(figures: Sequence[Figure]) -> list[list[str]]:
     return [[f.id, f.what, f.measured, format_ratio(f.ratio), str(f.goal), f.verdict] for f in figures]
-
-
-def cpu_model(cpuinfo: str) -> str:
-    for line in cpuinfo.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() in ("model name", "Model", "Hardware") and value.strip():
-            return value.strip()
-    return "unknown CPU"
-
-
-def machine_summary() -> str:
-    """nproc, CPU model and RAM, as docs/performance.md records them with each table."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        model = cpu_model(Path("/proc/cpuinfo").read_text())
-        mem_kib = next(
-            int(line.split()[1])
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal:")
-        )
-        ram = f"{mem_kib / 1024**2:.1f} GiB RAM"
-    except (OSError, StopIteration, ValueError):
-        model, ram = "unknown CPU", "unknown RAM"
-    return f"{cpus} CPUs (nproc), {model}, {ram}"
-
-
-def cpu_seconds(pids: Sequence[int]) -> float:
-    """User + system CPU time of these processes (all their threads), from /proc; nan where unreadable."""
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            return math.nan
-        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of proc(5)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def child_pids(parent: int) -> list[int]:
-    """gunicorn's workers: the processes whose parent is its master."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                pids.append(int(stat.parent.name))
-    return pids
-
-
-def machine_ticks() -> tuple[int, int]:
-    """(busy, total) CPU ticks of the whole machine since boot, from the first line of /proc/stat."""
-    try:
-        ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    except (OSError, ValueError):
-        return 0, 0
-    idle = ticks[3] + ticks[4]  # idle, iowait
-    return sum(ticks) - idle, sum(ticks)
-
-
-@dataclass
-class CpuMeter:
-    """CPU used by some processes, and how busy the whole machine was, summed over measured stretches:
-    the evidence of what bounds a figure when everything shares a few cores."""
-
-    pids: Callable[[], Sequence[int]]
-    seconds: float = 0.0  # the processes' CPU seconds
-    wall: float = 0.0
-    busy_ticks: int = 0
-    total_ticks: int = 0
-
-    @contextlib.contextmanager
-    def measuring(self) -> Iterator[None]:
-        pids = self.pids()
-        cpu, wall, (busy, total) = cpu_seconds(pids), time.perf_counter(), machine_ticks()
-        yield
-        self.seconds += cpu_seconds(pids) - cpu
-        self.wall += time.perf_counter() - wall
-        after_busy, after_total = machine_ticks()
-        self.busy_ticks += after_busy - busy
-        self.total_ticks += after_total - total
-
-    def per_unit_ms(self, count: int) -> str:
-        return f"{1000 * self.seconds / count:.1f} ms" if count and math.isfinite(self.seconds) else "n/a"
-
-    def cores(self) -> str:
-        """The processes' average CPU use, in cores."""
-        return f"{self.seconds / self.wall:.2f}" if self.wall and math.isfinite(self.seconds) else "n/a"
-
-    def machine_busy(self) -> str:
-        return f"{100 * self.busy_ticks / self.total_ticks:.0f}%" if self.total_ticks else "n/a"
 
 
 # --- the plan: sizes of each measurement --------------------------------------------------------------
@@ -875,19 +760,6 @@ class Report:
         for phase, counts in self.unexpected().items():
             lines.append(f"unexpected answers in {phase}: {dict(counts)}")
         return "\n".join(lines)
-
-
-def versions() -> str:
-    from django.db import connection
-
-    from worker.celery import app
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        postgres = cursor.fetchone()[0].split()[0]
-    with app.connection_for_write() as broker:
-        redis = broker.default_channel.client.info("server")["redis_version"]
-    return f"Python {sys.version.split()[0]}, PostgreSQL {postgres}, Redis {redis}"
 
 
 def run(plan: Plan, redis_db: int) -> Report:

@@ -51,7 +51,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
-from bench import machine_summary, render_table
 from harness import (
     ROOT,
     Child,
@@ -60,8 +59,10 @@ from harness import (
     gunicorn,
     interrupted,
     listening_socket,
+    machine_summary,
     migrate_fresh,
     ping_worker,
+    render_table,
     run_to_exit_code,
     stack_env,
     stores_from_env,

@@ -47,28 +47,26 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
-from bench import (
-    CpuMeter,
-    child_pids,
-    machine_summary,
-    percentile,
-    render_table,
-    versions,
-)
 from harness import (
     ROOT,
     Child,
+    CpuMeter,
     HarnessError,
     Stores,
     celery_worker,
+    child_pids,
     clear_queues,
     gunicorn,
     listening_socket,
+    machine_summary,
     migrate_fresh,
+    percentile,
     ping_worker,
+    render_table,
     run_to_exit_code,
     stack_env,
     stores_from_env,
+    versions,
     wait_for,
 )
 
