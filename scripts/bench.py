@@ -56,13 +56,13 @@ from harness import (
     machine_summary,
     migrate_fresh,
     percentile,
-    ping_worker,
     render_table,
     run_to_exit_code,
     stack_env,
     stores_from_env,
     versions,
     wait_for,
+    wait_stack_ready,
 )
 
 LOG_DIR = ROOT / ".dev" / "bench"
@@ -445,19 +445,6 @@ class Stack:
             raise HarnessError("the notifications worker did not answer a consumer change")
 
 
-def wait_ready(stack: Stack, base_url: str) -> None:
-    def web_healthy() -> bool:
-        stack.web.check_alive()
-        with contextlib.suppress(requests.RequestException):
-            return requests.get(base_url + "/health/", timeout=5).status_code == 200
-        return False
-
-    wait_for(web_healthy, timeout=60, what="gunicorn to answer /health/")
-    for worker in (stack.notifications, stack.default):
-        what = f"the {worker.name} worker to answer a ping"
-        wait_for(lambda worker=worker: ping_worker(worker), timeout=60, what=what)
-
-
 def wait_notifications_settled(timeout: float) -> None:
     """Every outbox row sent: the worker is idle again, so the next measurement starts from quiet."""
     from backend.notifications.models import Notification, Status
@@ -802,7 +789,7 @@ def run(plan: Plan, redis_db: int) -> Report:
             child.start()
         stack = Stack(plan, data, Load(base_url), fake, *children)
         progress(f"gunicorn on {base_url} ({plan.web_workers} sync workers); waiting for the stack")
-        wait_ready(stack, base_url)
+        wait_stack_ready(base_url, stack.web, [stack.notifications, stack.default])
         progress("warming up")
         warm_up(stack)
 

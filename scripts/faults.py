@@ -67,6 +67,7 @@ from harness import (
     stack_env,
     stores_from_env,
     wait_for,
+    wait_stack_ready,
 )
 
 PURPOSE = "faults"
@@ -1227,16 +1228,7 @@ def retry_note(plan: Plan, overrides: Mapping[str, str]) -> str:
 def wait_ready(stack: Stack) -> None:
     from django_celery_beat.models import PeriodicTask
 
-    def web_healthy() -> bool:
-        stack.web.check_alive()
-        with contextlib.suppress(requests.RequestException):
-            return requests.get(stack.base_url + "/health/", timeout=5).status_code == 200
-        return False
-
-    wait_for(web_healthy, timeout=90, what="gunicorn to answer /health/", interval=0.2)
-    for worker in (stack.notifications, stack.default):
-        what = f"the {worker.name} worker to answer a ping"
-        wait_for(lambda worker=worker: ping_worker(worker), timeout=90, what=what, interval=0.2)
+    wait_stack_ready(stack.base_url, stack.web, [stack.notifications, stack.default], timeout=90)
 
     def beat_started() -> bool:
         stack.beat.check_alive()

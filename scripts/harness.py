@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import requests
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the project's packages (backend, worker), as manage.py sees them
     sys.path.insert(0, str(ROOT))
@@ -282,6 +284,22 @@ def ping_worker(worker: Child, timeout: float = 0.5) -> bool:
 
     worker.check_alive()
     return bool(app.control.ping(destination=[worker.hostname], timeout=timeout))
+
+
+def wait_stack_ready(base_url: str, web: Child, workers: Sequence[Child], *, timeout: float = 60) -> None:
+    """Until gunicorn answers /health/ with 200 and every worker answers a ping; fails at once if one of
+    them has exited."""
+
+    def web_healthy() -> bool:
+        web.check_alive()
+        with contextlib.suppress(requests.RequestException):
+            return requests.get(base_url + "/health/", timeout=5).status_code == 200
+        return False
+
+    wait_for(web_healthy, timeout=timeout, what="gunicorn to answer /health/", interval=0.1)
+    for worker in workers:
+        what = f"the {worker.name} worker to answer a ping"
+        wait_for(lambda worker=worker: ping_worker(worker), timeout=timeout, what=what, interval=0.1)
 
 
 # --- measuring: percentiles, tables, CPU from /proc, the machine and versions ----------------------------

@@ -61,13 +61,13 @@ from harness import (
     machine_summary,
     migrate_fresh,
     percentile,
-    ping_worker,
     render_table,
     run_to_exit_code,
     stack_env,
     stores_from_env,
     versions,
     wait_for,
+    wait_stack_ready,
 )
 
 LOG_DIR = ROOT / ".dev" / "load"
@@ -521,18 +521,6 @@ def load_env(stores: Stores, **kwargs: str) -> dict[str, str]:
     )
 
 
-def wait_ready(base_url: str, web: Child, workers: Sequence[Child]) -> None:
-    def web_healthy() -> bool:
-        web.check_alive()
-        with contextlib.suppress(requests.RequestException):
-            return requests.get(base_url + "/health/", timeout=5).status_code == 200
-        return False
-
-    wait_for(web_healthy, timeout=60, what="gunicorn to answer /health/")
-    for worker in workers:
-        wait_for(lambda worker=worker: ping_worker(worker), timeout=60, what=f"the {worker.name} worker")
-
-
 def warm_up(base_url: str, plan: Mapping[str, Any]) -> None:
     """Each gunicorn worker loads views and connections on its first requests: not measured."""
     urls = []
@@ -621,7 +609,7 @@ def run(options: Options) -> Report:
             cleanup.callback(child.stop)  # stopped in reverse order, whatever happens
             child.start()
         progress(f"gunicorn on {base_url} ({WEB_WORKERS} sync workers); waiting for the stack")
-        wait_ready(base_url, web, workers)
+        wait_stack_ready(base_url, web, workers)
         warm_up(base_url, data.plan)
 
         progress(
