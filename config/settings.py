@@ -368,20 +368,51 @@ RETENTION_OTP_DAYS = env.int("RETENTION_OTP_DAYS", default=1)  # days past a log
 RETENTION_NOTIFICATION_BODY_DAYS = env.int("RETENTION_NOTIFICATION_BODY_DAYS", default=30)
 
 # --- Audit trail (backend/core/audit.py) --------------------------------------------------------
+# A create or delete entry would list every reverse relation too, as "app.Model.None" (a one-to-one one
+# costs a query): each model excludes its own (tests/core/test_audit.py keeps these lists complete).
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
-    {"model": "accounts.User", "exclude_fields": ["password", "last_login"], "mask_fields": ["phone_number"]},
-    "salons.Salon",
-    "salons.Service",
-    "salons.StaffMember",
+    {
+        "model": "accounts.User",
+        "exclude_fields": [
+            "password",
+            "last_login",
+            "logentry",
+            "outstandingtoken",
+            "staff_profiles",
+            "bookings",
+            "notifications",
+            "reviews",
+        ],
+        "mask_fields": ["phone_number"],
+    },
+    {
+        "model": "salons.Salon",
+        "exclude_fields": [
+            "business_hours",
+            "services",
+            "staff",
+            "closures",
+            "bookings",
+            "reviews",
+            "photos",
+        ],
+    },
+    {"model": "salons.Service", "exclude_fields": ["staff_services", "bookings", "reviews"]},
+    {
+        "model": "salons.StaffMember",
+        "exclude_fields": ["staff_services", "working_hours", "time_off", "bookings", "reviews", "photos"],
+    },
     "salons.StaffService",
     "salons.BusinessHours",
     "salons.WorkingHours",
     "salons.TimeOff",
     "salons.Closure",
-    # `review` is the reverse one-to-one: auditlog would read it (one query) on every booking change.
-    {"model": "bookings.Booking", "exclude_fields": ["updated_at", "review"]},
+    {"model": "bookings.Booking", "exclude_fields": ["updated_at", "review", "payments"]},
     # Every money action: payments (capture, refund, void, state changes) and each refund request.
-    {"model": "payments.Payment", "exclude_fields": ["gateway_payload", "updated_at"]},
+    {
+        "model": "payments.Payment",
+        "exclude_fields": ["gateway_payload", "updated_at", "refunds", "webhook_events"],
+    },
     {"model": "payments.Refund", "exclude_fields": ["updated_at"]},
     {"model": "reviews.Review", "exclude_fields": ["updated_at"]},
 )

@@ -1,15 +1,16 @@
 """Availability reads: load one salon's schedules for a service and date range, then ask the engine.
 
 The slot list and the booking create path both go through `_schedules_load` and the engine
-(`backend.bookings.availability`), so the list never offers a slot that booking rejects. Loading takes a
-fixed number of queries whatever the number of staff members and days: one per table, keyed by ids."""
+(`backend.bookings.availability`), so the list never offers a slot that booking rejects. Loading is one
+SQL statement whatever the number of staff members and days (`_schedule_sql`)."""
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.bookings import availability
-from backend.bookings.models import Booking, BookingStatus
+from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from backend.core.errors import ApplicationError
 from backend.salons.models import (
     BusinessHours,
@@ -71,33 +72,73 @@ def _local_midnight_utc(local_date: date, salon: Salon) -> datetime:
         return datetime.min.replace(tzinfo=UTC)
 
 
-def _weekly_hours(rows: Iterable[BusinessHours | WorkingHours]) -> availability.WeeklyHours:
-    return availability.WeeklyHours(
-        tuple(availability.HoursRange(row.weekday, row.start, row.end) for row in rows)
+def _staff_refusal(*, salon: Salon, staff_id: int) -> Exception:
+    """Why a staff member has no terms for the service: not an active member of this salon (a validation
+    error on `staff`), or one who does not perform it. Asked only when the load found nobody."""
+    if not StaffMember.objects.filter(salon=salon, id=staff_id, is_active=True).exists():
+        return ValidationError({"staff": [_("Unknown staff member.")]})
+    return staff_not_qualified_error()
+
+
+def _qualified_staff(*, salon: Salon, service: Service, staff_id: int | None) -> None:
+    """The checks on `staff` alone, for a request that needs no schedule (dates with no bookable day)."""
+    if staff_id is None:
+        return
+    performs = StaffService.objects.filter(
+        service=service, staff_id=staff_id, staff__salon=salon, staff__is_active=True
     )
+    if not performs.exists():
+        raise _staff_refusal(salon=salon, staff_id=staff_id)
 
 
-def _qualified_staff(*, salon: Salon, service: Service, staff_id: int | None) -> dict[int, _Link]:
-    """Active staff members of the service's salon who perform it: id -> their terms for it.
+@cache
+def _schedule_sql() -> str:
+    """The loader's one statement. Each branch reads one table through its index, as a query of its own
+    would; they come back as one result, a row per fact tagged by its kind, so a schedule costs one round
+    trip and no query building whatever the staff count and days (docs/adr/0005-availability.md).
 
-    A staff_id that is not in the salon (or not active) is a validation error on `staff`; one who is but
-    does not perform the service is `staff_not_qualified`. Both checks cost a query only when they fail."""
-    links = StaffService.objects.filter(service=service, staff__salon=salon, staff__is_active=True)
-    if staff_id is not None:
-        links = links.filter(staff_id=staff_id)
-    rows = links.values_list("staff_id", "duration_minutes", "price_halalas")
-    terms = {
-        link_staff_id: _Link(
-            duration=timedelta(minutes=duration or service.duration_minutes),
-            price_halalas=service.price_halalas if price is None else price,
-        )
-        for link_staff_id, duration, price in rows
+    Columns: kind, staff_id, number (weekday, or the link's duration), price, from_time, to_time (weekly
+    hours), from_at, to_at (time off, a booking's occupation), status, hold_expires_at, day (a closure)."""
+    tables = {
+        "link": StaffService._meta.db_table,
+        "member": StaffMember._meta.db_table,
+        "working": WorkingHours._meta.db_table,
+        "business": BusinessHours._meta.db_table,
+        "closure": Closure._meta.db_table,
+        "time_off": TimeOff._meta.db_table,
+        "booking": Booking._meta.db_table,
     }
-    if staff_id is not None and not terms:
-        if not StaffMember.objects.filter(salon=salon, id=staff_id, is_active=True).exists():
-            raise ValidationError({"staff": [_("Unknown staff member.")]})
-        raise staff_not_qualified_error()
-    return terms
+    return """
+WITH qualified AS (
+    SELECT link.staff_id, link.duration_minutes, link.price_halalas
+    FROM {link} link JOIN {member} member ON member.id = link.staff_id
+    WHERE link.service_id = %(service)s AND member.salon_id = %(salon)s AND member.is_active
+      AND (%(staff)s::bigint IS NULL OR link.staff_id = %(staff)s::bigint)
+)
+SELECT 'terms', staff_id, duration_minutes::int, price_halalas::bigint, NULL::time, NULL::time,
+       NULL::timestamptz, NULL::timestamptz, NULL::text, NULL::timestamptz, NULL::date
+FROM qualified
+UNION ALL
+SELECT 'working', staff_id, weekday, NULL, start, "end", NULL, NULL, NULL, NULL, NULL
+FROM {working} WHERE staff_id IN (SELECT staff_id FROM qualified)
+UNION ALL
+SELECT 'business', NULL, weekday, NULL, start, "end", NULL, NULL, NULL, NULL, NULL
+FROM {business} WHERE salon_id = %(salon)s
+UNION ALL
+SELECT 'closure', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, date
+FROM {closure} WHERE salon_id = %(salon)s AND date >= %(first_day)s AND date < %(end_day)s
+UNION ALL
+SELECT 'time_off', staff_id, NULL, NULL, NULL, NULL, start, "end", NULL, NULL, NULL
+FROM {time_off}
+WHERE staff_id IN (SELECT staff_id FROM qualified) AND start < %(range_end)s AND "end" > %(range_start)s
+UNION ALL
+SELECT 'busy', staff_id, NULL, NULL, NULL, NULL, start, occupied_until, status, hold_expires_at, NULL
+FROM {booking}
+WHERE staff_id IN (SELECT staff_id FROM qualified) AND status = ANY(%(active)s)
+  AND start < %(busy_end)s AND occupied_until > %(range_start)s
+  AND (%(ignore)s::bigint IS NULL OR id <> %(ignore)s::bigint)
+ORDER BY 1, 2
+""".format(**tables)  # noqa: S608 - the table names are ours, every value a parameter
 
 
 def _schedules_load(
@@ -110,45 +151,74 @@ def _schedules_load(
     now: datetime,
     ignore_booking_id: int | None = None,
 ) -> _Schedules:
-    """Everything the engine needs for the local dates date_from .. date_from + days - 1, in 6 queries.
+    """Everything the engine needs for the local dates date_from .. date_from + days - 1, in one statement.
 
     `ignore_booking_id` leaves one booking out of the busy times (a reschedule must not clash with the
-    time it is leaving)."""
-    links = _qualified_staff(salon=salon, service=service, staff_id=staff_id)
-    staff_ids = list(links)
+    time it is leaving). An unknown staff member is a ValidationError, one without the service
+    `staff_not_qualified` (a query more, only then)."""
     range_start = _local_midnight_utc(date_from, salon)
     range_end = _local_midnight_utc(date_from + timedelta(days=days), salon)
-
-    working_hours: dict[int, list[WorkingHours]] = defaultdict(list)
-    for row in WorkingHours.objects.filter(staff_id__in=staff_ids):
-        working_hours[row.staff_id].append(row)
+    parameters = {
+        "salon": salon.pk,
+        "service": service.pk,
+        "staff": staff_id,
+        "first_day": date_from,
+        "end_day": date_from + timedelta(days=days),
+        "range_start": range_start,
+        "range_end": range_end,
+        # A slot late on the last day occupies its staff member for its buffer past the range's end.
+        "busy_end": range_end + service.buffer,
+        "active": list(ACTIVE_STATUSES),
+        "ignore": ignore_booking_id,
+    }
+    links: dict[int, _Link] = {}
+    working_hours: dict[int, list[availability.HoursRange]] = defaultdict(list)
+    business_hours: list[availability.HoursRange] = []
+    closures: set[date] = set()
     time_off: dict[int, list[availability.Interval]] = defaultdict(list)
-    for staff_member_id, start, end in TimeOff.objects.filter(
-        staff_id__in=staff_ids, start__lt=range_end, end__gt=range_start
-    ).values_list("staff_id", "start", "end"):
-        time_off[staff_member_id].append(availability.Interval(start, end))
     busy: dict[int, list[availability.Interval]] = defaultdict(list)
     stale_holds: set[int] = set()
-    bookings = Booking.objects.filter(staff_id__in=staff_ids).exclude(pk=ignore_booking_id)
-    # A slot late on the last day occupies its staff member for its buffer past the range's end.
-    for staff_member_id, start, occupied_until, status, hold_expires_at in bookings.occupying(
-        start=range_start, end=range_end + service.buffer
-    ).values_list("staff_id", "start", "occupied_until", "status", "hold_expires_at"):
-        # A hold past its time is as good as expired (the booking services expire it before inserting).
-        if status == BookingStatus.PENDING_PAYMENT and hold_expires_at is not None and hold_expires_at <= now:
-            stale_holds.add(staff_member_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_schedule_sql(), parameters)
+        rows = cursor.fetchall()
+    for (
+        kind,
+        row_staff_id,
+        number,
+        price,
+        from_time,
+        to_time,
+        from_at,
+        to_at,
+        status,
+        hold_until,
+        day,
+    ) in rows:
+        if kind == "terms":
+            links[row_staff_id] = _Link(
+                duration=timedelta(minutes=number or service.duration_minutes),
+                price_halalas=service.price_halalas if price is None else price,
+            )
+        elif kind == "working":
+            working_hours[row_staff_id].append(availability.HoursRange(number, from_time, to_time))
+        elif kind == "business":
+            business_hours.append(availability.HoursRange(number, from_time, to_time))
+        elif kind == "closure":
+            closures.add(day)
+        elif kind == "time_off":
+            time_off[row_staff_id].append(availability.Interval(from_at, to_at))
+        elif status == BookingStatus.PENDING_PAYMENT and hold_until is not None and hold_until <= now:
+            # A hold past its time is as good as expired (the booking services expire it before inserting).
+            stale_holds.add(row_staff_id)
         else:
-            busy[staff_member_id].append(availability.Interval(start, occupied_until))
+            busy[row_staff_id].append(availability.Interval(from_at, to_at))
+    if staff_id is not None and not links:
+        raise _staff_refusal(salon=salon, staff_id=staff_id)
 
     rules = availability.SalonRules(
         tz=salon.tz,
-        # Uses the rows prefetched with the salon (salon_get_public), if any.
-        business_hours=_weekly_hours(salon.business_hours.all()),
-        closures=frozenset(
-            Closure.objects.filter(
-                salon=salon, date__gte=date_from, date__lt=date_from + timedelta(days=days)
-            ).values_list("date", flat=True)
-        ),
+        business_hours=availability.WeeklyHours(tuple(business_hours)),
+        closures=frozenset(closures),
         slot_step_minutes=salon.slot_step_minutes,
         min_notice_minutes=salon.min_notice_minutes,
         horizon_days=salon.horizon_days,
@@ -156,12 +226,12 @@ def _schedules_load(
     staff = [
         availability.StaffSchedule(
             staff_id=staff_member_id,
-            working_hours=_weekly_hours(working_hours[staff_member_id]),
-            service_duration=links[staff_member_id].duration,
+            working_hours=availability.WeeklyHours(tuple(working_hours[staff_member_id])),
+            service_duration=terms.duration,
             time_off=tuple(time_off[staff_member_id]),
             busy=tuple(busy[staff_member_id]),
         )
-        for staff_member_id in staff_ids
+        for staff_member_id, terms in links.items()
     ]
     return _Schedules(
         rules=rules, staff=staff, buffer=service.buffer, links=links, stale_holds=frozenset(stale_holds)

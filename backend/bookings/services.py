@@ -126,7 +126,11 @@ def _refuse_beyond_horizon(*, salon: Salon, start: datetime, now: datetime) -> N
 def _lock_staff(*, salon: Salon, staff_id: int) -> StaffMember | None:
     """Takes the staff member's row lock: creators of one staff member's bookings take turns. An id that is
     not this salon's locks nothing (None); the check that follows refuses it with a validation error."""
-    return StaffMember.objects.select_for_update().filter(pk=staff_id, salon=salon).first()
+    try:
+        # get(), not first(): no ORDER BY to build for one row by its key, on every create.
+        return StaffMember.objects.select_for_update().get(pk=staff_id, salon=salon)
+    except StaffMember.DoesNotExist:
+        return None
 
 
 def _insert_locked(

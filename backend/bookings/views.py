@@ -1,6 +1,4 @@
-from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -25,20 +23,12 @@ from backend.bookings.services import (
 from backend.core.idempotency import idempotent_response
 from backend.core.pagination import PageNumberPagination
 from backend.core.serializers import error_responses
-from backend.salons.models import Salon
-from backend.salons.selectors import service_get_bookable
+from backend.salons.selectors import service_get_bookable_with_salon
 
 _CREATE_ERRORS = {
     400: "too_soon, too_far_ahead, outside_working_hours, staff_not_qualified, not_on_slot_grid",
     409: "slot_unavailable; idempotency_key_reused, request_in_progress",
 }
-
-
-def _salon_for_booking(salon_id: int) -> Salon:
-    salon = Salon.objects.filter(pk=salon_id).first()
-    if salon is None:
-        raise ValidationError({"salon": [_("Unknown salon.")]})
-    return salon
 
 
 class BookingListCreateView(APIView):
@@ -74,11 +64,11 @@ class BookingListCreateView(APIView):
             payload = BookingCreateSerializer(data=request.data)
             payload.is_valid(raise_exception=True)
             data = payload.validated_data
-            salon = _salon_for_booking(data["salon"])
+            service = service_get_bookable_with_salon(salon_id=data["salon"], service_id=data["service"])
             booking = booking_create(
                 customer=request.user,
-                salon=salon,
-                service=service_get_bookable(salon=salon, service_id=data["service"]),
+                salon=service.salon,
+                service=service,
                 start=data["start"],
                 staff_id=data.get("staff"),
             )

@@ -22,7 +22,7 @@ def salon_list_public() -> QuerySet[Salon]:
 
 
 def salon_get_public(*, salon_id: int) -> Salon:
-    return get_object_or_404(Salon.objects.prefetch_related("business_hours"), id=salon_id)
+    return get_object_or_404(Salon, id=salon_id)
 
 
 def service_list_public(*, salon: Salon) -> QuerySet[Service]:
@@ -35,6 +35,17 @@ def service_get_bookable(*, salon: Salon, service_id: int) -> Service:
     if service is None:
         raise ValidationError({"service": [_("Unknown service.")]})
     return service
+
+
+def service_get_bookable_with_salon(*, salon_id: int, service_id: int) -> Service:
+    """An active service of salon `salon_id`, its salon read in the same query (the booking create path
+    starts here); a validation error on `salon`, or else on `service`, when the ids do not match one."""
+    try:
+        return Service.objects.select_related("salon").get(id=service_id, salon_id=salon_id, is_active=True)
+    except Service.DoesNotExist:
+        if not Salon.objects.filter(id=salon_id).exists():
+            raise ValidationError({"salon": [_("Unknown salon.")]}) from None
+        raise ValidationError({"service": [_("Unknown service.")]}) from None
 
 
 def _active_staff(*, salon: Salon) -> QuerySet[StaffMember]:

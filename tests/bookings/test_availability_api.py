@@ -30,9 +30,7 @@ pytestmark = pytest.mark.django_db
 RIYADH = ZoneInfo("Asia/Riyadh")
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY, TUESDAY = 0, 1
-AVAILABILITY_QUERIES = (
-    8  # salon, service, qualified staff, working hours, business hours, closures, time off, bookings
-)
+AVAILABILITY_QUERIES = 3  # the salon, the service, and the schedules in one statement
 
 
 def availability(api_client, salon, service, day: date, **params):

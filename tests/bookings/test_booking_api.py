@@ -4,13 +4,15 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend.bookings.models import Booking, BookingStatus
 from backend.bookings.policy import refund_for_cancellation
 from backend.bookings.services import booking_expire_holds, booking_reminders_write
 from backend.notifications.models import Kind, Notification
+from backend.salons.models import Closure, TimeOff, WorkingHours
 from tests.support.factories import (
     client_for,
     make_booking,
@@ -166,6 +168,25 @@ def test_a_taken_slot_and_an_overlapping_start_are_409(client, salon, service, s
     overlapping = book(client_for(make_user()), salon, service, f"{day}T10:30:00+03:00", staff)
     assert overlapping.status_code == 409
     assert book(client_for(make_user()), salon, service, f"{day}T11:00:00+03:00", staff).status_code == 201
+
+
+def test_a_create_reads_the_schedules_in_one_statement_and_stays_within_its_budget(
+    client, salon, service, staff, day
+):
+    # Busy neighbours, time off and a closure elsewhere: more rows, not more statements.
+    make_booking(service=service, staff=staff, start=at(day, "12:00"))
+    make_booking(service=service, staff=staff, start=at(day, "15:00"))
+    TimeOff.objects.create(staff=staff, start=at(day, "13:00"), end=at(day, "14:00"))
+    Closure.objects.create(salon=salon, date=day + timedelta(days=1))
+    with CaptureQueriesContext(connection) as queries:
+        assert book(client, salon, service, f"{day}T10:00:00+03:00", staff).status_code == 201
+    statements = [query["sql"] for query in queries.captured_queries]
+    schedule_reads = [sql for sql in statements if WorkingHours._meta.db_table in sql]
+    assert len(schedule_reads) == 1
+    # The user, the service with its salon, the lock, the schedules, the booking, its audit entry, its
+    # message, and the savepoints of the transaction and the message (the test's own transaction turns
+    # BEGIN/COMMIT into a savepoint and its release): a statement more here is a regression.
+    assert len(statements) <= 11, "\n".join(statements)
 
 
 def test_the_buffer_keeps_the_next_start_free(client, salon, staff, day):

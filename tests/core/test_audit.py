@@ -25,6 +25,16 @@ def entries_for(instance) -> list[LogEntry]:
     return list(LogEntry.objects.get_for_object(instance).order_by("timestamp"))
 
 
+def a_booking(**kwargs):
+    service = make_service(make_salon())
+    return make_booking(
+        service=service,
+        staff=make_staff(service.salon, services=[service]),
+        start=datetime.combine(next_weekday(0), time(10), tzinfo=service.salon.tz),
+        **kwargs,
+    )
+
+
 def test_a_manager_change_through_the_api_names_the_manager_and_the_address():
     manager = make_user()
     salon = make_salon(managers=[manager])
@@ -63,13 +73,7 @@ def test_an_admin_edit_names_the_admin(client):
 
 def test_a_cancellation_and_its_refund_decision_are_recorded_against_the_customer():
     customer = make_user()
-    service = make_service(make_salon())
-    booking = make_booking(
-        service=service,
-        staff=make_staff(service.salon, services=[service]),
-        customer=customer,
-        start=datetime.combine(next_weekday(0), time(10), tzinfo=service.salon.tz),
-    )
+    booking = a_booking(customer=customer)
     client_for(customer).post(f"/api/v1/bookings/{booking.id}/cancel/", {}, format="json")
     change = entries_for(booking)[-1]
     assert change.actor == customer
@@ -101,13 +105,7 @@ def test_money_rows_are_in_the_trail_with_their_changes():
     from backend.payments.models import Refund
     from tests.support.factories import make_paid_payment
 
-    service = make_service(make_salon())
-    booking = make_booking(
-        service=service,
-        staff=make_staff(service.salon, services=[service]),
-        start=datetime.combine(next_weekday(0), time(10), tzinfo=service.salon.tz),
-    )
-    payment = make_paid_payment(booking)
+    payment = make_paid_payment(a_booking())
     payment.refunded_halalas = 2000
     payment.save()
     refund = Refund.objects.create(payment=payment, amount_halalas=2000, reason="partial", key="manual:test")
@@ -166,3 +164,21 @@ def test_naming_the_actor_needs_a_request_context_and_is_skipped_outside_one():
 
     assert contextvars.Context().run(outside_a_request) is None
     assert contextvars.Context().run(inside_an_anonymous_request) == user
+
+
+def test_create_entries_hold_the_rows_own_fields_and_no_reverse_relations():
+    from auditlog.registry import auditlog
+
+    for model in auditlog.get_models():
+        reverse = {
+            field.name
+            for field in model._meta.get_fields()
+            if field.auto_created and not field.concrete and not field.many_to_many
+        }
+        missing = reverse - set(auditlog.get_model_fields(model)["exclude_fields"])
+        assert not missing, f"add {sorted(missing)} to {model._meta.label}'s exclude_fields in settings"
+    customer = make_user()
+    booking = a_booking(customer=customer)
+    created = entries_for(booking)[0].changes_dict
+    assert created["status"] == ["None", "confirmed"] and "payments" not in created
+    assert not any(str(new).endswith(".None") for _old, new in created.values())
