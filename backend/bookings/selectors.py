@@ -80,7 +80,7 @@ def _staff_refusal(*, salon: Salon, staff_id: int) -> Exception:
     return staff_not_qualified_error()
 
 
-def _qualified_staff(*, salon: Salon, service: Service, staff_id: int | None) -> None:
+def _refuse_unqualified_staff(*, salon: Salon, service: Service, staff_id: int | None) -> None:
     """The checks on `staff` alone, for a request that needs no schedule (dates with no bookable day)."""
     if staff_id is None:
         return
@@ -207,11 +207,12 @@ def _schedules_load(
             closures.add(day)
         elif kind == "time_off":
             time_off[row_staff_id].append(availability.Interval(from_at, to_at))
-        elif status == BookingStatus.PENDING_PAYMENT and hold_until is not None and hold_until <= now:
-            # A hold past its time is as good as expired (the booking services expire it before inserting).
-            stale_holds.add(row_staff_id)
-        else:
-            busy[row_staff_id].append(availability.Interval(from_at, to_at))
+        elif kind == "busy":
+            if status == BookingStatus.PENDING_PAYMENT and hold_until is not None and hold_until <= now:
+                # A hold past its time is as good as expired (the booking services expire it first).
+                stale_holds.add(row_staff_id)
+            else:
+                busy[row_staff_id].append(availability.Interval(from_at, to_at))
     if staff_id is not None and not links:
         raise _staff_refusal(salon=salon, staff_id=staff_id)
 
@@ -261,7 +262,7 @@ def availability_for(
     now = now or timezone.now()
     if not _bookable_window_holds(salon=salon, date_from=date_from, days=days, now=now):
         # The checks on `staff` still apply, so a wrong id is a 400 whatever the dates.
-        _qualified_staff(salon=salon, service=service, staff_id=staff_id)
+        _refuse_unqualified_staff(salon=salon, service=service, staff_id=staff_id)
         return []
     schedules = _schedules_load(
         salon=salon, service=service, date_from=date_from, days=days, staff_id=staff_id, now=now
