@@ -546,14 +546,19 @@ def test_the_data_export_lists_the_customers_bookings(client, salon, service, st
     assert exported["bookings"][0]["salon"] == salon.name
 
 
-def test_a_hold_past_its_time_frees_its_slot_before_the_sweep_runs(client, salon, service, staff, day):
-    stale = make_booking(
+def stale_hold(service, staff, start: datetime):
+    """An unpaid hold whose time ran out a second ago, not yet expired by the sweep."""
+    return make_booking(
         service=service,
         staff=staff,
-        start=at(day, "10:00"),
+        start=start,
         status=BookingStatus.PENDING_PAYMENT,
         hold_expires_at=timezone.now() - timedelta(seconds=1),
     )
+
+
+def test_a_hold_past_its_time_frees_its_slot_before_the_sweep_runs(client, salon, service, staff, day):
+    stale = stale_hold(service, staff, at(day, "10:00"))
     slots = client.get(
         f"/api/v1/salons/{salon.id}/availability/?service={service.id}&date={day}&staff={staff.id}"
     )
@@ -588,13 +593,7 @@ def test_a_reschedule_accepts_the_starts_the_list_offers_next_to_the_booking_its
 
 def test_a_reschedule_onto_a_hold_past_its_time_expires_the_hold(client, salon, service, staff, day):
     booking_id = book(client, salon, service, f"{day}T10:00:00+03:00", staff).json()["id"]
-    stale = make_booking(
-        service=service,
-        staff=staff,
-        start=at(day, "14:00"),
-        status=BookingStatus.PENDING_PAYMENT,
-        hold_expires_at=timezone.now() - timedelta(seconds=1),
-    )
+    stale = stale_hold(service, staff, at(day, "14:00"))
     moved = client.post(
         f"/api/v1/bookings/{booking_id}/reschedule/", {"start": f"{day}T14:00:00+03:00"}, format="json"
     )
