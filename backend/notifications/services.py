@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
-from psycopg.errors import UniqueViolation
 
 from backend.core.http import ProviderError
 from backend.core.tasks import enqueue_on_commit
@@ -33,6 +32,24 @@ def _enqueue_after_commit(notification_ids: list[int]) -> None:
         enqueue_on_commit(deliver_notification, notification_id, recovery="the notifications sweep sends it")
 
 
+def _insert_unless_duplicate(notification: Notification) -> Notification | None:
+    """Inserts the unsaved row, or nothing when its dedupe key is taken: one `INSERT ... ON CONFLICT DO
+    NOTHING RETURNING *`. The ORM's create() would need a savepoint around it (two more statements on
+    every booking) so that a duplicate does not abort the caller's transaction; `bulk_create`'s
+    ignore_conflicts cannot say whether the row was new, nor give its id."""
+    connection = connections[router.db_for_write(Notification)]
+    fields = [field for field in Notification._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    # pre_save fills auto_now(_add) stamps, get_db_prep_save adapts each value, as the ORM's insert does.
+    values = [field.get_db_prep_save(field.pre_save(notification, add=True), connection) for field in fields]
+    inserted = Notification.objects.raw(
+        f"""INSERT INTO {Notification._meta.db_table} ({columns}) VALUES ({", ".join(["%s"] * len(fields))})
+            ON CONFLICT (dedupe_key) DO NOTHING RETURNING *""",  # noqa: S608 - names are ours, values parameters
+        values,
+    )
+    return next(iter(inserted), None)
+
+
 def notification_create(
     *,
     kind: str,
@@ -43,26 +60,21 @@ def notification_create(
     recipient=None,
     channel: str = Channel.SMS,
 ) -> Notification | None:
-    """Writes one outbox row in the caller's transaction; None when this event already has its row."""
-    body = notification_render(kind=kind, language=language, context=context)
-    try:
-        # Insert first, in a savepoint: the event is new nearly always, and a duplicate must not abort the
-        # caller's transaction (one statement fewer than reading first on the booking path).
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                dedupe_key=dedupe_key,
-                recipient=recipient,
-                phone=phone,
-                channel=channel,
-                kind=kind,
-                language=language,
-                body=body,
-            )
-    except IntegrityError as error:
-        if isinstance(error.__cause__, UniqueViolation) and "dedupe_key" in str(error):
-            return None
-        raise
-    _enqueue_after_commit([notification.id])
+    """Writes one outbox row in the caller's transaction; None when this event already has its row (the
+    caller's transaction goes on either way)."""
+    notification = _insert_unless_duplicate(
+        Notification(
+            dedupe_key=dedupe_key,
+            recipient=recipient,
+            phone=phone,
+            channel=channel,
+            kind=kind,
+            language=language,
+            body=notification_render(kind=kind, language=language, context=context),
+        )
+    )
+    if notification is not None:
+        _enqueue_after_commit([notification.id])
     return notification
 
 

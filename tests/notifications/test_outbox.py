@@ -89,13 +89,19 @@ def test_a_duplicate_event_leaves_the_callers_transaction_usable(enqueued):
         assert User.objects.count() == 0  # a query after the refused insert: the transaction lives on
 
 
-def test_other_integrity_errors_are_not_mistaken_for_a_duplicate_event(monkeypatch):
-    def refuse(**fields):
-        raise IntegrityError('null value in column "phone" violates not-null constraint')
+def test_other_integrity_errors_are_not_mistaken_for_a_duplicate_event():
+    # Only a taken dedupe key is let through quietly; any other refusal by the database still raises.
+    with pytest.raises(IntegrityError, match="phone"):
+        create(phone=None)
 
-    monkeypatch.setattr(Notification.objects, "create", refuse)
-    with pytest.raises(IntegrityError):
-        create()
+
+def test_a_row_is_written_in_one_statement_with_every_default_filled(django_assert_num_queries):
+    with django_assert_num_queries(1):
+        notification = create()
+    stored = Notification.objects.get(pk=notification.pk)
+    assert (stored.status, stored.attempts, stored.channel) == (Status.PENDING, 0, "sms")
+    assert stored.created_at == notification.created_at
+    assert stored.next_attempt_at <= stored.created_at <= stored.updated_at
 
 
 def test_only_one_claim_wins():
