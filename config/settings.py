@@ -320,7 +320,10 @@ CELERY_TASK_ROUTES = {
     "payments.*": {"queue": "payments"},
 }
 CELERY_WORKER_SEND_TASK_EVENTS = True
-CELERY_TASK_SEND_SENT_EVENT = True
+# A `task-sent` event is a second Redis write for every task published, on the request path after each
+# booking commits. Off by default: what waits in a queue shows as queue length (Flower's broker page,
+# /metrics), and Flower lists each task from the moment a worker receives it.
+CELERY_TASK_SEND_SENT_EVENT = env.bool("CELERY_TASK_SEND_SENT_EVENT", default=False)
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by worker/beat.py
