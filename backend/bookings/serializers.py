@@ -66,6 +66,16 @@ class BookingCancelSerializer(serializers.Serializer):
     reason = StrictCharField(required=False, allow_blank=True, max_length=MAX_REASON_LENGTH, default="")
 
 
+class BulkCancellationSerializer(serializers.Serializer):
+    cancelled = serializers.IntegerField(read_only=True, help_text="Bookings this call cancelled.")
+    refund_halalas = serializers.IntegerField(
+        read_only=True, help_text="Their refunds together: in full, as when the salon cancels one booking."
+    )
+    remaining = serializers.IntegerField(
+        read_only=True, help_text="Upcoming bookings still left: call again while this is above 0."
+    )
+
+
 class BookingListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=BookingStatus.choices, required=False)
     upcoming = serializers.BooleanField(

@@ -6,11 +6,12 @@ slots; the insert happens in a transaction holding the staff member's row lock, 
 it; and the database's exclusion constraint (booking_staff_no_overlap) refuses any overlap that would
 still get through. Losing a race is a clean 409 `slot_unavailable`, never a 500."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -237,37 +238,44 @@ def booking_confirm(*, booking_id: int) -> Booking:
     return booking
 
 
+def _cancel_locked(booking: Booking, *, by_salon: bool, reason: str, now: datetime) -> Booking:
+    """Cancels `booking`, locked by the caller and known to be cancellable: the refund by the salon's
+    tiers (in full when the salon cancels), its refund request and the customer's message, all in the
+    caller's transaction."""
+    # Function-level import: payments builds on bookings (it confirms them), not the other way round.
+    from backend.payments.selectors import booking_paid_halalas
+    from backend.payments.services import refunds_request_for_cancellation
+
+    refund = refund_for_cancellation(
+        paid_halalas=booking_paid_halalas(booking_id=booking.pk),
+        policy=booking.salon.cancellation_policy,
+        time_left=booking.start - now,
+        by_salon=by_salon,
+    )
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by = CancelledBy.SALON if by_salon else CancelledBy.CUSTOMER
+    booking.cancellation_reason = reason
+    booking.refund_halalas = refund
+    booking.hold_expires_at = None
+    booking.save()
+    refunds_request_for_cancellation(booking=booking, amount_halalas=refund)
+    booking_notify(booking, Kind.BOOKING_CANCELLED, refund_halalas=refund)
+    return booking
+
+
 def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | None = None) -> Booking:
     """Cancels an active booking. The customer may cancel before the start, refunded by the salon's tiers;
     the salon's staff or manager may cancel any active booking, refunded in full. `refund_halalas` is
     recorded with the cancellation, and its refund request is committed with it; the payments app executes
     it after commit."""
-    # Function-level import: payments builds on bookings (it confirms them), not the other way round.
-    from backend.payments.selectors import booking_paid_halalas
-    from backend.payments.services import refunds_request_for_cancellation
-
     now = now or timezone.now()
     with transaction.atomic():
         booking = _locked(booking_id)
         by_salon = booking.customer_id != actor.pk
         if booking.status not in ACTIVE_STATUSES or (not by_salon and booking.start <= now):
             raise _not_in_state("not_cancellable", _("This booking can no longer be cancelled."))
-        refund = refund_for_cancellation(
-            paid_halalas=booking_paid_halalas(booking_id=booking.pk),
-            policy=booking.salon.cancellation_policy,
-            time_left=booking.start - now,
-            by_salon=by_salon,
-        )
-        booking.status = BookingStatus.CANCELLED
-        booking.cancelled_at = now
-        booking.cancelled_by = CancelledBy.SALON if by_salon else CancelledBy.CUSTOMER
-        booking.cancellation_reason = reason
-        booking.refund_halalas = refund
-        booking.hold_expires_at = None
-        booking.save()
-        refunds_request_for_cancellation(booking=booking, amount_halalas=refund)
-        booking_notify(booking, Kind.BOOKING_CANCELLED, refund_halalas=refund)
-    return booking
+        return _cancel_locked(booking, by_salon=by_salon, reason=reason, now=now)
 
 
 def booking_reschedule(
@@ -378,17 +386,58 @@ def booking_expire_holds(*, now: datetime | None = None, limit: int = 500) -> in
         return _expire(list(_stale_holds(now).order_by("hold_expires_at")[:limit]))
 
 
+@dataclass(frozen=True)
+class BulkCancellation:
+    cancelled: int
+    refund_halalas: int  # the refunds of the bookings cancelled, together
+    remaining: int  # upcoming bookings still left, for the next call
+
+
+def _cancel_upcoming(
+    bookings: QuerySet[Booking], *, by_salon: bool, reason: str, now: datetime, limit: int | None = None
+) -> BulkCancellation:
+    """Cancels the active bookings of `bookings` that have not started, soonest first, all or at most
+    `limit`, each in its own transaction under its row lock. The filter is applied again under the lock,
+    so a booking cancelled or moved away meanwhile is left alone, and a call after a failure does the rest."""
+    upcoming = bookings.filter(status__in=ACTIVE_STATUSES, start__gt=now)
+    ids = upcoming.order_by("start", "pk").values_list("pk", flat=True)
+    ids = list(ids if limit is None else ids[: limit + 1])
+    cancelled = refunded = 0
+    for booking_id in ids[:limit]:
+        with transaction.atomic():
+            booking = (
+                upcoming.select_for_update(of=("self",))
+                .select_related("salon", "service", "staff", "customer")
+                .filter(pk=booking_id)
+                .first()
+            )
+            if booking is None:
+                continue
+            refunded += _cancel_locked(booking, by_salon=by_salon, reason=reason, now=now).refund_halalas
+            cancelled += 1
+    remaining = upcoming.count() if limit is not None and len(ids) > limit else 0
+    return BulkCancellation(cancelled=cancelled, refund_halalas=refunded, remaining=remaining)
+
+
 def bookings_cancel_for_deleted_account(*, user, now: datetime | None = None) -> int:
     """Account deletion: the customer's future active bookings are cancelled as if they asked."""
     now = now or timezone.now()
-    ids = list(
-        Booking.objects.filter(customer=user, status__in=ACTIVE_STATUSES, start__gt=now).values_list(
-            "pk", flat=True
-        )
-    )
-    for booking_id in ids:
-        booking_cancel(booking_id=booking_id, actor=user, reason="account deleted", now=now)
-    return len(ids)
+    mine = Booking.objects.filter(customer=user)
+    return _cancel_upcoming(mine, by_salon=False, reason="account deleted", now=now).cancelled
+
+
+STAFF_CANCEL_BATCH = 50  # bookings a call: ~50 short transactions, about a second
+
+
+def bookings_cancel_upcoming_of_staff(
+    *, staff: StaffMember, reason: str = "", now: datetime | None = None, limit: int = STAFF_CANCEL_BATCH
+) -> BulkCancellation:
+    """The salon cancels the bookings of `staff` that have not started (someone leaving, or off sick for
+    days): each refunded in full and its customer told, as when the salon cancels one. At most `limit` a
+    call, so that the manager's request stays short; `remaining` says how many the next call will find."""
+    now = now or timezone.now()
+    mine = Booking.objects.filter(staff=staff)
+    return _cancel_upcoming(mine, by_salon=True, reason=reason, now=now, limit=limit)
 
 
 # --- reminders -------------------------------------------------------------------------------------

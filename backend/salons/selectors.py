@@ -89,6 +89,11 @@ def staff_get_managed(*, salon: Salon, staff_id: int) -> StaffMember:
     return get_object_or_404(staff_list_managed(salon=salon), id=staff_id)
 
 
+def staff_get_any_managed(*, salon: Salon, staff_id: int) -> StaffMember:
+    """A staff member of the salon, removed ones included: what was booked with them outlives them."""
+    return get_object_or_404(salon.staff.all(), id=staff_id)
+
+
 def time_off_list(*, staff: StaffMember) -> QuerySet[TimeOff]:
     return staff.time_off.all()
 

@@ -22,6 +22,11 @@ urlpatterns = [
     ),
     path(f"{manage}/staff/", views.StaffManageListView.as_view(), name="manage-staff-list"),
     path(f"{staff}/", views.StaffManageDetailView.as_view(), name="manage-staff"),
+    path(
+        f"{staff}/cancel-upcoming/",
+        views.StaffCancelUpcomingView.as_view(),
+        name="manage-staff-cancel-upcoming",
+    ),
     path(f"{staff}/working-hours/", views.WorkingHoursView.as_view(), name="manage-working-hours"),
     path(f"{staff}/time-off/", views.TimeOffListView.as_view(), name="manage-time-off-list"),
     path(f"{staff}/time-off/<int:time_off_id>/", views.TimeOffDetailView.as_view(), name="manage-time-off"),

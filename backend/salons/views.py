@@ -18,6 +18,8 @@ from rest_framework.views import APIView
 
 from backend.bookings.models import Booking
 from backend.bookings.selectors import availability_for
+from backend.bookings.serializers import BookingCancelSerializer, BulkCancellationSerializer
+from backend.bookings.services import bookings_cancel_upcoming_of_staff
 from backend.core.permissions import IsPlatformAdmin
 from backend.core.serializers import error_responses
 from backend.salons import selectors, services
@@ -385,9 +387,27 @@ class StaffManageDetailView(ManagedSalonMixin, APIView):
 
     @extend_schema(operation_id="manage_staff_delete", tags=["manage"], responses=NO_CONTENT)
     def delete(self, request: Request, salon_id: int, staff_id: int) -> Response:
-        """Removes the staff member from the catalog and booking; existing bookings keep them."""
+        """Removes the staff member from the catalog and booking; existing bookings keep them (see
+        `cancel-upcoming/`)."""
         services.staff_deactivate(staff=selectors.staff_get_managed(salon=self.salon, staff_id=staff_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StaffCancelUpcomingView(ManagedSalonMixin, APIView):
+    @extend_schema(
+        operation_id="manage_staff_cancel_upcoming",
+        tags=["manage"],
+        request=BookingCancelSerializer,
+        responses={200: BulkCancellationSerializer, **MANAGE_INPUT_ERRORS},
+    )
+    def post(self, request: Request, salon_id: int, staff_id: int) -> Response:
+        """Cancels, as the salon, the staff member's bookings that have not started, removed staff members
+        included: each refunded in full and its customer told. At most 50 a call, soonest first."""
+        staff = selectors.staff_get_any_managed(salon=self.salon, staff_id=staff_id)
+        payload = BookingCancelSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        result = bookings_cancel_upcoming_of_staff(staff=staff, reason=payload.validated_data["reason"])
+        return Response(BulkCancellationSerializer(result).data)
 
 
 class WorkingHoursView(ManagedSalonMixin, APIView):

@@ -345,6 +345,76 @@ def test_the_salon_cancels_with_a_full_refund(staff, customer, salon, service, m
     assert (body["refund_halalas"], body["cancelled_by"]) == (10000, "salon")
 
 
+def test_a_manager_cancels_a_removed_staff_members_upcoming_bookings_in_full(
+    staff, customer, salon, service, manager
+):
+    from backend.payments.models import Refund
+
+    soon = make_booking(
+        service=service, staff=staff, customer=customer, start=timezone.now() + timedelta(hours=1)
+    )
+    make_paid_payment(soon)
+    later = make_booking(service=service, staff=staff, start=timezone.now() + timedelta(days=3))
+    held = make_booking(
+        service=service,
+        staff=staff,
+        start=timezone.now() + timedelta(days=4),
+        status=BookingStatus.PENDING_PAYMENT,
+        hold_expires_at=timezone.now() + timedelta(minutes=10),
+    )
+    started = make_booking(service=service, staff=staff, start=timezone.now() - timedelta(minutes=10))
+    done = make_booking(
+        service=service, staff=staff, start=timezone.now() + timedelta(days=5), status=BookingStatus.CANCELLED
+    )
+    colleague = make_staff(salon, services=[service], name="Huda")
+    theirs = make_booking(service=service, staff=colleague, start=timezone.now() + timedelta(days=3))
+    manage = client_for(manager)
+    url = f"/api/v1/manage/salons/{salon.id}/staff/{staff.id}/"
+    assert manage.delete(url).status_code == 204  # removed first: what was booked with them outlives them
+    response = manage.post(url + "cancel-upcoming/", {"reason": "Sara left"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"cancelled": 3, "refund_halalas": 10000, "remaining": 0}
+    for booking in (soon, later, held):
+        booking.refresh_from_db()
+        assert (booking.status, booking.cancelled_by, booking.cancellation_reason) == (
+            BookingStatus.CANCELLED,
+            "salon",
+            "Sara left",
+        )
+    assert Refund.objects.get().amount_halalas == 10000  # requested with the cancellation
+    told = Notification.objects.filter(kind=Kind.BOOKING_CANCELLED).values_list("recipient_id", flat=True)
+    assert sorted(told) == sorted([soon.customer_id, later.customer_id, held.customer_id])
+    for untouched, status in ((started, BookingStatus.CONFIRMED), (done, BookingStatus.CANCELLED)):
+        untouched.refresh_from_db()
+        assert untouched.status == status
+    theirs.refresh_from_db()
+    assert theirs.status == BookingStatus.CONFIRMED
+    again = manage.post(url + "cancel-upcoming/", {}, format="json")
+    assert again.json() == {"cancelled": 0, "refund_halalas": 0, "remaining": 0}
+
+
+def test_only_the_salons_managers_cancel_a_staff_members_bookings(staff, customer, salon, service):
+    booking = make_booking(
+        service=service, staff=staff, customer=customer, start=timezone.now() + timedelta(days=1)
+    )
+    elsewhere = make_salon(managers=[make_user()])
+    stranger = make_staff(elsewhere, services=[make_service(elsewhere)])
+    url = f"/api/v1/manage/salons/{salon.id}/staff/{{}}/cancel-upcoming/"
+    for user, staff_id in (
+        (staff.user, staff.id),  # staff of the salon, not a manager
+        (customer, staff.id),
+        (elsewhere.managers.get(), staff.id),
+        (salon.managers.get(), stranger.id),  # someone else's staff member
+        (salon.managers.get(), 10**9),
+    ):
+        response = client_for(user).post(url.format(staff_id), {}, format="json")
+        assert response.status_code == 404, (user, staff_id)
+    bad = client_for(salon.managers.get()).post(url.format(staff.id), {"reason": 7}, format="json")
+    assert bad.status_code == 400 and error_code(bad) == "validation_error"
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED
+
+
 def test_a_customer_cannot_cancel_after_the_start(client, customer, service, staff):
     booking = make_booking(
         service=service, staff=staff, customer=customer, start=timezone.now() - timedelta(minutes=5)

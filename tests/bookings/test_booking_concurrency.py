@@ -2,15 +2,26 @@
 through the API for the same staff member's time. Every loser gets a clean 409, never a 500."""
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connections
+from django.db import connection, connections, transaction
 
 from backend.bookings.models import Booking, BookingStatus
-from tests.support.factories import client_for, make_salon, make_service, make_staff, make_user, next_weekday
+from backend.bookings.services import bookings_cancel_upcoming_of_staff
+from tests.support.factories import (
+    client_for,
+    make_booking,
+    make_salon,
+    make_service,
+    make_staff,
+    make_user,
+    next_weekday,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -33,6 +44,10 @@ def race(requests: list[Callable[[], object]]) -> list:
     for thread in threads:
         thread.join(timeout=120)
     return responses
+
+
+def at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo("Asia/Riyadh")).replace(hour=hour)
 
 
 @pytest.fixture
@@ -127,3 +142,58 @@ def test_the_same_idempotency_key_racing_makes_one_booking(salon, service, day):
         for response in responses
         if response.status_code == 409
     )
+
+
+def wait_for_a_lock_wait(timeout: float = 10) -> None:
+    """Until some backend of this database waits on a lock (the step a test interleaves with)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.01)
+    raise AssertionError("nobody waited on a lock")
+
+
+def test_a_booking_moved_away_while_its_staff_members_are_cancelled_is_left_alone(salon, service, day):
+    leaving = make_staff(salon, services=[service], name="Leaving")
+    colleague = make_staff(salon, services=[service], name="Colleague")
+    first = make_booking(service=service, staff=leaving, start=at(day, 10))
+    moving = make_booking(service=service, staff=leaving, start=at(day, 12))
+    moved, release, outcome = threading.Event(), threading.Event(), {}
+
+    def move_to_colleague() -> None:
+        try:
+            with transaction.atomic():
+                booking = Booking.objects.select_for_update().get(pk=moving.pk)
+                booking.staff = colleague
+                booking.save(update_fields=["staff"])
+                moved.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def cancel_all() -> None:
+        try:
+            outcome["result"] = bookings_cancel_upcoming_of_staff(staff=leaving, reason="left")
+        finally:
+            connections.close_all()
+
+    mover = threading.Thread(target=move_to_colleague)
+    mover.start()
+    assert moved.wait(timeout=30)
+    canceller = threading.Thread(target=cancel_all)
+    canceller.start()  # lists both bookings (the move is not committed), then waits on the moving one
+    wait_for_a_lock_wait()
+    release.set()
+    mover.join(timeout=30)
+    canceller.join(timeout=30)
+    assert outcome["result"].cancelled == 1 and outcome["result"].remaining == 0
+    first.refresh_from_db()
+    moving.refresh_from_db()
+    assert first.status == BookingStatus.CANCELLED
+    assert (moving.status, moving.staff_id) == (BookingStatus.CONFIRMED, colleague.id)

@@ -144,3 +144,14 @@ def test_other_integrity_errors_on_reschedule_are_not_mistaken_for_a_taken_slot(
     monkeypatch.setattr(Booking, "save", broken_save)
     with pytest.raises(IntegrityError):
         booking_reschedule(booking_id=moving.pk, actor=moving.customer, start=at(day, 12))
+
+
+def test_a_staff_members_bookings_are_cancelled_in_batches_soonest_first(service, staff, day):
+    bookings = [make_booking(service=service, staff=staff, start=at(day, hour)) for hour in (14, 10, 12)]
+    first = services.bookings_cancel_upcoming_of_staff(staff=staff, limit=2)
+    assert (first.cancelled, first.remaining) == (2, 1)
+    cancelled = Booking.objects.filter(status=BookingStatus.CANCELLED).values_list("pk", flat=True)
+    assert sorted(cancelled) == sorted([bookings[1].pk, bookings[2].pk])  # 10:00 and 12:00
+    second = services.bookings_cancel_upcoming_of_staff(staff=staff, limit=2)
+    assert (second.cancelled, second.remaining) == (1, 0)
+    assert not Booking.objects.exclude(status=BookingStatus.CANCELLED).exists()

@@ -31,6 +31,7 @@ ENDPOINTS = [
     ("get", "staff/{staff}/", None, 200),
     ("patch", "staff/{staff}/", {"name": "Sara"}, 200),
     ("delete", "staff/{staff}/", None, 204),
+    ("post", "staff/{staff}/cancel-upcoming/", {"reason": "left"}, 200),
     ("get", "staff/{staff}/working-hours/", None, 200),
     ("put", "staff/{staff}/working-hours/", WEEK, 200),
     ("get", "staff/{staff}/time-off/", None, 200),
