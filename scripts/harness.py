@@ -424,6 +424,16 @@ class CpuMeter:
     def machine_busy(self) -> str:
         return f"{100 * self.busy_ticks / self.total_ticks:.0f}%" if self.total_ticks else "n/a"
 
+    def rest_of_machine_per_unit_ms(self, count: int, *, besides: Sequence[CpuMeter]) -> str:
+        """The machine's busy CPU over the measured stretches, less these processes' and those of
+        `besides` (measured over the same stretches), per unit: PostgreSQL, Redis and the kernel, when
+        the measured processes are the only other load."""
+        spent = [self.seconds, *(meter.seconds for meter in besides)]
+        if not count or not self.total_ticks or not all(math.isfinite(seconds) for seconds in spent):
+            return "n/a"
+        rest = self.busy_ticks / os.sysconf("SC_CLK_TCK") - sum(spent)
+        return f"{1000 * max(rest, 0.0) / count:.1f} ms"
+
 
 def versions() -> str:
     from django.db import connection

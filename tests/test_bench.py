@@ -3,6 +3,7 @@ run of the benchmark."""
 
 import importlib.util
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -134,3 +135,14 @@ def test_a_scaled_plan_shrinks_the_rounds_but_not_p5():
     assert bench.Plan().scaled(0.001).p1_round == 1, "never an empty round"
     assert bench.per_kind(full.p1_round, full.p1_repeats) == 200
     assert quick.slots_needed() < full.slots_needed()
+
+
+def test_the_rest_of_the_machine_is_its_busy_cpu_less_the_measured_processes():
+    tick = os.sysconf("SC_CLK_TCK")
+    web = harness.CpuMeter(lambda: [], seconds=1.0, busy_ticks=3 * tick, total_ticks=8 * tick)
+    client = harness.CpuMeter(lambda: [], seconds=0.5)
+    assert web.rest_of_machine_per_unit_ms(100, besides=[client]) == "15.0 ms"  # (3 - 1 - 0.5) s / 100
+    assert web.rest_of_machine_per_unit_ms(0, besides=[client]) == "n/a"
+    unreadable = harness.CpuMeter(lambda: [], seconds=math.nan)
+    assert web.rest_of_machine_per_unit_ms(100, besides=[unreadable]) == "n/a"
+    assert harness.CpuMeter(lambda: []).rest_of_machine_per_unit_ms(100, besides=[]) == "n/a"
