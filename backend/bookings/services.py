@@ -400,8 +400,8 @@ def _cancel_upcoming(
     `limit`, each in its own transaction under its row lock. The filter is applied again under the lock,
     so a booking cancelled or moved away meanwhile is left alone, and a call after a failure does the rest."""
     upcoming = bookings.filter(status__in=ACTIVE_STATUSES, start__gt=now)
-    ids = upcoming.order_by("start", "pk").values_list("pk", flat=True)
-    ids = list(ids if limit is None else ids[: limit + 1])
+    soonest_first = upcoming.order_by("start", "pk").values_list("pk", flat=True)
+    ids = list(soonest_first if limit is None else soonest_first[: limit + 1])
     cancelled = refunded = 0
     for booking_id in ids[:limit]:
         with transaction.atomic():

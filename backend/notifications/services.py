@@ -37,12 +37,13 @@ def _insert_unless_duplicate(notification: Notification) -> Notification | None:
     NOTHING RETURNING *`. The ORM's create() would need a savepoint around it (two more statements on
     every booking) so that a duplicate does not abort the caller's transaction; `bulk_create`'s
     ignore_conflicts cannot say whether the row was new, nor give its id."""
-    connection = connections[router.db_for_write(Notification)]
+    using = router.db_for_write(Notification)
+    connection = connections[using]
     fields = [field for field in Notification._meta.concrete_fields if not field.primary_key]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     # pre_save fills auto_now(_add) stamps, get_db_prep_save adapts each value, as the ORM's insert does.
     values = [field.get_db_prep_save(field.pre_save(notification, add=True), connection) for field in fields]
-    inserted = Notification.objects.raw(
+    inserted = Notification.objects.db_manager(using).raw(
         f"""INSERT INTO {Notification._meta.db_table} ({columns}) VALUES ({", ".join(["%s"] * len(fields))})
             ON CONFLICT (dedupe_key) DO NOTHING RETURNING *""",  # noqa: S608 - names are ours, values parameters
         values,
