@@ -66,6 +66,22 @@ class BookingCancelSerializer(serializers.Serializer):
     reason = StrictCharField(required=False, allow_blank=True, max_length=MAX_REASON_LENGTH, default="")
 
 
+class StaffCancelUpcomingSerializer(BookingCancelSerializer):
+    start = AwareDateTimeField(
+        required=False, help_text="With `end`: only the bookings overlapping this time (a time off's, say)."
+    )
+    end = AwareDateTimeField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [name for name in ("start", "end") if name in attrs]
+        if len(given) == 1:
+            missing = "end" if given == ["start"] else "start"
+            raise serializers.ValidationError({missing: [self.fields[missing].error_messages["required"]]})
+        if given and attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": [_("The end must be after the start.")]})
+        return attrs
+
+
 class BulkCancellationSerializer(serializers.Serializer):
     cancelled = serializers.IntegerField(read_only=True, help_text="Bookings this call cancelled.")
     refund_halalas = serializers.IntegerField(

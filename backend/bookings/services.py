@@ -430,13 +430,21 @@ STAFF_CANCEL_BATCH = 50  # bookings a call: ~50 short transactions, about a seco
 
 
 def bookings_cancel_upcoming_of_staff(
-    *, staff: StaffMember, reason: str = "", now: datetime | None = None, limit: int = STAFF_CANCEL_BATCH
+    *,
+    staff: StaffMember,
+    reason: str = "",
+    overlapping: tuple[datetime, datetime] | None = None,
+    now: datetime | None = None,
+    limit: int = STAFF_CANCEL_BATCH,
 ) -> BulkCancellation:
-    """The salon cancels the bookings of `staff` that have not started (someone leaving, or off sick for
-    days): each refunded in full and its customer told, as when the salon cancels one. At most `limit` a
-    call, so that the manager's request stays short; `remaining` says how many the next call will find."""
+    """The salon cancels the bookings of `staff` that have not started (someone leaving), or only those
+    `overlapping` a (start, end) time (off sick for days): each refunded in full and its customer told,
+    as when the salon cancels one. At most `limit` a call, so that the manager's request stays short;
+    `remaining` says how many the next call will find."""
     now = now or timezone.now()
     mine = Booking.objects.filter(staff=staff)
+    if overlapping is not None:
+        mine = mine.filter(start__lt=overlapping[1], end__gt=overlapping[0])
     return _cancel_upcoming(mine, by_salon=True, reason=reason, now=now, limit=limit)
 
 

@@ -5,12 +5,13 @@ everyone else gets 404, so nobody learns which salon ids exist. Every management
 `salon_get_managed`, then fetches what it needs inside that salon with the `*_get_managed` functions."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.bookings.models import Booking
+from backend.bookings.models import ACTIVE_STATUSES, Booking
 from backend.photos.selectors import salon_photos_prefetch, staff_photos_prefetch
 from backend.salons.models import Closure, Salon, Service, StaffMember, StaffService, TimeOff
 
@@ -94,8 +95,19 @@ def staff_get_any_managed(*, salon: Salon, staff_id: int) -> StaffMember:
     return get_object_or_404(salon.staff.all(), id=staff_id)
 
 
+def _active_bookings_count(bookings: QuerySet[Booking]) -> Coalesce:
+    """How many of `bookings` (filtered against OuterRef) are active, as a subquery of the outer row."""
+    active = bookings.filter(status__in=ACTIVE_STATUSES).order_by()
+    count = active.annotate(count=Func(F("pk"), function="COUNT")).values("count")
+    return Coalesce(Subquery(count, output_field=IntegerField()), 0)
+
+
 def time_off_list(*, staff: StaffMember) -> QuerySet[TimeOff]:
-    return staff.time_off.all()
+    """With `bookings_in_the_way`: the active bookings it overlaps, which it does not cancel."""
+    overlapping = Booking.objects.filter(
+        staff=OuterRef("staff"), start__lt=OuterRef("end"), end__gt=OuterRef("start")
+    )
+    return staff.time_off.annotate(bookings_in_the_way=_active_bookings_count(overlapping))
 
 
 def time_off_get_managed(*, staff: StaffMember, time_off_id: int) -> TimeOff:
@@ -103,7 +115,12 @@ def time_off_get_managed(*, staff: StaffMember, time_off_id: int) -> TimeOff:
 
 
 def closure_list(*, salon: Salon) -> QuerySet[Closure]:
-    return salon.closures.all()
+    """With `bookings_in_the_way`: the active bookings starting on that local date, which it does not
+    cancel."""
+    that_day = Booking.objects.annotate(local_date=TruncDate("start", tzinfo=salon.tz)).filter(
+        salon=OuterRef("salon"), local_date=OuterRef("date")
+    )
+    return salon.closures.annotate(bookings_in_the_way=_active_bookings_count(that_day))
 
 
 def closure_get_managed(*, salon: Salon, closure_id: int) -> Closure:

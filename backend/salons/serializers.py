@@ -345,14 +345,23 @@ def _time_off_datetime_field() -> AwareDateTimeField:
     )
 
 
+def _bookings_in_the_way_field(what: str) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        read_only=True,
+        help_text=f"Active bookings {what}: they stay booked (the staff member's `cancel-upcoming/` cancels "
+        "them, or move them one by one).",
+    )
+
+
 class TimeOffSerializer(serializers.ModelSerializer):
     start = _time_off_datetime_field()
     end = _time_off_datetime_field()
     reason = StrictCharField(max_length=200, required=False, allow_blank=True)
+    bookings_in_the_way = _bookings_in_the_way_field("of this staff member overlapping this time")
 
     class Meta:
         model = TimeOff
-        fields = ("id", "start", "end", "reason")
+        fields = ("id", "start", "end", "reason", "bookings_in_the_way")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] <= attrs["start"]:
@@ -363,10 +372,11 @@ class TimeOffSerializer(serializers.ModelSerializer):
 class ClosureSerializer(serializers.ModelSerializer):
     date = serializers.DateField(input_formats=["%Y-%m-%d"])
     reason = StrictCharField(max_length=200, required=False, allow_blank=True)
+    bookings_in_the_way = _bookings_in_the_way_field("of the salon starting on this date")
 
     class Meta:
         model = Closure
-        fields = ("id", "date", "reason")
+        fields = ("id", "date", "reason", "bookings_in_the_way")
 
 
 class BookingCustomerSerializer(serializers.Serializer):

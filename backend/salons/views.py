@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from backend.bookings.models import Booking
 from backend.bookings.selectors import availability_for
-from backend.bookings.serializers import BookingCancelSerializer, BulkCancellationSerializer
+from backend.bookings.serializers import BulkCancellationSerializer, StaffCancelUpcomingSerializer
 from backend.bookings.services import bookings_cancel_upcoming_of_staff
 from backend.core.permissions import IsPlatformAdmin
 from backend.core.serializers import error_responses
@@ -397,16 +397,22 @@ class StaffCancelUpcomingView(ManagedSalonMixin, APIView):
     @extend_schema(
         operation_id="manage_staff_cancel_upcoming",
         tags=["manage"],
-        request=BookingCancelSerializer,
+        request=StaffCancelUpcomingSerializer,
         responses={200: BulkCancellationSerializer, **MANAGE_INPUT_ERRORS},
     )
     def post(self, request: Request, salon_id: int, staff_id: int) -> Response:
-        """Cancels, as the salon, the staff member's bookings that have not started, removed staff members
-        included: each refunded in full and its customer told. At most 50 a call, soonest first."""
+        """Cancels, as the salon, the staff member's bookings that have not started (with `start` and
+        `end`, only those overlapping that time), removed staff members included: each refunded in full
+        and its customer told. At most 50 a call, soonest first."""
         staff = selectors.staff_get_any_managed(salon=self.salon, staff_id=staff_id)
-        payload = BookingCancelSerializer(data=request.data)
+        payload = StaffCancelUpcomingSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        result = bookings_cancel_upcoming_of_staff(staff=staff, reason=payload.validated_data["reason"])
+        data = payload.validated_data
+        result = bookings_cancel_upcoming_of_staff(
+            staff=staff,
+            reason=data["reason"],
+            overlapping=(data["start"], data["end"]) if "start" in data else None,
+        )
         return Response(BulkCancellationSerializer(result).data)
 
 
@@ -465,7 +471,8 @@ class TimeOffListView(ManagedSalonMixin, generics.ListAPIView):
         payload = TimeOffSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         time_off = services.time_off_create(staff=staff, **payload.validated_data)
-        return Response(TimeOffSerializer(time_off).data, status=status.HTTP_201_CREATED)
+        created = selectors.time_off_get_managed(staff=staff, time_off_id=time_off.pk)  # with its count
+        return Response(TimeOffSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
 class TimeOffDetailView(ManagedSalonMixin, APIView):
@@ -504,7 +511,8 @@ class ClosureListView(ManagedSalonMixin, generics.ListAPIView):
         payload = ClosureSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         closure = services.closure_create(salon=self.salon, **payload.validated_data)
-        return Response(ClosureSerializer(closure).data, status=status.HTTP_201_CREATED)
+        created = selectors.closure_get_managed(salon=self.salon, closure_id=closure.pk)  # with its count
+        return Response(ClosureSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
 class ClosureDetailView(ManagedSalonMixin, APIView):

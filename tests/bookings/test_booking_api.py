@@ -393,6 +393,41 @@ def test_a_manager_cancels_a_removed_staff_members_upcoming_bookings_in_full(
     assert again.json() == {"cancelled": 0, "refund_halalas": 0, "remaining": 0}
 
 
+def test_a_manager_cancels_only_the_bookings_a_time_off_overlaps(staff, salon, service, manager, day):
+    before = make_booking(service=service, staff=staff, start=at(day, "10:00"))
+    during = make_booking(service=service, staff=staff, start=at(day + timedelta(days=1), "10:00"))
+    after = make_booking(service=service, staff=staff, start=at(day + timedelta(days=2), "10:00"))
+    manage = client_for(manager)
+    staff_url = f"/api/v1/manage/salons/{salon.id}/staff/{staff.id}/"
+    sick = {"start": f"{day}T12:00:00+03:00", "end": f"{day + timedelta(days=2)}T09:00:00+03:00"}
+    time_off = manage.post(staff_url + "time-off/", sick, format="json").json()
+    assert time_off["bookings_in_the_way"] == 1
+    response = manage.post(staff_url + "cancel-upcoming/", {**sick, "reason": "sick"}, format="json")
+    assert response.json() == {"cancelled": 1, "refund_halalas": 0, "remaining": 0}
+    statuses = {booking.pk: booking.status for booking in Booking.objects.all()}
+    assert statuses == {
+        before.pk: BookingStatus.CONFIRMED,
+        during.pk: BookingStatus.CANCELLED,
+        after.pk: BookingStatus.CONFIRMED,
+    }
+    assert manage.get(staff_url + "time-off/").json()["results"][0]["bookings_in_the_way"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"start": "2027-01-10T12:00:00+03:00"}, "end"),
+        ({"end": "2027-01-10T12:00:00+03:00"}, "start"),
+        ({"start": "2027-01-10T12:00:00+03:00", "end": "2027-01-10T12:00:00+03:00"}, "end"),
+        ({"start": "2027-01-10T12:00:00", "end": "2027-01-10T14:00:00+03:00"}, "start"),
+    ],
+)
+def test_a_bulk_cancel_window_needs_both_ends_in_order(staff, salon, manager, body, field):
+    url = f"/api/v1/manage/salons/{salon.id}/staff/{staff.id}/cancel-upcoming/"
+    response = client_for(manager).post(url, body, format="json")
+    assert response.status_code == 400 and field in response.json()["error"]["fields"]
+
+
 def test_only_the_salons_managers_cancel_a_staff_members_bookings(staff, customer, salon, service):
     booking = make_booking(
         service=service, staff=staff, customer=customer, start=timezone.now() + timedelta(days=1)

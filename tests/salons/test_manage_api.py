@@ -453,10 +453,52 @@ def test_time_off_lifecycle(manager_client, salon, staff):
         "start": "2027-01-10T12:00:00+03:00",
         "end": "2027-01-12T12:00:00+03:00",  # shown in the salon's zone
         "reason": "Umrah",
+        "bookings_in_the_way": 0,
     }
     assert manager_client.get(base).json()["results"] == [created.json()]
     assert manager_client.delete(f"{base}{created.json()['id']}/").status_code == 204
     assert not TimeOff.objects.exists()
+
+
+def test_time_off_counts_the_active_bookings_it_overlaps(manager_client, salon, service, staff):
+    day = next_weekday(2)
+    at = lambda hour: datetime.combine(day, time(hour), tzinfo=RIYADH)  # noqa: E731
+    make_booking(service=service, staff=staff, start=at(11))  # 11:00-12:00, overlaps 11:30-
+    make_booking(service=service, staff=staff, start=at(13), status=BookingStatus.PENDING_PAYMENT)
+    make_booking(service=service, staff=staff, start=at(10))  # ends as the time off starts: not in its way
+    make_booking(service=service, staff=staff, start=at(14), status=BookingStatus.CANCELLED)
+    colleague = make_staff(salon, services=[service], name="Huda")
+    make_booking(service=service, staff=colleague, start=at(13))
+    base = url(salon, f"staff/{staff.id}/time-off/")
+    body = {"start": at(11).isoformat(), "end": at(15).isoformat()}
+    created = manager_client.post(base, body)
+    assert created.status_code == 201, created.content
+    assert created.json()["bookings_in_the_way"] == 2
+    manager_client.post(base, {"start": at(20).isoformat(), "end": at(21).isoformat()})
+    listed = manager_client.get(base).json()["results"]
+    assert sorted(row["bookings_in_the_way"] for row in listed) == [0, 2]
+
+
+def test_a_closure_counts_the_active_bookings_of_that_local_date(
+    manager_client, salon, service, staff, django_assert_num_queries
+):
+    day = next_weekday(2)
+    late = datetime.combine(day, time(23, 30), tzinfo=RIYADH)  # 20:30 UTC, that day
+    make_booking(service=service, staff=staff, start=late)
+    make_booking(service=service, staff=staff, start=late + timedelta(hours=1))  # the next local day
+    make_booking(service=service, staff=staff, start=late - timedelta(hours=3), status=BookingStatus.EXPIRED)
+    elsewhere = make_salon()
+    other_service = make_service(elsewhere)
+    make_booking(service=other_service, staff=make_staff(elsewhere, services=[other_service]), start=late)
+    created = manager_client.post(url(salon, "closures/"), {"date": str(day)})
+    assert created.status_code == 201, created.content
+    assert created.json()["bookings_in_the_way"] == 1
+    for offset in (1, 2, 3):
+        manager_client.post(url(salon, "closures/"), {"date": str(day + timedelta(days=offset))})
+    with django_assert_num_queries(4):  # user, salon, page count, page: one query for every count
+        listed = manager_client.get(url(salon, "closures/")).json()["results"]
+    by_date = {row["date"]: row["bookings_in_the_way"] for row in listed}
+    assert by_date == {str(day + timedelta(days=offset)): int(offset < 2) for offset in range(4)}
 
 
 @pytest.mark.parametrize(
@@ -491,7 +533,12 @@ def test_a_naive_time_says_to_include_the_offset_in_arabic_too(manager_client, s
 def test_closure_lifecycle(manager_client, salon):
     created = manager_client.post(url(salon, "closures/"), {"date": "2027-04-01", "reason": "Eid"})
     assert created.status_code == 201, created.content
-    assert created.json() == {"id": created.json()["id"], "date": "2027-04-01", "reason": "Eid"}
+    assert created.json() == {
+        "id": created.json()["id"],
+        "date": "2027-04-01",
+        "reason": "Eid",
+        "bookings_in_the_way": 0,
+    }
     again = manager_client.post(url(salon, "closures/"), {"date": "2027-04-01"})
     assert "date" in assert_error_shape(again, 400, "validation_error")["fields"]
     assert manager_client.get(url(salon, "closures/")).json()["results"] == [created.json()]
