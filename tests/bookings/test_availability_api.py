@@ -17,6 +17,7 @@ from backend.core.errors import ApplicationError
 from backend.salons.models import Closure, TimeOff
 from tests.core.test_errors import assert_error_shape
 from tests.support.factories import (
+    at,
     make_booking,
     make_salon,
     make_service,
@@ -45,10 +46,6 @@ def starts(response, *, staff_id: int | None = None) -> list[str]:
     return [
         slot["start"] for slot in response.json()["slots"] if staff_id is None or slot["staff_id"] == staff_id
     ]
-
-
-def at(day: date, wall: str, tz: ZoneInfo = RIYADH) -> datetime:
-    return datetime.combine(day, time.fromisoformat(wall), tzinfo=tz)
 
 
 def iso(day: date, wall: str, offset: str = "+03:00") -> str:

@@ -22,6 +22,7 @@ from backend.bookings.availability import (
     slots_for_any_staff,
     slots_for_staff,
 )
+from tests.support.factories import at
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -76,10 +77,6 @@ def member(
         time_off=time_off,
         busy=busy,
     )
-
-
-def at(local_date: date, wall_time: str, tz: ZoneInfo = RIYADH) -> datetime:
-    return datetime.combine(local_date, time.fromisoformat(wall_time), tzinfo=tz)
 
 
 def between(local_date: date, wall_times: str, tz: ZoneInfo = RIYADH) -> Interval:

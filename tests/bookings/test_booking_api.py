@@ -14,6 +14,7 @@ from backend.bookings.services import booking_expire_holds, booking_reminders_wr
 from backend.notifications.models import Kind, Notification
 from backend.salons.models import Closure, TimeOff, WorkingHours
 from tests.support.factories import (
+    at,
     client_for,
     make_booking,
     make_paid_payment,
@@ -28,10 +29,6 @@ pytestmark = pytest.mark.django_db
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 POLICY = [{"hours_before": 24, "refund_percent": 100}, {"hours_before": 2, "refund_percent": 50}]
-
-
-def at(day: date, wall: str) -> datetime:
-    return datetime.combine(day, datetime.strptime(wall, "%H:%M").time(), tzinfo=RIYADH)
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
 from django.db import connection, connections, transaction
@@ -14,6 +13,7 @@ from django.db import connection, connections, transaction
 from backend.bookings.models import Booking, BookingStatus
 from backend.bookings.services import bookings_cancel_upcoming_of_staff
 from tests.support.factories import (
+    at,
     client_for,
     make_booking,
     make_salon,
@@ -44,10 +44,6 @@ def race(requests: list[Callable[[], object]]) -> list:
     for thread in threads:
         thread.join(timeout=120)
     return responses
-
-
-def at(day: date, hour: int) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo("Asia/Riyadh")).replace(hour=hour)
 
 
 @pytest.fixture
@@ -162,8 +158,8 @@ def wait_for_a_lock_wait(timeout: float = 10) -> None:
 def test_a_booking_moved_away_while_its_staff_members_are_cancelled_is_left_alone(salon, service, day):
     leaving = make_staff(salon, services=[service], name="Leaving")
     colleague = make_staff(salon, services=[service], name="Colleague")
-    first = make_booking(service=service, staff=leaving, start=at(day, 10))
-    moving = make_booking(service=service, staff=leaving, start=at(day, 12))
+    first = make_booking(service=service, staff=leaving, start=at(day, "10:00"))
+    moving = make_booking(service=service, staff=leaving, start=at(day, "12:00"))
     moved, release, outcome = threading.Event(), threading.Event(), {}
 
     def move_to_colleague() -> None:

@@ -11,6 +11,7 @@ from backend.salons.models import Closure, Service, StaffMember, TimeOff
 from backend.salons.services import staff_link_user_by_phone
 from tests.core.test_errors import ARABIC, assert_error_shape
 from tests.support.factories import (
+    at,
     make_booking,
     make_salon,
     make_service,
@@ -462,19 +463,19 @@ def test_time_off_lifecycle(manager_client, salon, staff):
 
 def test_time_off_counts_the_active_bookings_it_overlaps(manager_client, salon, service, staff):
     day = next_weekday(2)
-    at = lambda hour: datetime.combine(day, time(hour), tzinfo=RIYADH)  # noqa: E731
-    make_booking(service=service, staff=staff, start=at(11))  # 11:00-12:00, overlaps 11:30-
-    make_booking(service=service, staff=staff, start=at(13), status=BookingStatus.PENDING_PAYMENT)
-    make_booking(service=service, staff=staff, start=at(10))  # ends as the time off starts: not in its way
-    make_booking(service=service, staff=staff, start=at(14), status=BookingStatus.CANCELLED)
+    make_booking(service=service, staff=staff, start=at(day, "11:00"))  # 11:00-12:00, inside the time off
+    make_booking(service=service, staff=staff, start=at(day, "13:00"), status=BookingStatus.PENDING_PAYMENT)
+    # 10:00-11:00 ends as the time off starts: not in its way.
+    make_booking(service=service, staff=staff, start=at(day, "10:00"))
+    make_booking(service=service, staff=staff, start=at(day, "14:00"), status=BookingStatus.CANCELLED)
     colleague = make_staff(salon, services=[service], name="Huda")
-    make_booking(service=service, staff=colleague, start=at(13))
+    make_booking(service=service, staff=colleague, start=at(day, "13:00"))
     base = url(salon, f"staff/{staff.id}/time-off/")
-    body = {"start": at(11).isoformat(), "end": at(15).isoformat()}
+    body = {"start": at(day, "11:00").isoformat(), "end": at(day, "15:00").isoformat()}
     created = manager_client.post(base, body)
     assert created.status_code == 201, created.content
     assert created.json()["bookings_in_the_way"] == 2
-    manager_client.post(base, {"start": at(20).isoformat(), "end": at(21).isoformat()})
+    manager_client.post(base, {"start": at(day, "20:00").isoformat(), "end": at(day, "21:00").isoformat()})
     listed = manager_client.get(base).json()["results"]
     assert sorted(row["bookings_in_the_way"] for row in listed) == [0, 2]
 

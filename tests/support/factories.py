@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from itertools import count
+from zoneinfo import ZoneInfo
 
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
@@ -122,6 +123,14 @@ def make_booking(
         price_halalas=service.price_halalas,
         **fields,
     )
+
+
+RIYADH = ZoneInfo("Asia/Riyadh")
+
+
+def at(day: date, wall: str, tz: ZoneInfo = RIYADH) -> datetime:
+    """That wall-clock time ("10:30") on `day` in `tz`: how tests name a salon's local times."""
+    return datetime.combine(day, time.fromisoformat(wall), tzinfo=tz)
 
 
 def next_weekday(weekday: int, *, after: date | None = None, weeks_ahead: int = 1) -> date:
