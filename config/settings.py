@@ -252,7 +252,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "backend.core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus what holds for every operation: 429, Idempotency-Key, summaries.
+    "DEFAULT_SCHEMA_CLASS": "backend.core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "backend.core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -268,9 +269,15 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Salon booking API",
-    "DESCRIPTION": "The mobile API for customers, staff and salon managers. Errors share one body: "
-    '`{"error": {"code", "message", "fields"?}}`.',
+    "DESCRIPTION": "The mobile API for customers, staff and salon managers. Errors share one body, "
+    '`{"error": {"code", "message", "fields"?, ...}}` (the `Error` schema). Every operation that may answer '
+    "429 says so, with the seconds to wait in `Retry-After` and `retry_after`; creating operations that "
+    "honour an `Idempotency-Key` header declare it. Texts are English unless `?lang=` or Accept-Language "
+    "asks for Arabic.",
     "VERSION": "1.0.0",
+    "LICENSE": {"name": "MIT", "url": "https://opensource.org/license/mit"},
+    # The API's public base URL in the schema's `servers`; unset, the schema names the host it was asked on.
+    "SERVERS": [{"url": url} for url in env.list("API_PUBLIC_URL", default=[])],
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -281,6 +288,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",  # the default one, kept
         "backend.core.schema.add_field_errors_component",
         "backend.core.schema.document_empty_query_values",
+        "backend.core.schema.name_the_requested_server",
     ],
     "ENUM_NAME_OVERRIDES": {
         "BookingStatusEnum": "backend.bookings.models.BookingStatus",

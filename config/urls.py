@@ -3,17 +3,17 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from backend.core.exceptions import json_not_found
 from backend.core.metrics import metrics_view
-from backend.core.views import HealthView
+from backend.core.views import HealthView, SchemaView
 
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
     # Unknown API paths answer the JSON error body even with DEBUG on (Django's debug page is HTML), and a

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from backend.accounts.models import Language, OtpChannel, User
 from backend.accounts.selectors import user_roles
 from backend.accounts.services import OTP_CODE_DIGITS
-from backend.core.serializers import FieldErrorsField, StrictBooleanField, StrictCharField
+from backend.core.serializers import StrictBooleanField, StrictCharField
 
 # Arabic keyboards type Arabic-Indic (U+0660..U+0669) or Eastern Arabic-Indic (U+06F0..U+06F9) digits.
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
@@ -75,16 +75,3 @@ class TokenPairSerializer(serializers.Serializer):
 class OtpLoginSerializer(TokenPairSerializer):
     user = UserSerializer()
     is_new_user = serializers.BooleanField(help_text="True when this login created the account.")
-
-
-# --- Errors (OpenAPI only: the exception handler writes them) -------------------------------------
-class ErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Stable machine-readable code.")
-    message = serializers.CharField(help_text="In the caller's language (Accept-Language).")
-    fields = FieldErrorsField(required=False)
-    attempts_left = serializers.IntegerField(required=False, help_text="otp_invalid")
-    retry_after = serializers.IntegerField(required=False, help_text="otp_throttled: seconds to wait")
-
-
-class ErrorResponseSerializer(serializers.Serializer):
-    error = ErrorBodySerializer()

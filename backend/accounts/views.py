@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 from backend.accounts.export import personal_data_export
 from backend.accounts.models import Language
 from backend.accounts.serializers import (
-    ErrorResponseSerializer,
     OtpLoginSerializer,
     OtpRequestResultSerializer,
     OtpRequestSerializer,
@@ -31,10 +30,11 @@ from backend.accounts.services import (
     user_delete,
     user_update,
 )
+from backend.core.serializers import ErrorSerializer
 
 
 def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorResponseSerializer, description=description)
+    return OpenApiResponse(ErrorSerializer, description=description)
 
 
 def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:

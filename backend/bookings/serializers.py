@@ -95,5 +95,5 @@ class BulkCancellationSerializer(serializers.Serializer):
 class BookingListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=BookingStatus.choices, required=False)
     upcoming = serializers.BooleanField(
-        required=False, default=False, help_text=str(_("true: only bookings that have not started yet."))
+        required=False, default=False, help_text=_("true: only bookings that have not started yet.")
     )

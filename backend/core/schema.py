@@ -1,5 +1,5 @@
-"""OpenAPI post-processing: what holds for every operation, written once instead of per view. Both are
-drf-spectacular POSTPROCESSING_HOOKS (config/settings.py)."""
+"""OpenAPI post-processing: what holds for the whole schema, written once instead of per view. These are
+drf-spectacular POSTPROCESSING_HOOKS (config/settings.py); per-operation rules are in `openapi.py`."""
 
 from typing import Any
 
@@ -19,7 +19,10 @@ _FIELD_ERRORS_SCHEMA = {
 def add_field_errors_component(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """The `fields` map of the error body refers to itself (nested input, nested errors), which a
     serializer cannot say: the component is written here."""
-    result.setdefault("components", {}).setdefault("schemas", {})[FIELD_ERRORS] = _FIELD_ERRORS_SCHEMA
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas[FIELD_ERRORS] = _FIELD_ERRORS_SCHEMA
+    if "ErrorDetail" in schemas:
+        schemas["ErrorDetail"]["additionalProperties"] = True  # a code may carry its own extras
     return result
 
 
@@ -32,4 +35,12 @@ def document_empty_query_values(result: dict[str, Any], **kwargs: Any) -> dict[s
             for parameter in operations.get(method, {}).get("parameters", []):
                 if parameter.get("in") == "query" and not parameter.get("required"):
                     parameter["allowEmptyValue"] = True
+    return result
+
+
+def name_the_requested_server(result: dict[str, Any], request: Any = None, **kwargs: Any) -> dict[str, Any]:
+    """`servers`: API_PUBLIC_URL when set (SPECTACULAR_SETTINGS["SERVERS"]), else the scheme and host the
+    schema was asked on, so a client generated from a deployment's schema points at that deployment."""
+    if not result.get("servers") and request is not None:
+        result["servers"] = [{"url": request.build_absolute_uri("/").rstrip("/")}]
     return result

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 from backend.core.schema import FIELD_ERRORS_REF
@@ -68,19 +68,31 @@ class FieldErrorsField(serializers.DictField):
     FieldErrors component, backend/core/schema.py)."""
 
 
-_ErrorSerializer = inline_serializer(
-    "Error",
-    fields={
-        "error": inline_serializer(
-            "ErrorDetail",
-            fields={
-                "code": serializers.CharField(),
-                "message": serializers.CharField(help_text="In the language of Accept-Language."),
-                "fields": FieldErrorsField(required=False),
-            },
-        )
-    },
-)
+class ErrorDetailSerializer(serializers.Serializer):
+    """The one error body's inside; a code may add its own fields (extras beyond these are allowed)."""
+
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `validation_error`.")
+    message = serializers.CharField(help_text="For people, in the language of Accept-Language.")
+    fields = FieldErrorsField(required=False)
+    retry_after = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="`throttled`, `otp_throttled`, `request_in_progress`: seconds to wait before trying again.",
+    )
+    attempts_left = serializers.IntegerField(
+        required=False, min_value=0, help_text="`otp_invalid`: wrong codes left before the code locks."
+    )
+    max_amount_halalas = serializers.IntegerField(
+        required=False, help_text="`invalid_amount`: the most that may still be refunded."
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error the API answers: `{"error": {"code", "message", "fields"?, ...}}`."""
+
+    error = ErrorDetailSerializer()
+
+
 _ERROR_DESCRIPTIONS = {
     400: "validation_error (with `fields`) or a rule's code",
     401: "not_authenticated or token_invalid",
@@ -100,7 +112,7 @@ def error_responses(*statuses: int, codes: dict[int, str] | None = None) -> dict
     codes = codes or {}
     return {
         status: OpenApiResponse(
-            _ErrorSerializer,
+            ErrorSerializer,
             description="; ".join(filter(None, [codes.get(status), _ERROR_DESCRIPTIONS[status]])),
         )
         for status in statuses

@@ -9,12 +9,12 @@ pytestmark = pytest.mark.django_db
 ENDPOINTS = {
     ("/api/v1/auth/otp/request/", "post"): {"202", "400", "429", "502"},
     ("/api/v1/auth/otp/verify/", "post"): {"200", "400", "403", "429"},
-    ("/api/v1/auth/token/refresh/", "post"): {"200", "400", "401"},
-    ("/api/v1/auth/logout/", "post"): {"204", "400", "401"},
-    ("/api/v1/me/", "get"): {"200", "401"},
-    ("/api/v1/me/", "patch"): {"200", "400", "401"},
-    ("/api/v1/me/", "delete"): {"204", "401"},
-    ("/api/v1/me/export/", "get"): {"200", "401"},
+    ("/api/v1/auth/token/refresh/", "post"): {"200", "400", "401", "429"},
+    ("/api/v1/auth/logout/", "post"): {"204", "400", "401", "429"},
+    ("/api/v1/me/", "get"): {"200", "401", "429"},
+    ("/api/v1/me/", "patch"): {"200", "400", "401", "429"},
+    ("/api/v1/me/", "delete"): {"204", "401", "429"},
+    ("/api/v1/me/export/", "get"): {"200", "401", "429"},
 }
 
 
@@ -28,7 +28,7 @@ def test_account_endpoints_are_described(capsys):
         assert set(operation["responses"]) == statuses, (path, method)
         for status in statuses - {"200", "202", "204"}:
             error = operation["responses"][status]["content"]["application/json"]["schema"]
-            assert error == {"$ref": "#/components/schemas/ErrorResponse"}
+            assert error == {"$ref": "#/components/schemas/Error"}
     assert schema["paths"]["/api/v1/me/"]["get"]["security"] == [{"jwtAuth": []}]
     verify = schema["components"]["schemas"]["OtpLogin"]["properties"]
     assert set(verify) == {"access", "refresh", "user", "is_new_user"}
