@@ -105,7 +105,7 @@ def test_per_ip_hourly_limit(api_client, authentica, settings):
 
 def test_the_client_ip_comes_from_x_forwarded_for_behind_proxies(api_client, authentica, settings):
     settings.OTP_SEND_LIMIT_PER_IP_HOUR = 1
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.API_NUM_PROXIES = 1
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     first = request_code(api_client, PHONE, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)
     second = request_code(api_client, OTHER_PHONE, HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy)
