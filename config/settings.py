@@ -160,6 +160,9 @@ OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
 OTP_SEND_LIMIT_PER_PHONE_HOUR = env.int("OTP_SEND_LIMIT_PER_PHONE_HOUR", default=5)
 OTP_SEND_LIMIT_PER_IP_HOUR = env.int("OTP_SEND_LIMIT_PER_IP_HOUR", default=20)
+OTP_SEND_LIMIT_PER_NETWORK_HOUR = env.int("OTP_SEND_LIMIT_PER_NETWORK_HOUR", default=60)  # /24, /64
+OTP_SEND_LIMIT_PER_PREFIX_HOUR = env.int("OTP_SEND_LIMIT_PER_PREFIX_HOUR", default=100)
+# Past this many sends in the hour, each destination prefix gets only its fair share (README "Security").
 OTP_SEND_BUDGET_HOUR = env.int("OTP_SEND_BUDGET_HOUR", default=1000)
 OTP_SEND_TIMEOUT_SECONDS = env.float("OTP_SEND_TIMEOUT_SECONDS", default=5.0)  # read timeout of a send
 
