@@ -250,7 +250,7 @@ X_FRAME_OPTIONS = "DENY"
 # The socket address unless proxies are configured: X-Forwarded-For is read only behind API_NUM_PROXIES
 # proxies, or from the right past hops in API_TRUSTED_PROXIES (CIDRs). Never both.
 API_NUM_PROXIES = env.int("API_NUM_PROXIES", default=None)
-API_TRUSTED_PROXIES = env.list("API_TRUSTED_PROXIES", default=[])
+API_TRUSTED_PROXIES = [cidr.strip() for cidr in env.list("API_TRUSTED_PROXIES", default=[]) if cidr.strip()]
 if API_NUM_PROXIES is not None and API_TRUSTED_PROXIES:
     raise ImproperlyConfigured("Set API_NUM_PROXIES or API_TRUSTED_PROXIES, not both.")
 if API_NUM_PROXIES is not None and API_NUM_PROXIES < 0:

@@ -48,7 +48,7 @@ def parse_address(value: str) -> IPAddress | None:
 
 @functools.lru_cache(maxsize=8)
 def _networks(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in cidrs)
+    return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
 def _trusted(address: IPAddress, networks: tuple[Network, ...]) -> bool:

@@ -88,6 +88,8 @@ def test_settings_refuse_both_proxy_settings_and_bad_networks(monkeypatch):
     monkeypatch.setenv("API_TRUSTED_PROXIES", "10.0.0.0/8,nonsense")
     with pytest.raises(ImproperlyConfigured, match="nonsense"):
         importlib.reload(config.settings)
+    monkeypatch.setenv("API_TRUSTED_PROXIES", " 10.0.0.0/8, 2001:db8::/32 ,")
+    assert importlib.reload(config.settings).API_TRUSTED_PROXIES == ["10.0.0.0/8", "2001:db8::/32"]
     monkeypatch.delenv("API_TRUSTED_PROXIES")
     monkeypatch.setenv("API_NUM_PROXIES", "-1")
     with pytest.raises(ImproperlyConfigured, match="0 or more"):
