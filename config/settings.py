@@ -6,6 +6,7 @@ development values (see scripts/devservices.py).
 """
 
 import importlib.util
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -67,7 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "backend.core.audit.AuditlogMiddleware",  # auditlog's, with our client address
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -159,6 +160,9 @@ OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
 OTP_SEND_LIMIT_PER_PHONE_HOUR = env.int("OTP_SEND_LIMIT_PER_PHONE_HOUR", default=5)
 OTP_SEND_LIMIT_PER_IP_HOUR = env.int("OTP_SEND_LIMIT_PER_IP_HOUR", default=20)
+OTP_SEND_LIMIT_PER_NETWORK_HOUR = env.int("OTP_SEND_LIMIT_PER_NETWORK_HOUR", default=60)  # /24, /64
+OTP_SEND_LIMIT_PER_PREFIX_HOUR = env.int("OTP_SEND_LIMIT_PER_PREFIX_HOUR", default=100)
+# Past this many sends in the hour, each destination prefix gets only its fair share (README "Security").
 OTP_SEND_BUDGET_HOUR = env.int("OTP_SEND_BUDGET_HOUR", default=1000)
 OTP_SEND_TIMEOUT_SECONDS = env.float("OTP_SEND_TIMEOUT_SECONDS", default=5.0)  # read timeout of a send
 
@@ -242,6 +246,23 @@ CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- Client addresses (backend/core/client_ip.py) -------------------------------------------------
+# The socket address unless proxies are configured: X-Forwarded-For is read only behind API_NUM_PROXIES
+# proxies, or from the right past hops in API_TRUSTED_PROXIES (CIDRs). Never both.
+API_NUM_PROXIES = env.int("API_NUM_PROXIES", default=None)
+API_TRUSTED_PROXIES = [cidr.strip() for cidr in env.list("API_TRUSTED_PROXIES", default=[]) if cidr.strip()]
+if API_NUM_PROXIES is not None and API_TRUSTED_PROXIES:
+    raise ImproperlyConfigured("Set API_NUM_PROXIES or API_TRUSTED_PROXIES, not both.")
+if API_NUM_PROXIES is not None and API_NUM_PROXIES < 0:
+    raise ImproperlyConfigured("API_NUM_PROXIES must be 0 or more.")
+for _network in API_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"API_TRUSTED_PROXIES: {_network!r} is not an address or network."
+        ) from _error
+
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # simplejwt's, refusing tokens of deleted or deactivated accounts at once.
@@ -255,15 +276,13 @@ REST_FRAMEWORK = {
     # drf-spectacular's, plus what holds for every operation: 429, Idempotency-Key, summaries.
     "DEFAULT_SCHEMA_CLASS": "backend.core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "backend.core.exceptions.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-    ],
+    # One throttle, one Redis round trip: the anonymous rate per client address, the user rate per user.
+    "DEFAULT_THROTTLE_CLASSES": ["backend.core.throttling.ApiRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="120/min"),
         "user": env("API_THROTTLE_USER", default="600/min"),
     },
-    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
+    "NUM_PROXIES": API_NUM_PROXIES,  # unused by our throttle (backend/core/client_ip.py); kept in agreement
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -434,7 +453,8 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 HEALTH_WORKER_PING_TIMEOUT = env.float("HEALTH_WORKER_PING_TIMEOUT", default=1.0)
 HEALTH_WORKER_CACHE_SECONDS = env.int("HEALTH_WORKER_CACHE_SECONDS", default=10)
 
-# JSON lines for the log stack in production, readable lines in development; both carry the request id.
+# JSON lines for the log stack in production (with the client address), readable lines in development;
+# both carry the request id.
 LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
@@ -444,7 +464,7 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(client_ip)s %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },

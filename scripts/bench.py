@@ -71,8 +71,8 @@ ABBA = ("A", "B", "B", "A")
 BOOKINGS_PATH = "/api/v1/bookings/"
 BASELINE_PATH = "/bench/insert-one/"  # config/bench_urls.py
 NOTIFICATIONS_QUEUE = "notifications"
-# Customers are many so that each one's throttle history (a list DRF keeps per user in the cache, even
-# with a rate too high to refuse anything) stays as short as a real customer's.
+# Customers are many so that each one's throttle counter (one small key per user and window) is as busy
+# as a real customer's.
 CUSTOMERS = 200
 CUSTOMER_PHONE_PREFIX = "+96656"
 STAFF = 20

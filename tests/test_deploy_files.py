@@ -32,6 +32,30 @@ def test_compose_describes_the_production_stack():
     assert "FLOWER_BASIC_AUTH" in " ".join(services["flower"]["command"])
 
 
+def _redis_config(command: list[str]) -> dict[str, str]:
+    """`redis-server --name value ...` as {name: value}."""
+    assert command[0] == "redis-server"
+    return dict(zip(command[1::2], command[2::2], strict=True))
+
+
+def test_broker_and_cache_have_their_own_redis_and_memory_budget():
+    """The audit filled the broker's Redis (noeviction) with throttle keys: the cache now has its own
+    server, bounded and evicting; the broker is bounded too and never evicts."""
+    compose = load_compose()
+    services = compose["services"]
+    broker = _redis_config(services["redis"]["command"])
+    cache = _redis_config(services["cache"]["command"])
+    assert broker["--maxmemory-policy"] == "noeviction" and broker["--appendonly"] == "yes"
+    assert cache["--maxmemory-policy"] in ("allkeys-lru", "volatile-lru")
+    for config in (broker, cache):
+        assert config["--maxmemory"].endswith("mb") and int(config["--maxmemory"][:-2]) > 0
+    environment = services["web"]["environment"]
+    assert environment["REDIS_URL"].startswith("redis://redis:")
+    assert environment["CACHE_URL"].startswith("redis://cache:")
+    for name in ("migrate", "web", "worker", "notifications", "beat", "flower"):
+        assert services[name]["depends_on"]["cache"]["condition"] == "service_healthy", name
+
+
 def _essentials(words: list[str]) -> dict[str, str]:
     """The program, the Celery sub-command, its queues and pool: what must agree between the two files."""
     words = [word for word in words if "=" not in word.split("-")[0]]  # drop leading VAR=value

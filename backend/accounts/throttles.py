@@ -1,64 +1,116 @@
-"""OTP send limits, kept in Redis (the cache database), so every web process shares them.
+"""OTP send limits, kept in the cache's Redis, so every web process shares them (README "Security").
 
-Each limit is a counter with a fixed one-hour window that opens at the first send it counts: the first
-INCR sets the expiry, and when the key expires the window is over (worst case twice the limit across
-two back-to-back windows, which the resend cool-down caps further). Counting and expiry happen in one
-Lua script, so parallel requests can neither overshoot a limit nor leave a counter without expiry.
+One send is allowed when all of these pass, checked and taken by one Lua script (one round trip; a refusal
+writes nothing, so refused requests cannot grow Redis):
+- the resend cool-down of the number (OTP_RESEND_COOLDOWN_SECONDS; at most one send in flight per number);
+- per number, per client address, per client network (/24 or /64) and per destination prefix, each a
+  count in a fixed one-hour window that opens at the first send it counts (worst case twice a limit across
+  two back-to-back windows);
+- the platform budget (OTP_SEND_BUDGET_HOUR). Until it is used up, it refuses nobody. Past it, ops are
+  alerted (BUDGET_ALERT_MARKER) and each destination prefix may only reach its fair share of the budget:
+  budget / prefixes that received codes this window. A flood on a few prefixes (SMS pumping targets
+  number ranges) stops only those prefixes; logins elsewhere keep working. Sends never exceed twice the
+  budget in a window: up to the budget first-come, then at most the budget again in fair shares.
 
-A send is counted when it is reserved, before the provider is called, so parallel requests cannot slip
-past a limit together; if the provider then fails, the reservation is released and the send does not
-count. The resend cool-down is a key set with NX and an expiry: at most one send per phone in flight.
+The destination prefix is the E.164 country code and the first PREFIX_NATIONAL_DIGITS digits of the
+national number (+966 50 1…: a block of a million numbers of one operator). The client address and
+network come from `backend/core/client_ip.py`, which trusts X-Forwarded-For only behind configured proxies.
 
-DRF's throttles and django-ratelimit were considered: neither can un-count a request whose provider
-call failed, and DRF's keeps its history with a non-atomic read-modify-write of the cache.
-"""
+A send is counted when it is reserved, before the provider is called, so parallel requests cannot slip past
+a limit together; if the provider then fails, `release()` gives the send back. Keys are fixed-size hashes
+(`backend/core/rate_limit.py`). Redis unreachable: the request fails with 503 (fail closed).
 
-import functools
+DRF's throttles and django-ratelimit were considered: neither can un-count a request whose provider call
+failed, nor check several limits atomically before counting any."""
+
 import logging
 from dataclasses import dataclass, field
 
-import redis
+import phonenumbers
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
-from redis.commands.core import Script
 
+from backend.core.client_ip import network_of
 from backend.core.errors import ApplicationError
+from backend.core.rate_limit import cache_redis, limit_key, script
 
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 3600
-# Stable marker for the ops alert when the global hourly budget is used up: grep/alert on it.
+PREFIX_NATIONAL_DIGITS = 3
+# Stable marker for the ops alert when the platform's hourly budget is used up: grep/alert on it.
 BUDGET_ALERT_MARKER = "OTP_SEND_BUDGET_EXHAUSTED"
 
-_COUNT = """
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('TTL', KEYS[1])
-if ttl < 0 then
-    redis.call('EXPIRE', KEYS[1], ARGV[1])
-    ttl = tonumber(ARGV[1])
+# KEYS: 1 cool-down, 2..4 counters (phone, address, network), 5 the prefix hash, 6 the platform counter.
+# ARGV: 1 cool-down s, 2 window s, 3..5 the counters' limits, 6 prefix limit, 7 budget, 8 the prefix.
+# Returns {0, budget_reached} when taken, else {which, seconds to wait}: 1 cool-down, 2..5 a limit,
+# 6 the budget (fair share or hard ceiling).
+_RESERVE = """
+local window = tonumber(ARGV[2])
+local function wait(key)
+    local ttl = redis.call('TTL', key)
+    if ttl < 1 then return window end
+    return ttl
 end
-return {count, ttl}
+if tonumber(ARGV[1]) > 0 and redis.call('EXISTS', KEYS[1]) == 1 then
+    return {1, math.max(redis.call('TTL', KEYS[1]), 1)}
+end
+for i = 2, 4 do
+    if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i + 1]) then
+        return {i, wait(KEYS[i])}
+    end
+end
+local sent_to_prefix = tonumber(redis.call('HGET', KEYS[5], ARGV[8]) or '0')
+if sent_to_prefix >= tonumber(ARGV[6]) then
+    return {5, wait(KEYS[5])}
+end
+local budget = tonumber(ARGV[7])
+local sent = tonumber(redis.call('GET', KEYS[6]) or '0')
+local reached = 0
+if sent >= budget then
+    reached = 1
+    local prefixes = redis.call('HLEN', KEYS[5])
+    if sent_to_prefix == 0 then prefixes = prefixes + 1 end
+    if sent >= 2 * budget or sent_to_prefix * prefixes >= budget then
+        return {6, wait(KEYS[6])}
+    end
+end
+if tonumber(ARGV[1]) > 0 then
+    redis.call('SET', KEYS[1], 1, 'EX', ARGV[1])
+end
+for i = 2, 4 do
+    if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], window) end
+end
+redis.call('HINCRBY', KEYS[5], ARGV[8], 1)
+if redis.call('TTL', KEYS[5]) < 0 then redis.call('EXPIRE', KEYS[5], window) end
+if redis.call('INCR', KEYS[6]) == 1 then redis.call('EXPIRE', KEYS[6], window) end
+return {0, reached}
 """
-_UNCOUNT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-    return redis.call('DECR', KEYS[1])
+# Gives one reservation back: KEYS as above (cool-down deleted), ARGV[1] the prefix. A counter that falls
+# to 0 is deleted, so a failed provider leaves nothing behind.
+_RELEASE = """
+redis.call('DEL', KEYS[1])
+for i = 2, 4 do
+    if redis.call('EXISTS', KEYS[i]) == 1 and redis.call('DECR', KEYS[i]) <= 0 then
+        redis.call('DEL', KEYS[i])
+    end
+end
+if redis.call('HEXISTS', KEYS[5], ARGV[1]) == 1 and redis.call('HINCRBY', KEYS[5], ARGV[1], -1) <= 0 then
+    redis.call('HDEL', KEYS[5], ARGV[1])
+end
+if redis.call('EXISTS', KEYS[6]) == 1 and redis.call('DECR', KEYS[6]) <= 0 then
+    redis.call('DEL', KEYS[6])
 end
 return 0
 """
 
 
-@functools.cache
-def _redis() -> redis.Redis:
-    """A client of the cache's Redis database; keys carry the cache's prefix (cache.make_key)."""
-    return redis.Redis.from_url(
-        settings.CACHES["default"]["LOCATION"], socket_connect_timeout=2, socket_timeout=2
-    )
-
-
-@functools.cache
-def _script(source: str) -> Script:
-    return _redis().register_script(source)
+def destination_prefix(phone_number: str) -> str:
+    """`+<country code><first national digits>` of an E.164 number: the unit the prefix limits count."""
+    number = phonenumbers.parse(phone_number)
+    national = phonenumbers.national_significant_number(number)
+    return f"+{number.country_code}{national[:PREFIX_NATIONAL_DIGITS]}"
 
 
 def _throttled(retry_after: int) -> ApplicationError:
@@ -76,54 +128,52 @@ def _throttled(retry_after: int) -> ApplicationError:
 class SendReservation:
     """What one OTP send took from the limits; `release()` gives it back (the provider failed)."""
 
-    cooldown_key: str
-    counter_keys: list[str] = field(default_factory=list)
+    keys: list[str]
+    prefix: str
+    released: bool = field(default=False)
 
     def release(self) -> None:
-        for key in self.counter_keys:
-            _script(_UNCOUNT)(keys=[key])
-        _redis().delete(self.cooldown_key)
-        self.counter_keys = []
+        if not self.released:
+            script(_RELEASE)(keys=self.keys, args=[self.prefix])
+            self.released = True
 
 
-def _count(*, reservation: SendReservation, key: str, limit: int) -> int | None:
-    """Counts one send against `key` in `reservation`; None if within `limit`, else the seconds until
-    the window ends (the caller then releases the reservation)."""
-    count, ttl = _script(_COUNT)(keys=[key], args=[WINDOW_SECONDS])
-    reservation.counter_keys.append(key)
-    return ttl if count > limit else None
-
-
-def _budget_alert(*, retry_after: int) -> None:
-    """An ERROR for ops, at most once per window, when the global send budget is used up."""
-    if _redis().set(cache.make_key("otp:budget-alerted"), 1, nx=True, ex=WINDOW_SECONDS):
+def _budget_alert() -> None:
+    """An ERROR for ops, at most once per window, when the platform's send budget is used up."""
+    if cache_redis().set(cache.make_key("otp:budget-alerted"), 1, nx=True, ex=WINDOW_SECONDS):
         logger.error(
-            "%s: OTP_SEND_BUDGET_HOUR (%d) reached; OTP requests are refused for %d s",
+            "%s: OTP_SEND_BUDGET_HOUR (%d) reached; each destination prefix now gets its fair share "
+            "of the budget until the window ends",
             BUDGET_ALERT_MARKER,
             settings.OTP_SEND_BUDGET_HOUR,
-            retry_after,
         )
 
 
 def otp_send_reserve(*, phone_number: str, client_ip: str) -> SendReservation:
-    """Takes one send from the cool-down, the per-phone, per-IP and global limits, or raises 429
-    otp_throttled (with Retry-After) having taken nothing."""
-    client = _redis()
-    cooldown_key = cache.make_key(f"otp:cooldown:{phone_number}")
-    cooldown = settings.OTP_RESEND_COOLDOWN_SECONDS
-    if cooldown > 0 and not client.set(cooldown_key, 1, nx=True, ex=cooldown):
-        raise _throttled(client.ttl(cooldown_key))
-    reservation = SendReservation(cooldown_key=cooldown_key)
-    limits = [
-        (cache.make_key(f"otp:sent:phone:{phone_number}"), settings.OTP_SEND_LIMIT_PER_PHONE_HOUR, False),
-        (cache.make_key(f"otp:sent:ip:{client_ip}"), settings.OTP_SEND_LIMIT_PER_IP_HOUR, False),
-        (cache.make_key("otp:sent:all"), settings.OTP_SEND_BUDGET_HOUR, True),
+    """Takes one send from the cool-down and every limit, or raises 429 otp_throttled (with Retry-After)
+    having taken nothing."""
+    prefix = destination_prefix(phone_number)
+    keys = [
+        limit_key("otp:cooldown", phone_number),
+        limit_key("otp:phone", phone_number),
+        limit_key("otp:ip", client_ip),
+        limit_key("otp:network", network_of(client_ip)),
+        cache.make_key("rl:otp:prefixes"),
+        cache.make_key("rl:otp:all"),
     ]
-    for key, limit, is_budget in limits:
-        retry_after = _count(reservation=reservation, key=key, limit=limit)
-        if retry_after is not None:
-            reservation.release()
-            if is_budget:
-                _budget_alert(retry_after=retry_after)
-            raise _throttled(retry_after)
-    return reservation
+    args = [
+        max(0, settings.OTP_RESEND_COOLDOWN_SECONDS),
+        WINDOW_SECONDS,
+        settings.OTP_SEND_LIMIT_PER_PHONE_HOUR,
+        settings.OTP_SEND_LIMIT_PER_IP_HOUR,
+        settings.OTP_SEND_LIMIT_PER_NETWORK_HOUR,
+        settings.OTP_SEND_LIMIT_PER_PREFIX_HOUR,
+        settings.OTP_SEND_BUDGET_HOUR,
+        prefix,
+    ]
+    refused, detail = script(_RESERVE)(keys=keys, args=args)
+    if refused == 6 or (refused == 0 and detail == 1):
+        _budget_alert()
+    if refused:
+        raise _throttled(int(detail))
+    return SendReservation(keys=keys, prefix=prefix)

@@ -7,7 +7,6 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from backend.accounts.export import personal_data_export
@@ -30,6 +29,7 @@ from backend.accounts.services import (
     user_delete,
     user_update,
 )
+from backend.core.client_ip import client_ip
 from backend.core.serializers import ErrorSerializer
 
 
@@ -82,7 +82,7 @@ class OtpRequestView(_PublicView):
         result = otp_request(
             phone=data["phone"],
             channel=data["channel"],
-            client_ip=BaseThrottle().get_ident(request),  # honours API_NUM_PROXIES
+            client_ip=client_ip(request),
             language=_request_language(),
         )
         return Response(OtpRequestResultSerializer(result).data, status=202)

@@ -36,6 +36,15 @@ HTTP_LATENCY = Histogram(
 )
 
 
+# Methods that get their own label; any other (clients may send any token) is "other", so a client cannot
+# create series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+
+
+def method_label(method: str | None) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
+
 class HttpMetricsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -46,9 +55,9 @@ class HttpMetricsMiddleware:
         match = getattr(request, "resolver_match", None)
         # The route pattern, not the path: one series per endpoint, whatever the ids in the URL.
         route = match.route if match else "unmatched"
-        HTTP_LATENCY.labels(route=route, method=request.method, status=str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
+        HTTP_LATENCY.labels(
+            route=route, method=method_label(request.method), status=str(response.status_code)
+        ).observe(time.perf_counter() - started)
         return response
 
 

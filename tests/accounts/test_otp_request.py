@@ -105,7 +105,7 @@ def test_per_ip_hourly_limit(api_client, authentica, settings):
 
 def test_the_client_ip_comes_from_x_forwarded_for_behind_proxies(api_client, authentica, settings):
     settings.OTP_SEND_LIMIT_PER_IP_HOUR = 1
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.API_NUM_PROXIES = 1
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     first = request_code(api_client, PHONE, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)
     second = request_code(api_client, OTHER_PHONE, HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy)
@@ -114,17 +114,30 @@ def test_the_client_ip_comes_from_x_forwarded_for_behind_proxies(api_client, aut
     error_of(third, 429, "otp_throttled")
 
 
-def test_global_budget_refuses_and_alerts_ops_once(api_client, authentica, settings, caplog):
-    settings.OTP_SEND_BUDGET_HOUR = 2
-    for index, phone in enumerate(["+966501111111", "+966502222222"]):
-        assert request_code(api_client, phone, REMOTE_ADDR=f"10.0.0.{index}").status_code == 202
+def test_the_global_budget_alerts_ops_once_and_then_refuses_only_prefixes_over_their_share(
+    api_client, authentica, settings, caplog
+):
+    settings.OTP_RESEND_COOLDOWN_SECONDS = 0
+    settings.OTP_SEND_BUDGET_HOUR = 4
+    flood = [f"+96650111{index:04d}" for index in range(4)]  # one prefix: +966501
+    for index, phone in enumerate(flood):
+        assert request_code(api_client, phone, REMOTE_ADDR=f"10.{index}.0.1").status_code == 202
     with caplog.at_level(logging.ERROR, logger="backend.accounts.throttles"):
-        for index, phone in enumerate(["+966503333333", "+966504444444"]):
-            response = request_code(api_client, phone, REMOTE_ADDR=f"10.9.0.{index}")
-            assert 3590 <= error_of(response, 429, "otp_throttled")["retry_after"] <= 3600
+        # The budget is used up by one prefix (1 active prefix, share 4): it is refused...
+        response = request_code(api_client, "+966501119999", REMOTE_ADDR="10.9.0.1")
+        assert 3590 <= error_of(response, 429, "otp_throttled")["retry_after"] <= 3600
+        # ...while another prefix gets its share: 4 / 2 prefixes = 2 sends.
+        for index, phone in enumerate(["+966551110001", "+966551110002"]):
+            assert request_code(api_client, phone, REMOTE_ADDR=f"10.8.{index}.1").status_code == 202
+        error_of(request_code(api_client, "+966551110003", REMOTE_ADDR="10.8.5.1"), 429, "otp_throttled")
+        # A third prefix joins: the share is now 4 / 3, so it gets 2 sends too (0 and 1 are below 1.33).
+        assert request_code(api_client, "+966561110001", REMOTE_ADDR="10.7.0.1").status_code == 202
+        assert request_code(api_client, "+966561110002", REMOTE_ADDR="10.7.1.1").status_code == 202
+        # Never more than twice the budget in a window, whatever the prefixes.
+        error_of(request_code(api_client, "+966571110001", REMOTE_ADDR="10.6.0.1"), 429, "otp_throttled")
     alerts = [record for record in caplog.records if BUDGET_ALERT_MARKER in record.getMessage()]
     assert len(alerts) == 1 and alerts[0].levelno == logging.ERROR
-    assert len(authentica.messages()) == 2
+    assert len(authentica.messages()) == 8
 
 
 # --- Provider failures: 502, nothing stored, nothing counted -----------------------------------------

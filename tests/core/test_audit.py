@@ -51,6 +51,43 @@ def test_a_manager_change_through_the_api_names_the_manager_and_the_address():
     assert change.remote_addr == "203.0.113.7"
 
 
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "port", "recorded", "recorded_port"),
+    [
+        ({}, "1.1.1.1", "443", "203.0.113.7", None),  # no proxy configured: the header is the client's
+        ({"API_NUM_PROXIES": 1}, "1.1.1.1, 198.51.100.9", "443", "198.51.100.9", 443),
+        ({"API_TRUSTED_PROXIES": ["203.0.113.0/24"]}, "198.51.100.9", "99999", "198.51.100.9", None),
+        ({"API_NUM_PROXIES": 1}, "x" * 8192, "", None, None),
+    ],
+)
+def test_the_trail_records_the_address_every_limit_uses(
+    settings, proxies, forwarded, port, recorded, recorded_port
+):
+    for name, value in proxies.items():
+        setattr(settings, name, value)
+    manager = make_user()
+    salon = make_salon(managers=[manager])
+    response = client_for(manager).patch(
+        f"/api/v1/manage/salons/{salon.id}/settings/",
+        {"name": "Lamsa Spa"},
+        format="json",
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_X_FORWARDED_FOR=forwarded,
+        HTTP_X_FORWARDED_PORT=port,
+    )
+    assert response.status_code == 200, response.content
+    change = entries_for(salon)[-1]
+    assert (change.remote_addr, change.remote_port) == (recorded, recorded_port)
+
+
+def test_the_trail_can_leave_addresses_out(settings):
+    settings.AUDITLOG_DISABLE_REMOTE_ADDR = True
+    manager = make_user()
+    salon = make_salon(managers=[manager])
+    client_for(manager).patch(f"/api/v1/manage/salons/{salon.id}/settings/", {"name": "X"}, format="json")
+    assert entries_for(salon)[-1].remote_addr is None
+
+
 def test_an_admin_edit_names_the_admin(client):
     admin = make_admin()
     service = make_service(make_salon())

@@ -81,3 +81,13 @@ def test_with_a_multiprocess_dir_every_processs_requests_are_summed(
     text = api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").content.decode()
     assert 'http_request_duration_seconds_count{method="GET",route="health/",status="200"} 2.0' in text
     assert "salon_notification_oldest_undelivered_seconds" in text  # the store figures as well
+
+
+def test_unknown_http_methods_share_one_label(api_client, settings):
+    settings.METRICS_TOKEN = "s3cret"
+    for method in ("BREW", "PROPFIND", "X" * 200):
+        api_client.generic(method, "/health/")
+    api_client.generic("PATCH", "/health/")
+    text = api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").content.decode()
+    assert 'method="other",route="health/"' in text and 'method="PATCH",route="health/"' in text
+    assert "BREW" not in text and "PROPFIND" not in text

@@ -32,6 +32,7 @@ def test_json_log_lines_carry_the_request_id():
         unbind_request_id(token)
     line = json.loads(formatter.format(record))
     assert line["request_id"] == "req-9" and line["message"] == "booking 7 created"
+    assert line["client_ip"] == "-"
     assert {"time", "level", "logger"} <= set(line)
 
 
@@ -39,3 +40,26 @@ def test_outside_a_request_the_id_is_a_dash():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
     RequestIdLogFilter().filter(record)
     assert record.request_id == "-"
+
+
+@pytest.mark.urls("tests.core.error_views")
+def test_log_lines_of_a_request_carry_its_client_address(api_client, settings):
+    settings.API_NUM_PROXIES = None
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.client_ip)
+
+    handler = Keep()
+    handler.addFilter(RequestIdLogFilter())
+    logger = logging.getLogger("backend.core.exceptions")
+    logger.addHandler(handler)
+    try:
+        api_client.get("/t/redis-down/", REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="1.1.1.1")
+    finally:
+        logger.removeHandler(handler)
+    assert seen == ["203.0.113.7"]
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+    RequestIdLogFilter().filter(record)
+    assert record.client_ip == "-"
