@@ -132,6 +132,8 @@ def run() -> int:
         if _has_command(env, "seed_demo"):
             _manage(env, "seed_demo")
         env.setdefault("GUNICORN_CMD_ARGS", "--reload")
+        # Every line's time is UTC (backend/core/logformat.py); honcho's prefix follows the process's TZ.
+        env["TZ"] = "UTC"
         api, flower = urls(env)
         print(f"devservices: API on {api}  Flower on {flower}", flush=True)
         return _run_foreground(honcho_command(env), env)

@@ -96,3 +96,12 @@ def test_ci_runs_the_readmes_commands_on_the_embedded_path_too():
     assert steps.index("make test") < steps.index("env -u DATABASE_URL -u REDIS_URL make test")
     assert steps[-1] == "scripts/smoke_run.sh"
     assert "env -u DATABASE_URL -u REDIS_URL" in (ROOT / "scripts/smoke_run.sh").read_text()
+
+
+def test_gunicorn_everywhere_logs_in_the_applications_format_and_clock():
+    """config/gunicorn.py puts gunicorn's lines in UTC like the application's (test_logformat.py)."""
+    compose_web = " ".join(load_compose()["services"]["web"]["command"])
+    dockerfile_cmd = (ROOT / "Dockerfile").read_text().split("CMD ", 1)[1]
+    assert "gunicorn config.wsgi:application -c config/gunicorn.py " in procfile()["web"]
+    assert "-c config/gunicorn.py" in compose_web
+    assert '"-c", "config/gunicorn.py"' in dockerfile_cmd
