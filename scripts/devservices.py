@@ -34,6 +34,9 @@ DEV_DEFAULTS = {
     "OTP_PROVIDER": "console",
     "SMS_PROVIDER": "console",
     "WEB_HOST": "127.0.0.1",
+    "FLOWER_ADDRESS": "127.0.0.1",
+    "PORT": "8000",
+    "FLOWER_PORT": "5555",
 }
 
 
@@ -129,9 +132,31 @@ def run() -> int:
         if _has_command(env, "seed_demo"):
             _manage(env, "seed_demo")
         env.setdefault("GUNICORN_CMD_ARGS", "--reload")
-        print("devservices: API on http://127.0.0.1:8000  Flower on http://127.0.0.1:5555", flush=True)
-        honcho = [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "-p", "8000", *PROCESSES]
-        return _run_foreground(honcho, env)
+        # Every line's time is UTC (backend/core/logformat.py); honcho's prefix follows the process's TZ.
+        env["TZ"] = "UTC"
+        api, flower = urls(env)
+        print(f"devservices: API on {api}  Flower on {flower}", flush=True)
+        return _run_foreground(honcho_command(env), env)
+
+
+def urls(env: dict[str, str]) -> tuple[str, str]:
+    """Where the API and Flower answer, from the variables the Procfile reads (a wildcard address is
+    reached on loopback)."""
+
+    def url(host: str, port: str) -> str:
+        wildcard = host in ("", "0.0.0.0")  # noqa: S104 - not a bind: which address to print
+        return f"http://{'127.0.0.1' if wildcard else host}:{port}"
+
+    return url(env["WEB_HOST"], env["PORT"]), url(env["FLOWER_ADDRESS"], env["FLOWER_PORT"])
+
+
+def honcho_command(env: dict[str, str]) -> list[str]:
+    # honcho hands each process type its own PORT (base, base + 100, ...); `web` comes first, so gunicorn
+    # gets PORT itself. Flower reads FLOWER_PORT.
+    port = env["PORT"]
+    if not port.isdigit():
+        raise SystemExit(f"devservices: PORT must be a port number, not {port!r}")
+    return [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "-p", port, *PROCESSES]
 
 
 def test(args: list[str]) -> int:

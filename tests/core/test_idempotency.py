@@ -4,9 +4,7 @@ non-atomic mode payments use (their handler commits before calling the gateway).
 from datetime import timedelta
 from types import SimpleNamespace
 
-import psycopg
 import pytest
-from django.conf import settings
 from django.db import OperationalError, connection
 from django.utils import timezone
 from rest_framework.response import Response
@@ -14,6 +12,7 @@ from rest_framework.response import Response
 from backend.core.errors import ApplicationError
 from backend.core.idempotency import idempotent_response
 from backend.core.models import IdempotencyRecord
+from tests.support import database
 from tests.support.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +118,7 @@ def test_a_connection_dropped_mid_request_frees_the_key_at_once():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             pid = cursor.fetchone()[0]
-        with psycopg.connect(_dsn(), autocommit=True) as other:
+        with database.connect(autocommit=True) as other:
             other.execute("SELECT pg_terminate_backend(%s)", [pid])
         IdempotencyRecord.objects.count()  # the next statement finds the connection gone
         return Response({"id": 1}, status=201)
@@ -129,18 +128,6 @@ def test_a_connection_dropped_mid_request_frees_the_key_at_once():
     assert not IdempotencyRecord.objects.filter(user=user).exists()
     retry = Handler(Response({"id": 2}, status=201))
     assert idempotent_response(request_with(user), scope="test", handler=retry).data == {"id": 2}
-
-
-def _dsn() -> str:
-    database = settings.DATABASES["default"]
-    parts = {
-        "dbname": database["NAME"],
-        "user": database["USER"],
-        "host": database["HOST"],
-        "port": database["PORT"],
-        "password": database["PASSWORD"],
-    }
-    return " ".join(f"{key}={value}" for key, value in parts.items() if value)
 
 
 def test_a_key_that_cannot_be_freed_is_left_to_its_lock(monkeypatch, caplog):

@@ -81,3 +81,43 @@ def test_one_fake_with_its_options() -> None:
         assert config.json()["webhook_url"] == "http://127.0.0.1:9/hook"
     finally:
         assert interrupt(process) == 0
+
+
+def test_moyasar_webhooks_go_to_our_webhook_route_on_make_runs_port(monkeypatch) -> None:
+    from django.urls import resolve
+
+    from backend.fakes.__main__ import parse_args
+    from backend.payments.views import PaymentWebhookView
+
+    monkeypatch.delenv("PORT", raising=False)
+    assert parse_args(["moyasar"]).webhook_url == "http://127.0.0.1:8000/api/v1/payments/webhook/"
+    monkeypatch.setenv("PORT", "9000")
+    url = parse_args(["moyasar"]).webhook_url
+    assert url == "http://127.0.0.1:9000/api/v1/payments/webhook/"
+    assert resolve(urlsplit(url).path).func.view_class is PaymentWebhookView
+    assert parse_args(["moyasar", "--webhook-url", ""]).webhook_url == ""
+
+
+def test_the_documented_webhook_paths_are_our_route() -> None:
+    """Every webhook path the fakes' docs name is the route the API serves."""
+    import re
+
+    from django.urls import resolve
+
+    from backend.payments.views import PaymentWebhookView
+
+    texts = [(ROOT / "backend/fakes/__main__.py").read_text(), (ROOT / "backend/fakes/README.md").read_text()]
+    paths = {path for text in texts for path in re.findall(r"/api/v1/[\w/]*webhook[\w/]*", text)}
+    assert paths == {"/api/v1/payments/webhook/"}
+    assert all(resolve(path).func.view_class is PaymentWebhookView for path in paths)
+    assert "/work/" not in texts[1]  # the README points at nothing outside the repository
+
+
+def test_no_webhook_url_posts_nothing() -> None:
+    process, urls = run("moyasar", "--webhook-url", "")
+    try:
+        config = requests.get(f"{control_url(urls['MOYASAR_BASE_URL'])}/config", timeout=5)
+        assert config.json()["webhook_url"] is None
+        assert process.stdout.readline().strip() == "moyasar webhooks go to nowhere"
+    finally:
+        assert interrupt(process) == 0

@@ -8,28 +8,15 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
-from django.conf import settings
+from tests.support.database import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def database_url_for_tests() -> str:
-    """DATABASE_URL naming the database pytest-django created, so child processes share it."""
-    db = settings.DATABASES["default"]
-    user = quote(db.get("USER") or "")
-    password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
-    host = db.get("HOST") or ""
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    url = f"postgres://{user}{password}@{host}{port}/{db['NAME']}"
-    socket_dir = (db.get("OPTIONS") or {}).get("host")
-    return f"{url}?host={socket_dir}" if socket_dir else url
-
-
 def child_env(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
-    env["DATABASE_URL"] = database_url_for_tests()
+    env["DATABASE_URL"] = database_url()
     env["DJANGO_SETTINGS_MODULE"] = "config.test_settings"
     env.update(overrides)
     return env
