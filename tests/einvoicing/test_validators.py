@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from backend.einvoicing import validators
 
@@ -68,7 +69,15 @@ def test_the_tax_profile_serializer():
     assert not bad.is_valid()
     assert set(bad.errors) == {"vat_number", "cr_number", "address"}
     assert set(bad.errors["address"]) == {"building", "postal_code"}
-    assert "15 digits" in str(bad.errors["vat_number"][0])
+    assert (
+        str(bad.errors["vat_number"][0]) == "الرقم الضريبي 15 رقمًا، يبدأ بالرقم 3 وينتهي به."
+    )  # default: ar
+    with translation.override("en"):
+        english = validators.TaxProfileSerializer(data={**good, "vat_number": "310122393500004"})
+        assert not english.is_valid()
+        assert (
+            str(english.errors["vat_number"][0]) == "A VAT number is 15 digits, starting and ending with 3."
+        )
     wrong_digit = validators.TaxProfileSerializer(
         data={**good, "vat_number": "210122393500003", "cr_number": "101001000a"}
     )
