@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "backend.reviews",
     "backend.photos",
     "backend.payments",
+    "backend.einvoicing",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,15 @@ MOYASAR_SECRET_KEY = env("MOYASAR_SECRET_KEY", default="")
 MOYASAR_WEBHOOK_SECRET = env("MOYASAR_WEBHOOK_SECRET", default="")
 # Read timeout of one Moyasar call; a create may take up to three calls (create, look-up, create).
 MOYASAR_TIMEOUT_SECONDS = env.float("MOYASAR_TIMEOUT_SECONDS", default=8.0)
+
+# --- ZATCA e-invoicing (Fatoora phase 2; docs/adr/0009-einvoicing-foundation.md) --------------------
+ZATCA_ENVIRONMENT = env("ZATCA_ENVIRONMENT", default="simulation")
+if ZATCA_ENVIRONMENT not in ("sandbox", "simulation", "production"):
+    raise ImproperlyConfigured("ZATCA_ENVIRONMENT must be sandbox, simulation or production.")
+ZATCA_BASE_URL = env("ZATCA_BASE_URL", default="")  # empty: the environment's Fatoora base URL
+ZATCA_TIMEOUT_SECONDS = env.float("ZATCA_TIMEOUT_SECONDS", default=15.0)
+# Fernet key(s) that encrypt the units' private keys at rest; comma-separated, the first encrypts.
+EINVOICING_KEY_ENCRYPTION_KEY = env("EINVOICING_KEY_ENCRYPTION_KEY", default="")
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="ar")

@@ -1,6 +1,6 @@
 """Run fake providers in the foreground until Ctrl-C.
 
-python -m backend.fakes all --port 8701          # authentica :8701, unifonic :8702, moyasar :8703
+python -m backend.fakes all --port 8701   # authentica :8701, unifonic :8702, moyasar :8703, fatoora :8704
 python -m backend.fakes moyasar --port 8703      # webhooks to http://127.0.0.1:$PORT/api/v1/payments/webhook/
 python -m backend.fakes moyasar --webhook-url https://api.example.test/api/v1/payments/webhook/
 """
@@ -15,10 +15,11 @@ from collections.abc import Callable
 
 from .authentica import DEFAULT_API_KEY, FakeAuthentica
 from .base import FakeProvider
+from .fatoora import DEFAULT_OTP, FakeFatoora
 from .moyasar import DEFAULT_SECRET_KEY, DEFAULT_WEBHOOK_SECRET, FakeMoyasar
 from .unifonic import DEFAULT_APP_SID, FakeUnifonic
 
-PROVIDERS = ("authentica", "unifonic", "moyasar")
+PROVIDERS = ("authentica", "unifonic", "moyasar", "fatoora")
 # Our API's webhook route (backend/payments/urls.py), on the port `make run` serves (PORT, default 8000).
 WEBHOOK_PATH = "/api/v1/payments/webhook/"
 
@@ -31,6 +32,7 @@ BASE_URL_VARIABLES = {
     "authentica": "AUTHENTICA_BASE_URL",
     "unifonic": "UNIFONIC_BASE_URL",
     "moyasar": "MOYASAR_BASE_URL",
+    "fatoora": "ZATCA_BASE_URL",
 }
 
 
@@ -56,6 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_WEBHOOK_SECRET,
         help="Moyasar webhook secret_token (the API's MOYASAR_WEBHOOK_SECRET)",
     )
+    parser.add_argument("--otp", default=DEFAULT_OTP, help="the portal OTP Fatoora's /compliance accepts")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every provider answer")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
@@ -74,6 +77,7 @@ def build(name: str, port: int, args: argparse.Namespace) -> FakeProvider:
             webhook_secret=args.webhook_secret,
             **common,
         ),
+        "fatoora": lambda: FakeFatoora(args.host, port, otp=args.otp, **common),
     }
     return factories[name]()
 

@@ -18,7 +18,7 @@ def run(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
         [sys.executable, "-m", "backend.fakes", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None
-    expected = 3 if args[0] == "all" else 1
+    expected = 4 if args[0] == "all" else 1
     lines = [process.stdout.readline() for _ in range(expected)]
     urls = dict(line.split()[0].split("=", 1) for line in lines)
     return process, urls
@@ -50,14 +50,15 @@ def interrupt(process: subprocess.Popen[str]) -> int:
     return process.wait(timeout=5)
 
 
-def test_all_runs_the_three_fakes_on_consecutive_ports() -> None:
-    first = free_ports(3)
+def test_all_runs_the_four_fakes_on_consecutive_ports() -> None:
+    first = free_ports(4)
     process, urls = run("all", "--port", str(first), "--api-key", "cli-key")
     try:
         assert urls == {
             "AUTHENTICA_BASE_URL": f"http://127.0.0.1:{first}/api/v2",
             "UNIFONIC_BASE_URL": f"http://127.0.0.1:{first + 1}",
             "MOYASAR_BASE_URL": f"http://127.0.0.1:{first + 2}/v1",
+            "ZATCA_BASE_URL": f"http://127.0.0.1:{first + 3}/e-invoicing/simulation",
         }
         sent = requests.post(
             f"{urls['AUTHENTICA_BASE_URL']}/send-sms",
@@ -119,5 +120,19 @@ def test_no_webhook_url_posts_nothing() -> None:
         config = requests.get(f"{control_url(urls['MOYASAR_BASE_URL'])}/config", timeout=5)
         assert config.json()["webhook_url"] is None
         assert process.stdout.readline().strip() == "moyasar webhooks go to nowhere"
+    finally:
+        assert interrupt(process) == 0
+
+
+def test_fatoora_with_its_otp() -> None:
+    process, urls = run("fatoora", "--otp", "654321")
+    try:
+        refused = requests.post(
+            f"{urls['ZATCA_BASE_URL']}/compliance",
+            json={"csr": "x"},
+            headers={"Accept-Version": "V2", "OTP": "123345"},
+            timeout=5,
+        )
+        assert refused.status_code == 400 and refused.json()["code"] == "Invalid-OTP"
     finally:
         assert interrupt(process) == 0
