@@ -248,7 +248,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["backend.accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing bodies nested deeper than API_JSON_MAX_DEPTH (backend/core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["backend.core.parsers.DepthLimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "backend.core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -265,6 +266,9 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Arrays and objects one JSON body may open inside one another; deeper is a 400 before parsing.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Salon booking API",
