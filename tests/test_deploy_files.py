@@ -69,6 +69,10 @@ def test_the_release_step_refuses_console_providers_in_production(settings):
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError
 
+    from tests.core.test_deploy_checks import STRONG
+
+    settings.SECRET_KEY = settings.OTP_HASH_KEY = STRONG  # not the development key the tests run with
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": STRONG}
     settings.OTP_PROVIDER = "console"
     settings.SMS_PROVIDER = "unifonic"
     settings.UNIFONIC_APP_SID = ""
