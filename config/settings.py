@@ -345,6 +345,15 @@ PAYMENT_RECONCILE_AFTER_SECONDS = env.int("PAYMENT_RECONCILE_AFTER_SECONDS", def
 PAYMENT_RECONCILE_WINDOW_HOURS = env.int("PAYMENT_RECONCILE_WINDOW_HOURS", default=48)
 PAYMENT_REFUND_MAX_ATTEMPTS = env.int("PAYMENT_REFUND_MAX_ATTEMPTS", default=8)
 PAYMENT_REFUND_RETRY_BASE_DELAY_SECONDS = env.int("PAYMENT_REFUND_RETRY_BASE_DELAY_SECONDS", default=30)
+# Where payers may be sent back after 3-D Secure: `https://host[:port][/path]` origins, comma-separated
+# (backend/payments/serializers.py). Empty accepts any http(s) address: development only (salon.E011).
+PAYMENT_CALLBACK_ALLOWED = env.list("PAYMENT_CALLBACK_ALLOWED", default=[])
+for _entry in PAYMENT_CALLBACK_ALLOWED:
+    _parts = urlsplit(_entry)
+    if _parts.scheme not in ("http", "https") or not _parts.hostname or _parts.query or _parts.username:
+        raise ImproperlyConfigured(
+            f"PAYMENT_CALLBACK_ALLOWED entries must look like https://app.example.com[/path]: {_entry!r}"
+        )
 
 # --- Idempotency-Key (backend/core/idempotency.py) ---------------------------------------------
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)

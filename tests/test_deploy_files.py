@@ -86,4 +86,5 @@ def test_the_release_step_refuses_console_providers_in_production(settings):
     settings.UNIFONIC_APP_SID = "sid"
     settings.MOYASAR_SECRET_KEY = "sk_live_x"
     settings.MOYASAR_WEBHOOK_SECRET = "whsec"
+    settings.PAYMENT_CALLBACK_ALLOWED = ["https://app.example.com"]
     call_command("check", "--deploy", "--fail-level", "ERROR", "--tag", "security")

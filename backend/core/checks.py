@@ -26,6 +26,14 @@ def providers_are_real(app_configs, **kwargs) -> list[Error]:
         errors.append(Error("MOYASAR_SECRET_KEY is empty: no payment can be made.", id="salon.E005"))
     if not settings.MOYASAR_WEBHOOK_SECRET:
         errors.append(Error("MOYASAR_WEBHOOK_SECRET is empty: every webhook is refused.", id="salon.E006"))
+    if not settings.PAYMENT_CALLBACK_ALLOWED:
+        errors.append(
+            Error(
+                "PAYMENT_CALLBACK_ALLOWED is empty: payers may be sent to any address after 3-D Secure.",
+                hint="List the app's return origins, e.g. https://pay.example.com.",
+                id="salon.E011",
+            )
+        )
     return errors
 
 

@@ -16,6 +16,7 @@ def production_ready(settings):
     settings.UNIFONIC_APP_SID = ""
     settings.MOYASAR_SECRET_KEY = "sk_live_x"
     settings.MOYASAR_WEBHOOK_SECRET = "whsec"
+    settings.PAYMENT_CALLBACK_ALLOWED = ["https://app.example.com"]
     return settings
 
 
@@ -35,6 +36,7 @@ def production_ready(settings):
             ["salon.E001", "salon.E002"],
         ),
         ({"MOYASAR_SECRET_KEY": ""}, ["salon.E005"]),
+        ({"PAYMENT_CALLBACK_ALLOWED": []}, ["salon.E011"]),  # an open redirect after 3-D Secure
     ],
 )
 def test_each_dangerous_setting_has_its_own_error(production_ready, changes, expected):

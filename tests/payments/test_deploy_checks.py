@@ -14,6 +14,7 @@ def production_ready(settings):
     settings.AUTHENTICA_API_KEY = "key"
     settings.MOYASAR_SECRET_KEY = "sk_live_x"
     settings.MOYASAR_WEBHOOK_SECRET = "whsec"
+    settings.PAYMENT_CALLBACK_ALLOWED = ["https://app.example.com"]
     # A production key, not the development one the tests run with (salon.E008).
     settings.SECRET_KEY = settings.OTP_HASH_KEY = STRONG
     settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": STRONG}
