@@ -88,3 +88,19 @@ def test_the_release_step_refuses_console_providers_in_production(settings):
     settings.MOYASAR_WEBHOOK_SECRET = "whsec"
     settings.PAYMENT_CALLBACK_ALLOWED = ["https://app.example.com"]
     call_command("check", "--deploy", "--fail-level", "ERROR", "--tag", "security")
+
+
+def test_flower_is_not_published_by_compose_and_only_on_loopback_by_the_override():
+    """The audit (issue 16): compose published Flower's 5555 on every interface."""
+    assert "ports" not in load_compose()["services"]["flower"]
+    override = yaml.safe_load((ROOT / "docker-compose.flower.yml").read_text())["services"]["flower"]
+    assert override["ports"] == ["127.0.0.1:5555:5555"]
+    assert "docker-compose.flower.yml" in (ROOT / "docker-compose.yml").read_text()  # ops find it there
+
+
+def test_make_run_binds_flower_to_loopback():
+    """The audit: `make run` served Flower with the public ops:ops password on 0.0.0.0."""
+    from scripts.devservices import DEV_DEFAULTS
+
+    assert DEV_DEFAULTS["FLOWER_ADDRESS"] == "127.0.0.1"
+    assert "--address=${FLOWER_ADDRESS:-" in procfile()["flower"]
