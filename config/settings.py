@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "django_celery_beat",
     "auditlog",
+    "axes",
     "backend.core",
     "backend.accounts",
     "backend.salons",
@@ -70,6 +71,8 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out admin login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Another root URLconf only for `make bench` (config/bench_urls.py adds its baseline view).
@@ -134,6 +137,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The admin's password login (the API logs in by OTP and JWT, which never call authenticate()): django-axes
+# refuses a user's password after ADMIN_LOGIN_FAILURE_LIMIT failures for ADMIN_LOGIN_COOLOFF_MINUTES
+# (docs/adr/0008-admin-login.md). Its backend must come first.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+# Failures count per user and address; with ADMIN_LOGIN_LOCKOUT_BY_USER also per user from any address, so
+# guessing spread over many addresses stops too (at the price that anyone can lock an admin out for the
+# cool-off: `manage.py axes_reset_username <phone>` lifts it).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]] + (
+    ["username"] if env.bool("ADMIN_LOGIN_LOCKOUT_BY_USER", default=True) else []
+)
+AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field, whatever USERNAME_FIELD is
+AXES_CLIENT_IP_CALLABLE = "backend.core.admin_security.axes_client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login: failures (AccessAttempt) are what matter
+AXES_HTTP_RESPONSE_CODE = 429
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
