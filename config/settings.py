@@ -316,6 +316,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationStatusEnum": "backend.notifications.models.Status",
         "PaymentGatewayStatusEnum": "backend.payments.models.Status",
         "DependencyStatusEnum": ["ok", "down"],
+        "StaffInvitationStatusEnum": "backend.salons.models.InvitationStatus",
     },
 }
 

@@ -95,6 +95,7 @@ _KINDS = {
     "closure_id": "closure",
     "time_off_id": "time_off",
     "photo_id": "photo",
+    "invitation_id": "invitation",
     "start": "start",
     "end": "end",
     "date": "date",
@@ -226,6 +227,8 @@ def tokens(db, settings, tmp_path, moyasar) -> Iterator[dict[str, str]]:
     png = _png()
     gallery = photo_add(salon=salon, kind=PhotoKind.GALLERY, upload=io.BytesIO(png), size=len(png))
     photo_add(salon=salon, kind=PhotoKind.AVATAR, staff=staff, upload=io.BytesIO(png), size=len(png))
+    # A salon's invitation to the customer's phone (/me/staff-invitations/).
+    invitation = make_staff(make_salon(managers=[make_user()]), phone=customer.phone_number, name="Invite")
     closure = Closure.objects.create(salon=salon, date=(now + timedelta(days=30)).date())
     time_off = TimeOff.objects.create(staff=staff, start=now + timedelta(days=8), end=now + timedelta(days=9))
     # Free slots on the 30-minute grid of the salon's hours (09:00-21:00 every day), away from the rest.
@@ -243,6 +246,7 @@ def tokens(db, settings, tmp_path, moyasar) -> Iterator[dict[str, str]]:
         closure=[closure.pk],
         time_off=[time_off.pk],
         photo=[gallery.pk],
+        invitation=[invitation.pk],
         start=[start.isoformat() for start in starts],
         end=[(start + timedelta(hours=1)).isoformat() for start in starts],
         date=[day.isoformat() for day in free_days],
