@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "django_celery_beat",
     "auditlog",
+    "axes",
     "backend.core",
     "backend.accounts",
     "backend.salons",
@@ -74,6 +75,8 @@ MIDDLEWARE = [
     "backend.core.audit.AuditlogMiddleware",  # auditlog's, with our client address
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out admin login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Another root URLconf only for `make bench` (config/bench_urls.py adds its baseline view).
@@ -138,6 +141,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The admin's password login (the API logs in by OTP and JWT, which never call authenticate()): django-axes
+# refuses a user's password after ADMIN_LOGIN_FAILURE_LIMIT failures for ADMIN_LOGIN_COOLOFF_MINUTES
+# (docs/adr/0010-admin-login.md). Its backend must come first.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+# Failures count per user and address; with ADMIN_LOGIN_LOCKOUT_BY_USER also per user from any address, so
+# guessing spread over many addresses stops too (at the price that anyone can lock an admin out for the
+# cool-off: `manage.py axes_reset_username <phone>` lifts it).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]] + (
+    ["username"] if env.bool("ADMIN_LOGIN_LOCKOUT_BY_USER", default=True) else []
+)
+AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field, whatever USERNAME_FIELD is
+AXES_CLIENT_IP_CALLABLE = "backend.core.client_ip.axes_client_ip"  # proxies trusted only when configured
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login: failures (AccessAttempt) are what matter
+AXES_HTTP_RESPONSE_CODE = 429
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -281,7 +305,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["backend.accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing bodies nested deeper than API_JSON_MAX_DEPTH (backend/core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["backend.core.parsers.DepthLimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "backend.core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -297,6 +322,9 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": API_NUM_PROXIES,  # unused by our throttle (backend/core/client_ip.py); kept in agreement
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Arrays and objects one JSON body may open inside one another; deeper is a 400 before parsing.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Salon booking API",
@@ -327,6 +355,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationStatusEnum": "backend.notifications.models.Status",
         "PaymentGatewayStatusEnum": "backend.payments.models.Status",
         "DependencyStatusEnum": ["ok", "down"],
+        "StaffInvitationStatusEnum": "backend.salons.models.InvitationStatus",
     },
 }
 
@@ -380,6 +409,15 @@ PAYMENT_RECONCILE_AFTER_SECONDS = env.int("PAYMENT_RECONCILE_AFTER_SECONDS", def
 PAYMENT_RECONCILE_WINDOW_HOURS = env.int("PAYMENT_RECONCILE_WINDOW_HOURS", default=48)
 PAYMENT_REFUND_MAX_ATTEMPTS = env.int("PAYMENT_REFUND_MAX_ATTEMPTS", default=8)
 PAYMENT_REFUND_RETRY_BASE_DELAY_SECONDS = env.int("PAYMENT_REFUND_RETRY_BASE_DELAY_SECONDS", default=30)
+# Where payers may be sent back after 3-D Secure: `https://host[:port][/path]` origins, comma-separated
+# (backend/payments/serializers.py). Empty accepts any http(s) address: development only (salon.E011).
+PAYMENT_CALLBACK_ALLOWED = env.list("PAYMENT_CALLBACK_ALLOWED", default=[])
+for _entry in PAYMENT_CALLBACK_ALLOWED:
+    _parts = urlsplit(_entry)
+    if _parts.scheme not in ("http", "https") or not _parts.hostname or _parts.query or _parts.username:
+        raise ImproperlyConfigured(
+            f"PAYMENT_CALLBACK_ALLOWED entries must look like https://app.example.com[/path]: {_entry!r}"
+        )
 
 # --- Idempotency-Key (backend/core/idempotency.py) ---------------------------------------------
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
@@ -477,7 +515,10 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its start-up banner, in every process; lockouts still log
+    },
 }
 
 # --- Error reporting: Sentry, only when SENTRY_DSN is set -----------------------------------------

@@ -31,10 +31,10 @@ DEV_DEFAULTS = {
     "DJANGO_SECRET_KEY": "dev-only-insecure-secret-key-change-me-in-production-0123456789",
     "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "FLOWER_BASIC_AUTH": "ops:ops",
+    "FLOWER_ADDRESS": "127.0.0.1",  # the public ops:ops password: this machine only
     "OTP_PROVIDER": "console",
     "SMS_PROVIDER": "console",
     "WEB_HOST": "127.0.0.1",
-    "FLOWER_ADDRESS": "127.0.0.1",
     "PORT": "8000",
     "FLOWER_PORT": "5555",
 }

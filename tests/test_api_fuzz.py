@@ -104,6 +104,7 @@ _KINDS = {
     "closure_id": "closure",
     "time_off_id": "time_off",
     "photo_id": "photo",
+    "invitation_id": "invitation",
     "start": "start",
     "end": "end",
     "date": "date",
@@ -235,6 +236,8 @@ def tokens(db, settings, tmp_path, moyasar) -> Iterator[dict[str, str]]:
     png = _png()
     gallery = photo_add(salon=salon, kind=PhotoKind.GALLERY, upload=io.BytesIO(png), size=len(png))
     photo_add(salon=salon, kind=PhotoKind.AVATAR, staff=staff, upload=io.BytesIO(png), size=len(png))
+    # A salon's invitation to the customer's phone (/me/staff-invitations/).
+    invitation = make_staff(make_salon(managers=[make_user()]), phone=customer.phone_number, name="Invite")
     closure = Closure.objects.create(salon=salon, date=(now + timedelta(days=30)).date())
     time_off = TimeOff.objects.create(staff=staff, start=now + timedelta(days=8), end=now + timedelta(days=9))
     # Free slots on the 30-minute grid of the salon's hours (09:00-21:00 every day), away from the rest.
@@ -252,6 +255,7 @@ def tokens(db, settings, tmp_path, moyasar) -> Iterator[dict[str, str]]:
         closure=[closure.pk],
         time_off=[time_off.pk],
         photo=[gallery.pk],
+        invitation=[invitation.pk],
         start=[start.isoformat() for start in starts],
         end=[(start + timedelta(hours=1)).isoformat() for start in starts],
         date=[day.isoformat() for day in free_days],
@@ -354,3 +358,39 @@ def test_rotating_x_forwarded_for_dodges_no_limit(rotation, forwarded):
     assert rotation["sent"] <= OTP_LIMIT and rotation["read"] <= CATALOG_LIMIT
     keys = list(cache_redis().scan_iter(match="*rl:*"))
     assert max(map(len, keys)) < 80 and len(keys) <= 3 * OTP_LIMIT + 4
+
+
+# --- Hostile bodies the generator does not make ------------------------------------------------------------
+def _role_of(path: str) -> str:
+    if path.startswith("/api/v1/manage/"):
+        return "manager"
+    if path.startswith(("/api/v1/admin/", "/api/v1/ops/")):
+        return "admin"
+    return "customer"
+
+
+# The audit's body: arrays and objects 1,000 levels deep. Python's json module cannot write it (it recurses
+# too), so it is sent as text in place of the case's body.
+DEEP_JSON = ('{"a": [' * 500 + "1" + "]}" * 500).encode()
+
+
+def test_deeply_nested_json_is_refused_by_every_json_operation(tokens):
+    """The audit's finding (issue 16): JSON nested ~1,000 levels deep answered 500 on every JSON operation.
+    Each operation that takes a JSON body, as its role and with seeded ids, answers a documented 400
+    validation_error, never a 500 (tests/core/test_deep_json.py has the other cases)."""
+    sent = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if "application/json" not in operation.get_request_payload_content_types():
+            continue
+        path_parameters = {
+            parameter.name: KNOWN[_KINDS[parameter.name]][0] for parameter in operation.path_parameters
+        }
+        case = operation.Case(path_parameters=path_parameters, body={}, media_type="application/json")
+        headers = {"Authorization": f"Bearer {tokens[_role_of(operation.path)]}"}
+        response = case.call(headers=headers, data=DEEP_JSON)
+        assert response.status_code == 400, (operation.label, response.text[:200])
+        assert response.json()["error"]["code"] == "validation_error", operation.label
+        operation.validate_response(response)
+        sent.append(operation.label)
+    assert len(sent) > 20, sent

@@ -97,6 +97,10 @@ def test_the_release_step_refuses_console_providers_in_production(settings):
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError
 
+    from tests.core.test_deploy_checks import STRONG
+
+    settings.SECRET_KEY = settings.OTP_HASH_KEY = STRONG  # not the development key the tests run with
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": STRONG}
     settings.OTP_PROVIDER = "console"
     settings.SMS_PROVIDER = "unifonic"
     settings.UNIFONIC_APP_SID = ""
@@ -110,6 +114,7 @@ def test_the_release_step_refuses_console_providers_in_production(settings):
     settings.UNIFONIC_APP_SID = "sid"
     settings.MOYASAR_SECRET_KEY = "sk_live_x"
     settings.MOYASAR_WEBHOOK_SECRET = "whsec"
+    settings.PAYMENT_CALLBACK_ALLOWED = ["https://app.example.com"]
     call_command("check", "--deploy", "--fail-level", "ERROR", "--tag", "security")
 
 
@@ -129,3 +134,19 @@ def test_gunicorn_everywhere_logs_in_the_applications_format_and_clock():
     assert "gunicorn config.wsgi:application -c config/gunicorn.py " in procfile()["web"]
     assert "-c config/gunicorn.py" in compose_web
     assert '"-c", "config/gunicorn.py"' in dockerfile_cmd
+
+
+def test_flower_is_not_published_by_compose_and_only_on_loopback_by_the_override():
+    """The audit (issue 16): compose published Flower's 5555 on every interface."""
+    assert "ports" not in load_compose()["services"]["flower"]
+    override = yaml.safe_load((ROOT / "docker-compose.flower.yml").read_text())["services"]["flower"]
+    assert override["ports"] == ["127.0.0.1:5555:5555"]
+    assert "docker-compose.flower.yml" in (ROOT / "docker-compose.yml").read_text()  # ops find it there
+
+
+def test_make_run_binds_flower_to_loopback():
+    """The audit: `make run` served Flower with the public ops:ops password on 0.0.0.0."""
+    from scripts.devservices import DEV_DEFAULTS
+
+    assert DEV_DEFAULTS["FLOWER_ADDRESS"] == "127.0.0.1"
+    assert "--address=${FLOWER_ADDRESS:-" in procfile()["flower"]

@@ -11,7 +11,8 @@ def user_roles(*, user: User) -> list[str]:
     """The user's roles as the API shows them: "customer", "staff", "manager".
 
     Every user is a customer. This is the single place salon roles join in: "staff" for an active staff
-    profile (linked by phone, salons.services.staff_link_user_by_phone), "manager" for a managed salon.
+    profile (linked once the user accepted its invitation, salons.services.staff_invitation_accept),
+    "manager" for a managed salon.
     Platform admins are `is_superuser` and are not a role here."""
     roles = ["customer"]
     if user.staff_profiles.filter(is_active=True).exists():

@@ -27,7 +27,6 @@ from backend.accounts.throttles import otp_send_reserve
 from backend.core.errors import ApplicationError
 from backend.core.http import ProviderError
 from backend.core.phone import phone_normalize_for_login
-from backend.salons.services import staff_link_user_by_phone
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +140,6 @@ def _otp_verify_locked(*, phone_number: str, code: str, language: str) -> OtpLog
         return ApplicationError("account_disabled", _("This account has been disabled."), status=403)
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
-    staff_link_user_by_phone(user=user)  # salon staff profiles that were waiting for this number
     refresh = RefreshToken.for_user(user)
     return OtpLogin(user=user, is_new_user=created, access=str(refresh.access_token), refresh=str(refresh))
 

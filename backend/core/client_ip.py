@@ -103,3 +103,10 @@ def network_of(ip: str) -> str:
         return UNKNOWN
     prefix = IPV4_NETWORK_PREFIX if address.version == 4 else IPV6_NETWORK_PREFIX
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def axes_client_ip(request: HttpRequest) -> str:
+    """django-axes' AXES_CLIENT_IP_CALLABLE: `client_address`, or "" when there is none (a request made
+    in-process, such as Django's test client's force_login), which axes' address field stores as null."""
+    address = client_address(request)
+    return str(address) if address is not None else ""

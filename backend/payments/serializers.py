@@ -1,6 +1,8 @@
 from typing import Any
+from urllib.parse import urlsplit
 
 import phonenumbers
+from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -60,8 +62,36 @@ class PaymentCreateSerializer(serializers.Serializer):
     callback_url = serializers.URLField(
         max_length=MAX_URL_LENGTH,
         validators=[URLValidator(schemes=["http", "https"])],
-        help_text="Where the payer returns after 3-D Secure (with the payment id in the query string).",
+        help_text="Where the payer returns after 3-D Secure (with the payment id in the query string): an "
+        "address under one of the platform's allowed origins (`PAYMENT_CALLBACK_ALLOWED`).",
     )
+
+    def validate_callback_url(self, value: str) -> str:
+        if not callback_url_allowed(value):
+            raise serializers.ValidationError(_("This return address is not allowed."))
+        return value
+
+
+def callback_url_allowed(url: str) -> bool:
+    """Whether the payer may be sent to `url` after 3-D Secure: its scheme and host (and port) are those of
+    an entry of PAYMENT_CALLBACK_ALLOWED, and its path is under the entry's path. No entry: any address
+    (development; the release step refuses it, salon.E011)."""
+    entries = settings.PAYMENT_CALLBACK_ALLOWED
+    if not entries:
+        return True
+    url_parts = urlsplit(url)
+    for entry in entries:
+        allowed = urlsplit(entry)
+        prefix = allowed.path.rstrip("/")
+        same_origin = (url_parts.scheme.lower(), url_parts.netloc.lower()) == (
+            allowed.scheme.lower(),
+            allowed.netloc.lower(),
+        )
+        if same_origin and (
+            not prefix or url_parts.path == prefix or url_parts.path.startswith(prefix + "/")
+        ):
+            return True
+    return False
 
 
 class RefundSerializer(serializers.ModelSerializer):

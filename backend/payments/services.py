@@ -355,8 +355,10 @@ def webhook_receive(*, event_id: str, event_type: str, payload: dict) -> str:
     """Handles one authenticated gateway event; returns its outcome. An event is processed once: a replay
     of a processed event does nothing. The payment is re-fetched with our secret key; the body is only a
     hint. A fetch failure raises ProviderError and leaves the event unprocessed for the gateway's retry."""
+    # The shared secret authenticated the request; stored, it would sit in every row and every backup.
+    stored = {key: value for key, value in payload.items() if key != "secret_token"}
     event, _created = WebhookEvent.objects.get_or_create(
-        event_id=event_id, defaults={"type": event_type, "payload": payload}
+        event_id=event_id, defaults={"type": event_type, "payload": stored}
     )
     if event.processed_at is not None:
         return "duplicate"

@@ -65,10 +65,11 @@ class TimeOffInline(admin.TabularInline):
 
 @admin.register(StaffMember)
 class StaffMemberAdmin(admin.ModelAdmin):
-    list_display = ("name", "name_ar", "salon", "phone", "user", "is_active")
+    list_display = ("name", "name_ar", "salon", "phone", "invitation_status", "user", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "name_ar", "phone", "salon__name")
     list_select_related = ("salon", "user")
     raw_id_fields = ("user",)
-    readonly_fields = ("rating", "review_count")
+    # The invitation a phone sends is answered by its owner (/me/staff-invitations/), not here.
+    readonly_fields = ("rating", "review_count", "invited_at", "invitation_declined_at")
     inlines = (StaffServiceInline, WorkingHoursInline, TimeOffInline)

@@ -27,6 +27,12 @@ def default_cancellation_policy() -> list[dict[str, int]]:
     return [{"hours_before": 24, "refund_percent": 100}, {"hours_before": 2, "refund_percent": 50}]
 
 
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
 class BilingualNameMixin(models.Model):
     name = models.CharField(max_length=200)
     name_ar = models.CharField(max_length=200, blank=True, help_text="Arabic name; `name` when empty")
@@ -153,8 +159,11 @@ class Service(BilingualNameMixin):
 
 class StaffMember(BilingualNameMixin):
     salon = models.ForeignKey(Salon, on_delete=models.CASCADE, related_name="staff")
-    # E.164. The user who logs in with this phone is linked as this salon's staff (staff_link_user_by_phone).
+    # E.164. Setting it invites the person with this phone: once they log in and accept
+    # (salons/invitations.py), `user` is theirs and they are this salon's staff.
     phone = models.CharField(max_length=32, blank=True)
+    invited_at = models.DateTimeField(null=True, blank=True, help_text="When the phone was last set.")
+    invitation_declined_at = models.DateTimeField(null=True, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -180,6 +189,17 @@ class StaffMember(BilingualNameMixin):
             ),
             models.CheckConstraint(condition=Q(rating__gte=0, rating__lte=5), name="staff_rating_in_range"),
         ]
+
+    @property
+    def invitation_status(self) -> str | None:
+        """pending, accepted, declined; None without a phone (nobody was invited)."""
+        if self.user_id is not None:
+            return InvitationStatus.ACCEPTED
+        if not self.phone:
+            return None
+        if self.invitation_declined_at is not None:
+            return InvitationStatus.DECLINED
+        return InvitationStatus.PENDING
 
 
 class StaffService(models.Model):

@@ -95,6 +95,19 @@ def staff_get_any_managed(*, salon: Salon, staff_id: int) -> StaffMember:
     return get_object_or_404(salon.staff.all(), id=staff_id)
 
 
+def staff_invitations_pending(*, user: User) -> QuerySet[StaffMember]:
+    """Active staff profiles inviting the user by their phone that they have neither accepted nor declined,
+    newest first."""
+    return (
+        StaffMember.objects.filter(
+            phone=user.phone_number, is_active=True, user__isnull=True, invitation_declined_at__isnull=True
+        )
+        .exclude(phone="")
+        .select_related("salon")
+        .order_by(F("invited_at").desc(nulls_last=True), "-id")
+    )
+
+
 def _active_bookings_count(bookings: QuerySet[Booking]) -> Coalesce:
     """How many of `bookings` (filtered against OuterRef) are active, as a subquery of the outer row."""
     active = bookings.filter(status__in=ACTIVE_STATUSES).order_by()

@@ -20,6 +20,7 @@ from backend.salons.models import (
     MAX_SLOT_STEP_MINUTES,
     WEEK_ORDER,
     Closure,
+    InvitationStatus,
     Salon,
     Service,
     StaffMember,
@@ -292,7 +293,10 @@ class StaffManageSerializer(serializers.ModelSerializer):
     rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True)
     service_ids = serializers.SerializerMethodField()
     overrides = serializers.SerializerMethodField()
-    user_linked = serializers.SerializerMethodField(help_text="Whether a user has logged in with the phone.")
+    user_linked = serializers.SerializerMethodField(help_text="Whether the invited person accepted.")
+    invitation = serializers.ChoiceField(
+        InvitationStatus.choices, source="invitation_status", allow_null=True, read_only=True
+    )  # null without a phone; setting the phone (again, after a decline) invites
 
     class Meta:
         model = StaffMember
@@ -302,6 +306,7 @@ class StaffManageSerializer(serializers.ModelSerializer):
             "name_ar",
             "phone",
             "user_linked",
+            "invitation",
             "service_ids",
             "overrides",
             "rating",

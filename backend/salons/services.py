@@ -8,6 +8,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
@@ -17,6 +19,7 @@ from backend.salons.models import (
     DEFAULT_TIMEZONE,
     BusinessHours,
     Closure,
+    InvitationStatus,
     Salon,
     Service,
     StaffMember,
@@ -166,23 +169,63 @@ def service_deactivate(*, service: Service) -> None:
 
 
 # --- Staff ------------------------------------------------------------------------------------------
-def staff_link_user_by_phone(*, user: User) -> int:
-    """Links `user` to every active staff profile waiting for their phone number; returns how many.
+def _staff_phone_set(*, staff: StaffMember, phone: str) -> bool:
+    """Normalises the phone (one that may log in); returns whether the staff member changed.
 
-    Called after a user logs in (accounts) and whenever a staff member's phone is set."""
-    return StaffMember.objects.filter(phone=user.phone_number, is_active=True, user__isnull=True).update(
-        user=user
-    )
-
-
-def _staff_phone_set(*, staff: StaffMember, phone: str) -> None:
-    """Normalises the phone (one that may log in) and links the user who has it, if any; a cleared
-    phone unlinks."""
-    staff.phone = phone_normalize_for_login(phone) if phone else ""
-    duplicate = StaffMember.objects.filter(salon_id=staff.salon_id, phone=staff.phone, is_active=True)
-    if staff.phone and duplicate.exclude(id=staff.id).exists():
+    A new phone invites the person who has it: nobody is linked until they log in and accept
+    (`staff_invitation_accept`), so the answer never tells whether the number has an account. The same
+    phone again keeps the link (or re-invites after a decline); a cleared phone unlinks."""
+    new_phone = phone_normalize_for_login(phone) if phone else ""
+    duplicate = StaffMember.objects.filter(salon_id=staff.salon_id, phone=new_phone, is_active=True)
+    if new_phone and duplicate.exclude(id=staff.id).exists():
         raise ValidationError({"phone": [_("Another staff member of this salon has this phone number.")]})
-    staff.user = User.objects.filter(phone_number=staff.phone).first() if staff.phone else None
+    if new_phone == staff.phone and staff.invitation_declined_at is None:
+        return False
+    staff.phone = new_phone
+    staff.user = None
+    staff.invited_at = timezone.now() if new_phone else None
+    staff.invitation_declined_at = None
+    return True
+
+
+def _staff_invitation_for_update(*, user: User, staff_id: int) -> StaffMember:
+    """The staff profile inviting `user` (by their phone), locked; 404 for anyone else's."""
+    staff = (
+        StaffMember.objects.select_for_update()
+        .filter(id=staff_id, phone=user.phone_number, is_active=True)
+        .exclude(phone="")
+        .first()
+    )
+    if staff is None:
+        raise Http404
+    return staff
+
+
+@transaction.atomic
+def staff_invitation_accept(*, user: User, staff_id: int) -> StaffMember:
+    """The invited person accepts: linked, they are this salon's staff. Accepting twice is the same."""
+    staff = _staff_invitation_for_update(user=user, staff_id=staff_id)
+    if staff.user_id == user.pk:
+        return staff
+    if staff.invitation_status != InvitationStatus.PENDING:
+        raise Http404
+    staff.user = user
+    staff.save(update_fields=["user", "updated_at"])
+    return staff
+
+
+@transaction.atomic
+def staff_invitation_decline(*, user: User, staff_id: int) -> StaffMember:
+    """The invited person declines: never linked; the manager may invite again by setting the phone. Declining
+    twice is the same."""
+    staff = _staff_invitation_for_update(user=user, staff_id=staff_id)
+    if staff.invitation_status == InvitationStatus.DECLINED:
+        return staff
+    if staff.invitation_status != InvitationStatus.PENDING:
+        raise Http404
+    staff.invitation_declined_at = timezone.now()
+    staff.save(update_fields=["invitation_declined_at", "updated_at"])
+    return staff
 
 
 def _staff_services_set(
@@ -238,9 +281,9 @@ def staff_update(*, staff: StaffMember, data: Mapping[str, Any]) -> StaffMember:
     """A partial update; `service_ids` and `overrides` each replace what they name, and overrides of the
     services kept stay when only `service_ids` is sent."""
     changed = _apply(staff, data, frozenset({"name", "name_ar"}))
-    if "phone" in data:
-        _staff_phone_set(staff=staff, phone=data["phone"])
-        changed += ["phone", "user"]
+    if "phone" in data and _staff_phone_set(staff=staff, phone=data["phone"]):
+        # Only when it changed: a stale copy must not undo an acceptance made meanwhile.
+        changed += ["phone", "user", "invited_at", "invitation_declined_at"]
     _save(staff, fields=changed)
     if "service_ids" in data or "overrides" in data:
         links = list(staff.staff_services.all())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backend.salons import views
+from backend.salons import invitation_views, views
 
 manage = "manage/salons/<int:salon_id>"
 staff = f"{manage}/staff/<int:staff_id>"
@@ -12,6 +12,20 @@ urlpatterns = [
     path("salons/<int:salon_id>/services/", views.ServiceListView.as_view(), name="salon-services"),
     path("salons/<int:salon_id>/staff/", views.StaffListView.as_view(), name="salon-staff"),
     path("salons/<int:salon_id>/availability/", views.AvailabilityView.as_view(), name="salon-availability"),
+    # Staff invitations, as the invited person sees them
+    path(
+        "me/staff-invitations/", invitation_views.StaffInvitationListView.as_view(), name="staff-invitations"
+    ),
+    path(
+        "me/staff-invitations/<int:invitation_id>/accept/",
+        invitation_views.StaffInvitationAcceptView.as_view(),
+        name="staff-invitation-accept",
+    ),
+    path(
+        "me/staff-invitations/<int:invitation_id>/decline/",
+        invitation_views.StaffInvitationDeclineView.as_view(),
+        name="staff-invitation-decline",
+    ),
     # Salon management
     path("manage/salons/", views.ManagedSalonListView.as_view(), name="manage-salon-list"),
     path(f"{manage}/settings/", views.SalonSettingsView.as_view(), name="manage-settings"),

@@ -345,8 +345,10 @@ class StaffManageListView(ManagedSalonMixin, generics.ListAPIView):
         },
     )
     def post(self, request: Request, salon_id: int) -> Response:
-        """A `phone` links the user who logs in with it as this salon's staff. `overrides` give this staff
-        member their own duration or price for services among `service_ids`."""
+        """A `phone` links the user who logs in with it as this salon's staff, once they accept the
+        invitation it sends (`/me/staff-invitations/`): until then `invitation` is `pending` and
+        `user_linked` false. `overrides` give this staff member their own duration or price for services
+        among `service_ids`."""
         payload = StaffInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         staff = services.staff_create(salon=self.salon, **payload.validated_data)

@@ -1,4 +1,4 @@
-"""Salon roles in the user body, and staff profiles linked to the number at login."""
+"""Salon roles in the user body; a staff profile waiting for the number is an invitation at login."""
 
 import pytest
 
@@ -9,11 +9,18 @@ from tests.support.factories import make_salon, make_staff, make_user
 pytestmark = pytest.mark.django_db
 
 
-def test_a_staff_profile_waiting_for_the_number_is_linked_at_first_login(api_client, authentica):
+def test_a_staff_profile_waiting_for_the_number_is_an_invitation_after_login(api_client, authentica):
     staff = make_staff(make_salon(), phone=PHONE)
     body = login(api_client, authentica)
+    assert StaffMember.objects.get(pk=staff.pk).user_id is None  # not linked without consent
+    assert body["user"]["roles"] == ["customer"]
+    headers = bearer(body["access"])
+    (invitation,) = api_client.get("/api/v1/me/staff-invitations/", **headers).json()["results"]
+    assert invitation["id"] == staff.pk
+    accepted = api_client.post(f"/api/v1/me/staff-invitations/{staff.pk}/accept/", **headers)
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
     assert StaffMember.objects.get(pk=staff.pk).user_id == body["user"]["id"]
-    assert body["user"]["roles"] == ["customer", "staff"]
+    assert api_client.get("/api/v1/me/", **headers).json()["roles"] == ["customer", "staff"]
 
 
 def test_managers_have_the_manager_role(api_client, authentica):

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from backend.core.checks import providers_are_real
+from tests.core.test_deploy_checks import STRONG
 
 
 @pytest.fixture
@@ -13,6 +14,10 @@ def production_ready(settings):
     settings.AUTHENTICA_API_KEY = "key"
     settings.MOYASAR_SECRET_KEY = "sk_live_x"
     settings.MOYASAR_WEBHOOK_SECRET = "whsec"
+    settings.PAYMENT_CALLBACK_ALLOWED = ["https://app.example.com"]
+    # A production key, not the development one the tests run with (salon.E008).
+    settings.SECRET_KEY = settings.OTP_HASH_KEY = STRONG
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": STRONG}
     return settings
 
 

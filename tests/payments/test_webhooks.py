@@ -215,3 +215,32 @@ def test_amounts_only_grow(booking):
     assert payment_apply(payment_id=payment.pk, remote=snapshot(payment.pk, "paid", 2000)) == "unchanged"
     payment.refresh_from_db()
     assert payment.refunded_halalas == 6000 and payment.status == Status.PAID
+
+
+def test_the_secret_token_is_not_stored(moyasar, api_client, paid, settings):
+    """Found by the audit (issue 16): every WebhookEvent kept the shared secret in its payload."""
+    body = webhook_body(moyasar, "payment_paid", paid)
+    assert body["secret_token"] == settings.MOYASAR_WEBHOOK_SECRET
+    assert post(api_client, body).json() == {"outcome": "applied"}
+    payload = WebhookEvent.objects.get().payload
+    assert "secret_token" not in payload
+    assert payload == {key: value for key, value in body.items() if key != "secret_token"}
+    assert settings.MOYASAR_WEBHOOK_SECRET not in str(payload)
+
+
+def test_the_migration_strips_it_from_rows_stored_before(db):
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("backend.payments.migrations.0002_strip_webhook_secret_tokens")
+    old = WebhookEvent.objects.create(
+        event_id="evt_old", type="payment_paid", payload={"id": "evt_old", "secret_token": "s", "data": {}}
+    )
+    clean = WebhookEvent.objects.create(event_id="evt_new", type="payment_paid", payload={"id": "evt_new"})
+    with connection.cursor() as cursor:
+        cursor.execute(migration.STRIP)
+    old.refresh_from_db()
+    clean.refresh_from_db()
+    assert old.payload == {"id": "evt_old", "data": {}}
+    assert clean.payload == {"id": "evt_new"}

@@ -8,7 +8,7 @@ import pytest
 from backend.accounts.models import User
 from backend.bookings.models import BookingStatus
 from backend.salons.models import Closure, Service, StaffMember, TimeOff
-from backend.salons.services import staff_link_user_by_phone
+from backend.salons.services import staff_invitation_accept
 from tests.core.test_errors import ARABIC, assert_error_shape
 from tests.support.factories import (
     at,
@@ -280,18 +280,21 @@ def test_staff_with_services_overrides_and_a_phone_in_any_form(manager_client, s
     response = manager_client.post(url(salon, "staff/"), body, format="json")
     assert response.status_code == 201, response.content
     staff = response.json()
+    # The phone has an account, but it only becomes staff once it accepts (issue 16: the answer told the
+    # manager whether the number was registered, and made its owner staff without asking).
     assert staff == {
         "id": staff["id"],
         "name": "Khalid",
         "name_ar": "خالد",
         "phone": "+966501234567",
-        "user_linked": True,
+        "user_linked": False,
+        "invitation": "pending",
         "service_ids": sorted([service.id, other.id]),
         "overrides": [{"service": other.id, "duration_minutes": None, "price_halalas": 4000}],
         "rating": 0.0,
         "review_count": 0,
     }
-    assert StaffMember.objects.get(id=staff["id"]).user == user
+    assert StaffMember.objects.get(id=staff["id"]).user is None and user.phone_number == staff["phone"]
     assert manager_client.get(url(salon, f"staff/{staff['id']}/")).json() == staff
     assert manager_client.get(url(salon, "staff/")).json()["results"] == [staff]
 
@@ -324,24 +327,31 @@ def test_staff_patch_semantics(manager_client, salon, service):
     assert (renamed["name"], renamed["service_ids"]) == ("Omar A.", kept["service_ids"])
 
 
-def test_a_phone_change_relinks_and_clearing_it_unlinks(manager_client, salon):
+def test_a_phone_change_unlinks_and_invites_the_new_number_and_clearing_it_unlinks(manager_client, salon):
     first, second = make_user(), make_user()
     created = manager_client.post(url(salon, "staff/"), {"name": "Sara", "phone": first.phone_number}).json()
     detail = url(salon, f"staff/{created['id']}/")
-    assert StaffMember.objects.get(id=created["id"]).user == first
-    manager_client.patch(detail, {"phone": second.phone_number})
+    staff_invitation_accept(user=first, staff_id=created["id"])
+    # The same number again (in another form) keeps the link.
+    same = manager_client.patch(detail, {"phone": "0" + first.phone_number[4:]}).json()
+    assert (same["user_linked"], same["invitation"]) == (True, "accepted")
+    changed = manager_client.patch(detail, {"phone": second.phone_number}).json()
+    assert (changed["user_linked"], changed["invitation"]) == (False, "pending")
+    assert StaffMember.objects.get(id=created["id"]).user is None
+    staff_invitation_accept(user=second, staff_id=created["id"])
     assert StaffMember.objects.get(id=created["id"]).user == second
-    assert manager_client.patch(detail, {"phone": ""}).json()["user_linked"] is False
+    cleared = manager_client.patch(detail, {"phone": ""}).json()
+    assert (cleared["user_linked"], cleared["invitation"]) == (False, None)
     assert StaffMember.objects.get(id=created["id"]).user is None
 
 
-def test_a_staff_phone_waits_for_its_user_to_log_in(manager_client, salon):
+def test_a_staff_phone_waits_for_its_user_to_accept(manager_client, salon):
     created = manager_client.post(url(salon, "staff/"), {"name": "Sara", "phone": "0551112233"}).json()
-    assert created["user_linked"] is False
+    assert (created["user_linked"], created["invitation"]) == (False, "pending")
     user = make_user(phone="+966551112233")
-    assert staff_link_user_by_phone(user=user) == 1
+    assert manager_client.get(url(salon, f"staff/{created['id']}/")).json()["user_linked"] is False
+    staff_invitation_accept(user=user, staff_id=created["id"])
     assert manager_client.get(url(salon, f"staff/{created['id']}/")).json()["user_linked"] is True
-    assert staff_link_user_by_phone(user=user) == 0  # already linked
 
 
 def test_roles_follow_staff_profiles_and_managed_salons(salon, manager, staff):
@@ -351,7 +361,8 @@ def test_roles_follow_staff_profiles_and_managed_salons(salon, manager, staff):
     worker = make_user()
     staff.phone = worker.phone_number
     staff.save()
-    staff_link_user_by_phone(user=worker)
+    assert user_roles(user=worker) == ["customer"]  # invited, not yet staff
+    staff_invitation_accept(user=worker, staff_id=staff.id)
     assert user_roles(user=worker) == ["customer", "staff"]
     assert user_roles(user=make_user()) == ["customer"]
 

@@ -35,7 +35,8 @@ def test_the_demo_salon_is_realistic():
     assert salon.services.filter(buffer_minutes__gt=0).exists()
     assert salon.staff.count() == 4
     assert all(staff.staff_services.exists() and staff.name_ar for staff in salon.staff.all())
-    assert StaffMember.objects.get(phone=DEMO_STAFF_PHONE).user is None  # linked once that user logs in
+    barber = StaffMember.objects.get(phone=DEMO_STAFF_PHONE)
+    assert barber.user.phone_number == DEMO_STAFF_PHONE and barber.invitation_status == "accepted"
     friday = salon.business_hours.filter(weekday=4)
     assert [(hours.start, hours.end) for hours in friday] == [(time(16), time(23))]
     saturday = salon.business_hours.filter(weekday=5)

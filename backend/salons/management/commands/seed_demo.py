@@ -8,6 +8,7 @@ from datetime import time
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from backend.accounts.models import User
 from backend.salons import services
 from backend.salons.models import Salon
 from backend.salons.services import ServiceOverride, WeekRange
@@ -99,6 +100,9 @@ class Command(BaseCommand):
                 overrides=[ServiceOverride(by_name["Haircut"].id, 40, 7000)] if phone else [],
             )
             services.working_hours_replace(staff=staff, ranges=_week(days_off=days_off))
+            if phone:  # the demo's barber has accepted the invitation his phone was sent
+                barber = User.objects.filter(phone_number=phone).first() or User.objects.create_user(phone)
+                services.staff_invitation_accept(user=barber, staff_id=staff.id)
         self.stdout.write(
             f"seed_demo: created {DEMO_SALON_NAME} (id {salon.id}); manager {DEMO_MANAGER_PHONE}, "
             f"staff {DEMO_STAFF_PHONE}."
