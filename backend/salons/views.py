@@ -71,13 +71,21 @@ class SalonScopedMixin:
     # managers) says. Declared only: a view that says neither has no lookup to fall back on.
     salon_get: Callable[[Request, int], Salon]
 
+    # False: the view resolves the salon itself, with what it reads anyway (availability reads it with
+    # the service, one query), and calls `use_salon`.
+    resolves_salon_first = True
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         method = request.method.lower()
         if method not in self.http_method_names or not hasattr(self, method):  # type: ignore[attr-defined]
             return  # DRF answers 405 next: a method no salon supports is not a 404 of this one
-        self.salon = self.salon_get(request, kwargs["salon_id"])
-        timezone.activate(self.salon.tz)
+        if self.resolves_salon_first:
+            self.use_salon(self.salon_get(request, kwargs["salon_id"]))
+
+    def use_salon(self, salon: Salon) -> None:
+        self.salon = salon
+        timezone.activate(salon.tz)
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         timezone.deactivate()
@@ -164,6 +172,8 @@ class StaffListView(PublicSalonMixin, generics.ListAPIView):
 
 
 class AvailabilityView(PublicSalonMixin, APIView):
+    resolves_salon_first = False  # two queries in all: the service with its salon, then the schedules
+
     @extend_schema(
         operation_id="salons_availability",
         tags=["catalog"],
@@ -177,8 +187,13 @@ class AvailabilityView(PublicSalonMixin, APIView):
         """Free slots of a service from `date` for `days` local days, sorted by start. A slot is listed
         only if booking it would succeed now; days past the booking horizon have none."""
         query = AvailabilityQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        service = selectors.service_get_bookable(salon=self.salon, service_id=query.validated_data["service"])
+        if not query.is_valid():
+            selectors.salon_get_public(salon_id=salon_id)  # an unknown salon is a 404 whatever the query
+            query.is_valid(raise_exception=True)
+        service = selectors.service_get_bookable_in_public_salon(
+            salon_id=salon_id, service_id=query.validated_data["service"]
+        )
+        self.use_salon(service.salon)
         slots = availability_for(
             salon=self.salon,
             service=service,

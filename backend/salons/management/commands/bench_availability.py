@@ -125,7 +125,7 @@ class Command(BaseCommand):
             f"time {busy['engine_ms'] / small['engine_ms']:.1f}x, "
             f"with the body {busy['api_ms'] / small['api_ms']:.1f}x"
         )
-        self.stdout.write("(the API adds 2 queries to these: the salon and the service)")
+        self.stdout.write("(the API adds 1 query to these: the service with its salon)")
 
 
 def _median_ms(function: Callable[[], object], runs: int) -> float:
