@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -23,6 +24,7 @@ from backend.bookings.services import bookings_cancel_upcoming_of_staff
 from backend.core.permissions import IsPlatformAdmin
 from backend.core.serializers import error_responses
 from backend.salons import selectors, services
+from backend.salons.availability_body import CONTENT_TYPE, availability_json
 from backend.salons.filters import SalonBookingFilter, SalonFilter, StaffFilter
 from backend.salons.models import Closure, Salon, Service, StaffMember, TimeOff
 from backend.salons.serializers import (
@@ -43,7 +45,6 @@ from backend.salons.serializers import (
     StaffPublicSerializer,
     TimeOffSerializer,
     WeekRangeSerializer,
-    availability_representation,
     week_input,
     week_representation,
 )
@@ -183,7 +184,7 @@ class AvailabilityView(PublicSalonMixin, APIView):
             **error_responses(400, 404, codes={400: "staff_not_qualified"}),
         },
     )
-    def get(self, request: Request, salon_id: int) -> Response:
+    def get(self, request: Request, salon_id: int) -> HttpResponse:
         """Free slots of a service from `date` for `days` local days, sorted by start. A slot is listed
         only if booking it would succeed now; days past the booking horizon have none."""
         query = AvailabilityQuerySerializer(data=request.query_params)
@@ -201,7 +202,7 @@ class AvailabilityView(PublicSalonMixin, APIView):
             days=query.validated_data["days"],
             staff_id=query.validated_data.get("staff"),
         )
-        return Response(availability_representation(salon=self.salon, slots=slots))
+        return HttpResponse(availability_json(salon=self.salon, slots=slots), content_type=CONTENT_TYPE)
 
 
 # --- Salon management ----------------------------------------------------------------------------------
