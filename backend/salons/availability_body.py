@@ -14,7 +14,6 @@ instants than slots: each is converted once.
 """
 
 import json
-from datetime import datetime
 
 from backend.bookings.availability import Slot
 from backend.salons.models import Salon
@@ -25,17 +24,14 @@ CONTENT_TYPE = "application/json"  # JSONRenderer's media type, without a charse
 def availability_json(*, salon: Salon, slots: list[Slot]) -> bytes:
     """`{"timezone": ..., "slots": [{"start", "end", "staff_id"}, ...]}` as compact JSON."""
     tz = salon.tz
-    local_text: dict[datetime, str] = {}
-
-    def local(moment: datetime) -> str:
-        text = local_text.get(moment)
-        if text is None:
-            text = local_text[moment] = moment.astimezone(tz).isoformat()
-        return text
-
+    instants = {slot.start for slot in slots}
+    instants.update(slot.end for slot in slots)
+    local = {moment: moment.astimezone(tz).isoformat() for moment in instants}
     body = ",".join(
-        f'{{"start":"{local(slot.start)}","end":"{local(slot.end)}","staff_id":{slot.staff_id:d}}}'
-        for slot in slots
+        [
+            f'{{"start":"{local[start]}","end":"{local[end]}","staff_id":{staff_id:d}}}'
+            for start, end, staff_id in slots  # a Slot is a named tuple
+        ]
     )
     zone = json.dumps(salon.timezone, ensure_ascii=False)
     return f'{{"timezone":{zone},"slots":[{body}]}}'.encode()
