@@ -3,29 +3,32 @@ real URL, plus the baselines its rows compare with. Production never loads it, a
 path carries a switch for it: a baseline here is a view of its own.
 
 - `bench/insert-one/`: the bare view P2 compares booking creation with.
-- `bench/salons/<id>/availability-as-shipped/`: the availability answer as it was before issue 17 (the
-  salon and the service in two queries, the body built as dicts and rendered by DRF's JSONRenderer), which
-  P8 times side by side with the real one. tests/salons/test_availability_body.py holds the two to the
-  same bytes."""
+- `bench/salons/<id>/availability-as-shipped/`: the availability answer as it was before issue 17: the
+  salon and the service in two queries, the slots from the engine as it was
+  (config/bench_engine_as_shipped.py), the body built as dicts and rendered by DRF's JSONRenderer. P8
+  times it side by side with the real one. The schedules load, throttles and middleware are today's.
+  tests/salons/test_availability_body.py holds the two to the same bytes."""
 
 import uuid
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.bookings.availability import Slot
-from backend.bookings.selectors import availability_for
+from backend.bookings import selectors as booking_selectors
 from backend.core.models import IdempotencyRecord
 from backend.salons import selectors
 from backend.salons.models import Salon, Service
 from backend.salons.serializers import AvailabilityQuerySerializer
 from backend.salons.views import AvailabilityView
+from config import bench_engine_as_shipped as engine_as_shipped
 from config.urls import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them
 from config.urls import urlpatterns as real_urlpatterns
 
@@ -44,7 +47,28 @@ class InsertOneRowView(APIView):
         return Response({"id": record.pk}, status=status.HTTP_201_CREATED)
 
 
-def availability_representation(*, salon: Salon, slots: list[Slot]) -> dict[str, Any]:
+def availability_for(
+    *, salon: Salon, service: Service, date_from: date, days: int, staff_id: int | None = None
+) -> list[engine_as_shipped.Slot]:
+    """backend.bookings.selectors.availability_for, with the engine as shipped before issue 17."""
+    now = timezone.now()
+    if not booking_selectors._bookable_window_holds(salon=salon, date_from=date_from, days=days, now=now):
+        booking_selectors._refuse_unqualified_staff(salon=salon, service=service, staff_id=staff_id)
+        return []
+    schedules = booking_selectors._schedules_load(
+        salon=salon, service=service, date_from=date_from, days=days, staff_id=staff_id, now=now
+    )
+    return engine_as_shipped.slots_for_any_staff(
+        rules=schedules.rules,
+        staff_members=schedules.staff,
+        buffer=schedules.buffer,
+        date_from=date_from,
+        days=days,
+        now=now,
+    )
+
+
+def availability_representation(*, salon: Salon, slots: list[Any]) -> dict[str, Any]:
     """The body as shipped before issue 17: a dict per slot, each instant converted on its own."""
     tz = salon.tz
     return {

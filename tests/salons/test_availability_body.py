@@ -1,6 +1,7 @@
-"""The availability body written as JSON text (backend/salons/availability_body.py) is byte for byte what
-the API answered before issue 17: dicts rendered by DRF's JSONRenderer, as the bench URLconf's
-as-shipped view still answers (config/bench_urls.py, P8's baseline)."""
+"""The availability body written as JSON text (backend/salons/availability_body.py), from the slots of
+today's engine, is byte for byte what the API answered before issue 17: the engine as it was, and dicts
+rendered by DRF's JSONRenderer, as the bench URLconf's as-shipped view still answers (config/bench_urls.py,
+P8's baseline)."""
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
@@ -14,7 +15,7 @@ from backend.bookings.availability import Slot
 from backend.bookings.selectors import availability_for
 from backend.salons.availability_body import availability_json
 from backend.salons.models import TimeOff
-from config.bench_urls import availability_representation
+from config import bench_urls
 from tests.support.factories import at, make_booking, make_salon, make_service, make_staff, week
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +23,10 @@ pytestmark = pytest.mark.django_db
 ZONES = ("Europe/Berlin", "America/New_York", "Europe/London", "Asia/Riyadh", "UTC")
 
 
-def dst_changes(tz: ZoneInfo, *, within_days: int = 400) -> list[date]:
-    """The local dates, from two days ahead, on which `tz` changes its offset."""
-    first = timezone.localdate() + timedelta(days=2)
+def dst_changes(tz: ZoneInfo, *, within_days: int = 330) -> list[date]:
+    """The local dates on which `tz` changes its offset, from a week ahead (a week before one is still
+    ahead) and within the test salons' horizon of a year."""
+    first = timezone.localdate() + timedelta(days=8)
     offsets = [
         datetime.combine(first + timedelta(days=n), time(12), tzinfo=tz).utcoffset()
         for n in range(within_days)
@@ -41,7 +43,7 @@ def random_week(rng: random.Random, tz: ZoneInfo) -> date:
 
 
 def old_body(salon, slots) -> bytes:
-    return JSONRenderer().render(availability_representation(salon=salon, slots=slots))
+    return JSONRenderer().render(bench_urls.availability_representation(salon=salon, slots=slots))
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -77,8 +79,10 @@ def test_a_random_week_renders_the_same_bytes_as_before(seed):
         day = first + timedelta(days=rng.randrange(7))
         TimeOff.objects.create(staff=member, start=at(day, "12:00", tz), end=at(day, "14:30", tz))
     slots = availability_for(salon=salon, service=service, date_from=first, days=7)
+    as_shipped = bench_urls.availability_for(salon=salon, service=service, date_from=first, days=7)
     assert len(slots) > 100
-    assert availability_json(salon=salon, slots=slots) == old_body(salon, slots)
+    assert [tuple(slot) for slot in slots] == [(s.start, s.end, s.staff_id) for s in as_shipped]
+    assert availability_json(salon=salon, slots=slots) == old_body(salon, as_shipped)
 
 
 @pytest.mark.parametrize(
