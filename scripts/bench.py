@@ -229,7 +229,7 @@ class Plan:
     # P8 alternates the two paths request by request (ABBA of single requests): the machine is shared, and
     # anything longer lets someone else's burst land on one path only.
     p8_round: int = 1
-    p8_repeats: int = 25  # 100 requests per path
+    p8_repeats: int = 50  # 100 requests per path
 
     def scaled(self, factor: float) -> Plan:
         """Smaller (or larger) request counts, for a quick look; P5 and the process sizes stay as they are."""
