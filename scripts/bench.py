@@ -10,7 +10,7 @@ only purges its own queues. Then:
   rates too high to bite, and DJANGO_URLCONF=config.bench_urls, which adds P2's baseline view);
 - the `notifications` worker (threads pool) and the `default` worker (prefork), as in the Procfile.
 
-It prints one table (P1..P5), with a line of evidence (CPU per request or task, read from /proc) under
+It prints one table (P1..P8), with a line of evidence (CPU per request or task, read from /proc) under
 it for the figures that depend on the machine, and exits 0 whatever the figures; it exits 1 only when
 the harness itself fails (a process does not start, a deadline passes), and 130 when interrupted.
 
@@ -70,6 +70,10 @@ DEFAULT_REDIS_DB = 8
 ABBA = ("A", "B", "B", "A")
 BOOKINGS_PATH = "/api/v1/bookings/"
 BASELINE_PATH = "/bench/insert-one/"  # config/bench_urls.py
+AVAILABILITY_PATH = "/api/v1/salons/{salon_id}/availability/"
+AVAILABILITY_AS_SHIPPED_PATH = "/bench/salons/{salon_id}/availability-as-shipped/"  # config/bench_urls.py
+ROW_IDS = ("P1", "P2", "P3", "P4", "P4b", "P5", "P6", "P7", "P8")
+STACK_ROWS = frozenset({"P1", "P2", "P4", "P4b", "P5", "P8"})  # measured against the running stack
 NOTIFICATIONS_QUEUE = "notifications"
 # Customers are many so that each one's throttle counter (one small key per user and window) is as busy
 # as a real customer's.
@@ -136,6 +140,59 @@ def figure_rows(figures: Sequence[Figure]) -> list[list[str]]:
     return [[f.id, f.what, f.measured, format_ratio(f.ratio), str(f.goal), f.verdict] for f in figures]
 
 
+def parse_rows(text: str) -> tuple[str, ...]:
+    """`--rows P6,p7,P8` as the table's ids, in the table's order; "all" is every row."""
+    if text.strip().lower() == "all":
+        return ROW_IDS
+    by_lower = {row.lower(): row for row in ROW_IDS}
+    wanted = {name.strip().lower() for name in text.split(",") if name.strip()}
+    unknown = sorted(wanted - by_lower.keys())
+    if unknown or not wanted:
+        named = ", ".join(unknown) or "(none given)"
+        raise argparse.ArgumentTypeError(f"unknown rows {named}; the rows are {', '.join(ROW_IDS)}")
+    return tuple(row for row in ROW_IDS if row.lower() in wanted)
+
+
+def expected_status(phase: str) -> int | None:
+    """The answer every request of a phase should get: P8 reads (200), the rest create (201); P5's
+    same-slot race has its own check (one 201, the rest 409)."""
+    if phase == "P5 same":
+        return None
+    return 200 if phase.startswith("P8") else 201
+
+
+@dataclass
+class RedisCalls:
+    """What this process sends to Redis while `counting()`: round trips (one command, or a pipeline sent
+    at once) and replies read (one a command), counted in redis-py's connection class, which Django's
+    Redis cache (throttle counters) and Celery's broker client both use."""
+
+    round_trips: int = 0
+    replies: int = 0
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[RedisCalls]:
+        from redis.connection import AbstractConnection
+
+        send, read = AbstractConnection.send_packed_command, AbstractConnection.read_response
+
+        def counted_send(connection: Any, *args: Any, **kwargs: Any) -> Any:
+            self.round_trips += 1
+            return send(connection, *args, **kwargs)
+
+        def counted_read(connection: Any, *args: Any, **kwargs: Any) -> Any:
+            self.replies += 1
+            return read(connection, *args, **kwargs)
+
+        AbstractConnection.send_packed_command = counted_send
+        AbstractConnection.read_response = counted_read
+        try:
+            yield self
+        finally:
+            AbstractConnection.send_packed_command = send
+            AbstractConnection.read_response = read
+
+
 # --- the plan: sizes of each measurement --------------------------------------------------------------
 
 
@@ -168,6 +225,11 @@ class Plan:
     p4b_rows: int = 500
     p4b_latency_ms: int = 200
     p3_runs: int = 20
+    p6_requests: int = 50  # availability requests counted in this process (P6, P7), of each kind
+    # P8 alternates the two paths request by request (ABBA of single requests): the machine is shared, and
+    # anything longer lets someone else's burst land on one path only.
+    p8_round: int = 1
+    p8_repeats: int = 50  # 100 requests per path
 
     def scaled(self, factor: float) -> Plan:
         """Smaller (or larger) request counts, for a quick look; P5 and the process sizes stay as they are."""
@@ -183,6 +245,8 @@ class Plan:
             p4_round=scale(self.p4_round),
             p4b_rows=scale(self.p4b_rows, least=20),
             p3_runs=scale(self.p3_runs, least=3),
+            p6_requests=scale(self.p6_requests, least=5),
+            p8_repeats=scale(self.p8_repeats, least=2),
         )
 
     def slots_needed(self) -> int:
@@ -221,12 +285,32 @@ class Slot:
     start: str  # ISO 8601 with the salon's offset, as a client sends it
 
 
+@dataclass(frozen=True)
+class AvailabilityScenario:
+    """P3's busy salon, for the API: 20 staff members, 500 bookings over the 7 days from `first_day`."""
+
+    salon_id: int
+    service_id: int
+    staff_id: int  # one of them, for the 1 staff x 1 day request
+    first_day: date
+
+    def path(self, *, as_shipped: bool = False) -> str:
+        return (AVAILABILITY_AS_SHIPPED_PATH if as_shipped else AVAILABILITY_PATH).format(
+            salon_id=self.salon_id
+        )
+
+    def query(self, *, days: int, one_staff: bool = False) -> dict[str, str]:
+        query = {"service": str(self.service_id), "date": self.first_day.isoformat(), "days": str(days)}
+        return {**query, "staff": str(self.staff_id)} if one_staff else query
+
+
 @dataclass
 class Data:
     salon_id: int
     service_id: int
     tokens: list[str]
     slots: Iterator[Slot]
+    availability: AvailabilityScenario
 
 
 def make_data(plan: Plan) -> Data:
@@ -239,16 +323,28 @@ def make_data(plan: Plan) -> Data:
 
     from backend.accounts.models import User
     from backend.salons import services
-    from backend.salons.management.commands.bench_availability import _salon_with_staff
+    from backend.salons.management.commands.bench_availability import _book, _salon_with_staff
 
     with transaction.atomic():
         salon, service = _salon_with_staff(staff_count=STAFF)
         service = services.service_update(service=service, data={"buffer_minutes": BUFFER_MINUTES})
         customers = [User.objects.create_user(f"{CUSTOMER_PHONE_PREFIX}{n:07d}") for n in range(CUSTOMERS)]
+        # P3's busy scenario, in a salon of its own that no booking of the run touches (P6, P7, P8).
+        busy_salon, busy_service = _salon_with_staff(staff_count=STAFF)
+        busy_from = timezone.localdate() + timedelta(days=7)  # as bench_availability's
+        _book(salon=busy_salon, service=busy_service, date_from=busy_from, days=7, count=500)
     tokens = [str(AccessToken.for_user(customer)) for customer in customers]
     first_day = timezone.localdate() + timedelta(days=1)
     slots = lattice_slots(salon=salon, service=service, first_day=first_day, needed=plan.slots_needed())
-    return Data(salon_id=salon.pk, service_id=service.pk, tokens=tokens, slots=iter(slots))
+    availability = AvailabilityScenario(
+        salon_id=busy_salon.pk,
+        service_id=busy_service.pk,
+        staff_id=busy_salon.staff.order_by("pk").values_list("pk", flat=True).first(),
+        first_day=busy_from,
+    )
+    return Data(
+        salon_id=salon.pk, service_id=service.pk, tokens=tokens, slots=iter(slots), availability=availability
+    )
 
 
 def lattice_slots(*, salon: Any, service: Any, first_day: date, needed: int) -> list[Slot]:
@@ -314,6 +410,19 @@ class Load:
         except requests.RequestException as error:
             raise HarnessError(f"POST {job.path} got no answer: {error}") from error
         return Call(response.status_code, time.perf_counter() - started)
+
+    def get(self, phase: str, path: str, query: Mapping[str, str]) -> Call:
+        """One anonymous GET from this thread's session, counted under `phase`."""
+        started = time.perf_counter()
+        try:
+            response = self._session().get(
+                self.base_url + path, params=query, headers={"Accept-Language": "ar"}, timeout=HTTP_TIMEOUT
+            )
+        except requests.RequestException as error:
+            raise HarnessError(f"GET {path} got no answer: {error}") from error
+        call = Call(response.status_code, time.perf_counter() - started)
+        self._count(phase, [call])
+        return call
 
     def _count(self, phase: str, calls: Sequence[Call]) -> None:
         self.statuses.setdefault(phase, Counter()).update(call.status for call in calls)
@@ -728,6 +837,112 @@ def measure_p3(plan: Plan) -> Figure:
     )
 
 
+@dataclass(frozen=True)
+class RequestCosts:
+    """What one availability request costs this process, averaged over `requests` of them."""
+
+    requests: int
+    queries: float
+    round_trips: float  # to Redis
+    replies: float
+    slots: int
+
+
+def availability_request_costs(
+    scenario: AvailabilityScenario, *, days: int, one_staff: bool = False, token: str = "", requests: int
+) -> RequestCosts:
+    """SQL queries and Redis round trips of availability requests sent through Django's test client in
+    this process: the same settings, URLconf, middleware, authentication and throttles as gunicorn's
+    workers (only the WSGI server differs), after a few requests that open the connections."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="ar")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    query = scenario.query(days=days, one_staff=one_staff)
+
+    def send() -> Any:
+        response = client.get(scenario.path(), query, **headers)
+        if response.status_code != 200:
+            raise HarnessError(f"availability answered {response.status_code}: {response.content[:300]!r}")
+        return response
+
+    for _ in range(3):
+        send()
+    calls = RedisCalls()
+    with CaptureQueriesContext(connection) as queries, calls.counting():
+        for _ in range(requests):
+            response = send()
+    return RequestCosts(
+        requests=requests,
+        queries=len(queries) / requests,
+        round_trips=calls.round_trips / requests,
+        replies=calls.replies / requests,
+        slots=len(response.json()["slots"]),
+    )
+
+
+def measure_p6_p7(plan: Plan, data: Data) -> tuple[Figure, Figure]:
+    """Redis round trips (P6) and SQL queries (P7) of one availability request, counted in this process."""
+    scenario, n = data.availability, plan.p6_requests
+    progress(f"P6, P7: {n} availability requests of each kind, counted in this process")
+    small = availability_request_costs(scenario, days=1, one_staff=True, requests=n)
+    busy = availability_request_costs(scenario, days=7, requests=n)
+    signed_in = availability_request_costs(scenario, days=1, one_staff=True, token=data.tokens[0], requests=n)
+    p6 = Figure(
+        "P6",
+        "Redis round trips per availability request, anonymous (goal: the throttle's one)",
+        f"{small.round_trips:g} round trips ({small.replies:g} replies) a request, over {n} requests",
+        small.round_trips,
+        Goal("<=", 1),
+        evidence=f"round trips a request: anonymous {small.round_trips:g} (1 staff x 1 day), "
+        f"{busy.round_trips:g} (20 staff x 7 days); with an access token {signed_in.round_trips:g}",
+    )
+    p7 = Figure(
+        "P7",
+        "SQL queries per availability request: 1 staff x 1 day, 20 staff x 7 days",
+        f"{small.queries:g} and {busy.queries:g} queries a request ({small.slots} and {busy.slots} slots)",
+        max(small.queries, busy.queries),
+        Goal("<=", 2),
+        evidence=f"with an access token {signed_in.queries:g} queries a request (the user's row too)",
+    )
+    return p6, p7
+
+
+def measure_p8(stack: Stack) -> Figure:
+    """The 20 staff x 7 days availability answer over HTTP, one request at a time, on the real path and on
+    the path as shipped before issue 17 (the bench URLconf's baseline view): median answer times."""
+    plan, scenario = stack.plan, stack.data.availability
+    query = scenario.query(days=7)
+    paths = {"A": scenario.path(as_shipped=True), "B": scenario.path()}
+    for kind in ABBA * 3:  # every gunicorn worker loads both views before the clock runs
+        stack.load.get("P8 warm-up", paths[kind], query)
+    seconds: dict[str, list[float]] = {"A": [], "B": []}
+    cpu = {"A": stack.web_cpu(), "B": stack.web_cpu()}
+    rounds = ABBA * plan.p8_repeats
+    progress(f"P8: {len(rounds)} rounds of {plan.p8_round} availability request(s) (20 staff x 7 days)")
+    for kind in rounds:
+        with cpu[kind].measuring():
+            for _ in range(plan.p8_round):
+                seconds[kind].append(stack.load.get(f"P8 {kind}", paths[kind], query).seconds)
+
+    def ms(kind: str, q: float) -> float:
+        return percentile(seconds[kind], q) * 1000
+
+    count = per_kind(plan.p8_round, plan.p8_repeats)
+    return Figure(
+        "P8",
+        "availability 20 staff x 7 days over HTTP, median answer ÷ as shipped before issue 17",
+        f"{ms('B', 50):.1f} ms ÷ {ms('A', 50):.1f} ms (n={count}/{count}, one request at a time)",
+        safe_ratio(ms("B", 50), ms("A", 50)),
+        Goal("<=", 0.6),
+        evidence=f"p95 {ms('B', 95):.1f} ms ÷ {ms('A', 95):.1f} ms; gunicorn's CPU per request "
+        f"{cpu['B'].per_unit_ms(count)} ÷ {cpu['A'].per_unit_ms(count)}; machine CPU busy "
+        f"{cpu['B'].machine_busy()} ÷ {cpu['A'].machine_busy()}",
+    )
+
+
 # --- the run ------------------------------------------------------------------------------------------
 
 
@@ -741,12 +956,13 @@ class Report:
         return sum(n for counts in self.statuses.values() for status, n in counts.items() if status >= 500)
 
     def unexpected(self) -> dict[str, Counter]:
-        """Answers other than 201 where every request should create (all but P5's same-slot race)."""
-        return {
-            phase: Counter({s: n for s, n in counts.items() if s != 201})
-            for phase, counts in self.statuses.items()
-            if phase != "P5 same" and any(s != 201 for s in counts)
-        }
+        """Answers other than the one every request of a phase should get (`expected_status`)."""
+        unexpected = {}
+        for phase, counts in self.statuses.items():
+            expected = expected_status(phase)
+            if expected is not None and any(s != expected for s in counts):
+                unexpected[phase] = Counter({s: n for s, n in counts.items() if s != expected})
+        return unexpected
 
     def render(self) -> str:
         lines = [*self.header, "", render_table(TABLE_HEADERS, figure_rows(self.figures)), ""]
@@ -757,16 +973,42 @@ class Report:
         return "\n".join(lines)
 
 
-def run(plan: Plan, redis_db: int) -> Report:
-    from backend.fakes import FakeUnifonic
-
+def run(plan: Plan, redis_db: int, rows: Sequence[str] = ROW_IDS) -> Report:
     started, load_before = datetime.now(UTC), os.getloadavg()[0]  # someone else's load shows here
     stores = stores_from_env(os.environ, purpose="bench", redis_db=redis_db)
     progress(f"database {stores.database_name} (re-created), Redis database {stores.redis_db}")
     migrate_fresh(stores, bench_env(stores))
     clear_queues()
     data = make_data(plan)
-    p3 = measure_p3(plan)  # in this process, before the stack starts: a quiet machine
+    figures: dict[str, Figure] = {}
+    # In this process, before the stack starts: a quiet machine.
+    if "P3" in rows:
+        figures["P3"] = measure_p3(plan)
+    if "P6" in rows or "P7" in rows:
+        figures["P6"], figures["P7"] = measure_p6_p7(plan, data)
+    header = [
+        f"make bench, {started:%Y-%m-%d %H:%M} UTC: {machine_summary()}; load average before the "
+        f"run {load_before:.2f}",
+        versions(),
+    ]
+    if rows != ROW_IDS:
+        header.append(f"rows: {', '.join(rows)} only (--rows)")
+    statuses: dict[str, Counter] = {}
+    if STACK_ROWS & set(rows):
+        statuses = run_stack_rows(plan, data, stores, rows, figures)
+        header.append(
+            f"gunicorn {plan.web_workers} sync workers; notifications worker: threads pool x "
+            f"{plan.notification_threads}; default worker: prefork x {plan.default_worker_processes}"
+        )
+    return Report([figures[row] for row in rows if row in figures], statuses, header)
+
+
+def run_stack_rows(
+    plan: Plan, data: Data, stores: Stores, rows: Sequence[str], figures: dict[str, Figure]
+) -> dict[str, Counter]:
+    """Brings the stack up, measures the rows that need it into `figures`, stops it; every answer's
+    status by phase."""
+    from backend.fakes import FakeUnifonic
 
     with contextlib.ExitStack() as cleanup:
         fake = cleanup.enter_context(FakeUnifonic(latency_ms=0))
@@ -801,29 +1043,33 @@ def run(plan: Plan, redis_db: int) -> Report:
         progress("warming up")
         warm_up(stack)
 
-        p1 = measure_p1(stack)
+        if "P8" in rows:  # first: reads only, and nothing booked yet keeps the machine quiet
+            figures["P8"] = measure_p8(stack)
+        if "P1" in rows:
+            figures["P1"] = measure_p1(stack)
+            stack.check_alive()
+            wait_notifications_settled(timeout=120)
+        if "P2" in rows or "P5" in rows:
+            # P2 and P5 compare web requests only: the notifications worker pauses, so that on a small
+            # machine it does not take CPU from gunicorn for the bookings' messages and not for the
+            # baseline's.
+            stack.notifications_consuming(False)
+            if "P2" in rows:
+                figures["P2"] = measure_p2(stack)
+            if "P5" in rows:
+                figures["P5"] = measure_p5(stack)
+            stack.notifications_consuming(True)
+            stack.check_alive()
+            progress("draining the messages of P2 and P5")
+            wait_notifications_settled(timeout=180)
+        if "P4" in rows or "P4b" in rows:
+            figure, no_op_rate = measure_p4(stack)
+            if "P4" in rows:
+                figures["P4"] = figure
+            if "P4b" in rows:
+                figures["P4b"] = measure_p4b(stack, no_op_rate)
         stack.check_alive()
-        wait_notifications_settled(timeout=120)
-        # P2 and P5 compare web requests only: the notifications worker pauses, so that on a small machine
-        # it does not take CPU from gunicorn for the bookings' messages and not for the baseline's.
-        stack.notifications_consuming(False)
-        p2 = measure_p2(stack)
-        p5 = measure_p5(stack)
-        stack.notifications_consuming(True)
-        stack.check_alive()
-        progress("draining the messages of P2 and P5")
-        wait_notifications_settled(timeout=180)
-        p4, no_op_rate = measure_p4(stack)
-        p4b = measure_p4b(stack, no_op_rate)
-        stack.check_alive()
-        header = [
-            f"make bench, {started:%Y-%m-%d %H:%M} UTC: {machine_summary()}; load average before the "
-            f"run {load_before:.2f}",
-            versions(),
-            f"gunicorn {plan.web_workers} sync workers; notifications worker: threads pool x "
-            f"{plan.notification_threads}; default worker: prefork x {plan.default_worker_processes}",
-        ]
-        return Report([p1, p2, p3, p4, p4b, p5], stack.load.statuses, header)
+        return stack.load.statuses
 
 
 # --- entry point --------------------------------------------------------------------------------------
@@ -838,8 +1084,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=int(os.environ.get("BENCH_REDIS_DB", DEFAULT_REDIS_DB)),
         help="Redis database number of the bench (default BENCH_REDIS_DB or 8)",
     )
+    parser.add_argument(
+        "--rows",
+        type=parse_rows,
+        default=ROW_IDS,
+        help=f"comma-separated rows to measure (default all: {','.join(ROW_IDS)}); e.g. --rows P6,P7,P8",
+    )
     args = parser.parse_args(argv)
-    return run_to_exit_code("bench", LOG_DIR, lambda: run(Plan().scaled(args.scale), args.redis_db))
+    return run_to_exit_code(
+        "bench", LOG_DIR, lambda: run(Plan().scaled(args.scale), args.redis_db, args.rows)
+    )
 
 
 if __name__ == "__main__":

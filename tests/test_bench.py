@@ -1,10 +1,13 @@
 """The pure helpers of scripts/bench.py (`make bench`) and scripts/harness.py. Not a timed test, and not a
 run of the benchmark."""
 
+import argparse
 import importlib.util
 import math
 import os
 import sys
+from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -146,3 +149,76 @@ def test_the_rest_of_the_machine_is_its_busy_cpu_less_the_measured_processes():
     unreadable = harness.CpuMeter(lambda: [], seconds=math.nan)
     assert web.rest_of_machine_per_unit_ms(100, besides=[unreadable]) == "n/a"
     assert harness.CpuMeter(lambda: []).rest_of_machine_per_unit_ms(100, besides=[]) == "n/a"
+
+
+# --- the availability rows (P6, P7, P8) ------------------------------------------------------------------
+def test_rows_are_named_in_any_case_and_come_back_in_the_tables_order():
+    assert bench.parse_rows("all") == bench.ROW_IDS
+    assert bench.parse_rows("p8, P6,p4B") == ("P4b", "P6", "P8")
+    for wrong in ("P9", "", " , "):
+        with pytest.raises(argparse.ArgumentTypeError, match="the rows are P1, P2"):
+            bench.parse_rows(wrong)
+    with pytest.raises(SystemExit):
+        bench.main(["--rows", "P9"])
+
+
+def test_reads_expect_200_creates_201_and_the_same_slot_race_is_judged_apart():
+    assert bench.expected_status("P8 A") == bench.expected_status("P8 warm-up") == 200
+    assert bench.expected_status("P2 booking") == bench.expected_status("P5 distinct") == 201
+    assert bench.expected_status("P5 same") is None
+    report = bench.Report(
+        [],
+        {
+            "P8 B": Counter({200: 3, 503: 1}),
+            "P2 booking": Counter({201: 5}),
+            "P5 same": Counter({201: 1, 409: 99}),
+            "P1": Counter({201: 2, 409: 1}),
+        },
+        [],
+    )
+    assert report.unexpected() == {"P8 B": Counter({503: 1}), "P1": Counter({409: 1})}
+    assert report.server_errors() == 1
+
+
+def test_the_availability_scenario_names_both_paths_and_its_queries():
+    scenario = bench.AvailabilityScenario(salon_id=4, service_id=9, staff_id=11, first_day=date(2031, 3, 1))
+    assert scenario.path() == "/api/v1/salons/4/availability/"
+    assert scenario.path(as_shipped=True) == "/bench/salons/4/availability-as-shipped/"
+    assert scenario.query(days=7) == {"service": "9", "date": "2031-03-01", "days": "7"}
+    assert scenario.query(days=1, one_staff=True)["staff"] == "11"
+
+
+def test_redis_calls_count_round_trips_and_replies_then_stop_counting(db):
+    from django.core.cache import cache
+
+    calls = bench.RedisCalls()
+    with calls.counting():
+        cache.set("bench-test", 1)
+        cache.get("bench-test")
+        pipeline = cache._cache.get_client("bench-test", write=True).pipeline(transaction=False)
+        pipeline.get("a").get("b")
+        pipeline.execute()  # two commands, one round trip
+    assert (calls.round_trips, calls.replies) == (3, 4)
+    cache.get("bench-test")
+    assert (calls.round_trips, calls.replies) == (3, 4)
+
+
+@pytest.mark.urls("config.bench_urls")
+def test_an_availability_request_is_counted_through_the_whole_django_stack(db):
+    from backend.salons.management.commands.bench_availability import _book, _salon_with_staff
+
+    salon, service = _salon_with_staff(staff_count=2)
+    first_day = date.today() + timedelta(days=7)
+    _book(salon=salon, service=service, date_from=first_day, days=2, count=4)
+    scenario = bench.AvailabilityScenario(
+        salon_id=salon.pk, service_id=service.pk, staff_id=salon.staff.first().pk, first_day=first_day
+    )
+    costs = bench.availability_request_costs(scenario, days=2, requests=3)
+    # Two queries; no Redis here: the test settings turn throttling off.
+    assert (costs.requests, costs.queries, costs.round_trips, costs.replies) == (3, 2, 0, 0)
+    assert costs.slots > 2 * 2 * 20
+    one = bench.availability_request_costs(scenario, days=1, one_staff=True, requests=2)
+    assert one.slots < costs.slots
+    broken = bench.AvailabilityScenario(salon_id=0, service_id=0, staff_id=0, first_day=first_day)
+    with pytest.raises(bench.HarnessError, match="availability answered 404"):
+        bench.availability_request_costs(broken, days=1, requests=1)

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from operator import attrgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 MAX_DAYS = 31
@@ -122,13 +124,18 @@ class StaffSchedule:
             raise ValueError(f"service_duration must be positive, got {self.service_duration}")
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """A bookable start: the service runs [start, end) with that staff member; both in UTC."""
+class Slot(NamedTuple):
+    """A bookable start: the service runs [start, end) with that staff member; both in UTC.
+
+    Immutable like the other values here, but a named tuple: a week of 20 staff members is thousands of
+    slots, and a frozen dataclass cost several times as much to create (issue 17)."""
 
     start: datetime
     end: datetime
     staff_id: int
+
+
+_BY_START_THEN_STAFF = attrgetter("start", "staff_id")
 
 
 def slots_for_staff(
@@ -153,12 +160,15 @@ def slots_for_any_staff(
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"days must be 1 .. {MAX_DAYS}, got {days}")
     local_dates = [date_from + timedelta(days=offset) for offset in range(days)]
+    salon_days = _SalonDays(rules)  # shared by the staff members: the salon's part of each date, once
     slots = [
         slot
         for staff in staff_members
-        for slot in _StaffAvailability(rules=rules, staff=staff, buffer=buffer, now=now).slots(local_dates)
+        for slot in _StaffAvailability(
+            rules=rules, staff=staff, buffer=buffer, now=now, salon_days=salon_days
+        ).slots(local_dates)
     ]
-    slots.sort(key=lambda slot: (slot.start, slot.staff_id))
+    slots.sort(key=_BY_START_THEN_STAFF)
     return slots
 
 
@@ -202,14 +212,43 @@ def bookable_staff_ids(
     ]
 
 
+class _SalonDays:
+    """The salon's part of each local date, the same for every staff member: the instants the date owns
+    and its business hours, in UTC; computed once a date."""
+
+    def __init__(self, rules: SalonRules) -> None:
+        self._rules = rules
+        self._days: dict[date, tuple[_Span, list[_Span]]] = {}
+
+    def on(self, local_date: date) -> tuple[_Span, list[_Span]]:
+        day = self._days.get(local_date)
+        if day is None:
+            tz = self._rules.tz
+            whole_day = (
+                _wall_to_utc(local_date, time.min, tz),
+                _wall_to_utc(local_date + timedelta(days=1), time.min, tz),
+            )
+            day = self._days[local_date] = (whole_day, _hours_on(local_date, self._rules.business_hours, tz))
+        return day
+
+
 class _StaffAvailability:
     """One staff member's schedule prepared for one request: merged, sorted and ready for bisect."""
 
-    def __init__(self, *, rules: SalonRules, staff: StaffSchedule, buffer: timedelta, now: datetime) -> None:
+    def __init__(
+        self,
+        *,
+        rules: SalonRules,
+        staff: StaffSchedule,
+        buffer: timedelta,
+        now: datetime,
+        salon_days: _SalonDays | None = None,
+    ) -> None:
         if buffer < timedelta(0):
             raise ValueError(f"buffer must not be negative, got {buffer}")
         now = _as_utc(now, "now")
         self._rules = rules
+        self._salon_days = salon_days or _SalonDays(rules)
         self._staff = staff
         self._occupation = staff.service_duration + buffer
         self._step = timedelta(minutes=rules.slot_step_minutes)
@@ -219,26 +258,18 @@ class _StaffAvailability:
         self._busy = _DisjointSpans(_utc_span(interval) for interval in staff.busy)
 
     def slots(self, local_dates: Iterable[date]) -> Iterator[Slot]:
+        duration, staff_id = self._staff.service_duration, self._staff.staff_id
         for local_date in local_dates:
             for start in self.offered_starts(self.working_set(local_date)):
-                yield Slot(
-                    start=start, end=start + self._staff.service_duration, staff_id=self._staff.staff_id
-                )
+                yield Slot(start, start + duration, staff_id)
 
     def working_set(self, local_date: date) -> "_DisjointSpans":
         """Staff hours ∩ business hours on that date, minus time off; nothing on a closure date."""
         if local_date in self._rules.closures:
             return _DisjointSpans(())
-        tz = self._rules.tz
-        whole_day = (
-            _wall_to_utc(local_date, time.min, tz),
-            _wall_to_utc(local_date + timedelta(days=1), time.min, tz),
-        )
+        whole_day, business_hours = self._salon_days.on(local_date)
         hours = _intersect(
-            _intersect(
-                _hours_on(local_date, self._rules.business_hours, tz),
-                _hours_on(local_date, self._staff.working_hours, tz),
-            ),
+            _intersect(business_hours, _hours_on(local_date, self._staff.working_hours, self._rules.tz)),
             [whole_day],
         )
         return _DisjointSpans(_subtract(hours, self._time_off.overlapping(*whole_day)))

@@ -30,14 +30,6 @@ def service_list_public(*, salon: Salon) -> QuerySet[Service]:
     return salon.services.filter(is_active=True)
 
 
-def service_get_bookable(*, salon: Salon, service_id: int) -> Service:
-    """An active service of this salon, or a validation error on `service` (the id comes from input)."""
-    service = service_list_public(salon=salon).filter(id=service_id).first()
-    if service is None:
-        raise ValidationError({"service": [_("Unknown service.")]})
-    return service
-
-
 def service_get_bookable_with_salon(*, salon_id: int, service_id: int) -> Service:
     """An active service of salon `salon_id`, its salon read in the same query (the booking create path
     starts here); a validation error on `salon`, or else on `service`, when the ids do not match one."""
@@ -46,6 +38,16 @@ def service_get_bookable_with_salon(*, salon_id: int, service_id: int) -> Servic
     except Service.DoesNotExist:
         if not Salon.objects.filter(id=salon_id).exists():
             raise ValidationError({"salon": [_("Unknown salon.")]}) from None
+        raise ValidationError({"service": [_("Unknown service.")]}) from None
+
+
+def service_get_bookable_in_public_salon(*, salon_id: int, service_id: int) -> Service:
+    """An active service of salon `salon_id`, its salon read in the same query (the availability path
+    starts here); Http404 when the salon does not exist, else a validation error on `service`."""
+    try:
+        return Service.objects.select_related("salon").get(id=service_id, salon_id=salon_id, is_active=True)
+    except Service.DoesNotExist:
+        salon_get_public(salon_id=salon_id)
         raise ValidationError({"service": [_("Unknown service.")]}) from None
 
 

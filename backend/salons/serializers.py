@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import humanize_datetime
 
-from backend.bookings.availability import MAX_DAYS, Slot
+from backend.bookings.availability import MAX_DAYS
 from backend.bookings.serializers import BookingSerializer
 from backend.core.serializers import AwareDateTimeField, StrictBooleanField, StrictCharField
 from backend.photos.serializers import PhotoSerializer, salon_cover_url, salon_gallery, staff_avatar_url
@@ -181,27 +181,10 @@ class SlotSerializer(serializers.Serializer):
 
 
 class AvailabilitySerializer(serializers.Serializer):
-    """The response's shape, for the schema; `availability_representation` writes it."""
+    """The response's shape, for the schema; `availability_body.availability_json` writes it."""
 
     timezone = serializers.CharField()
     slots = SlotSerializer(many=True)
-
-
-def availability_representation(*, salon: Salon, slots: list[Slot]) -> dict[str, Any]:
-    """AvailabilitySerializer's output, written directly: a month for 20 staff members is over 10,000
-    slots, and DRF's per-field machinery costs more than computing them (`manage.py bench_availability`)."""
-    tz = salon.tz
-    return {
-        "timezone": salon.timezone,
-        "slots": [
-            {
-                "start": slot.start.astimezone(tz).isoformat(),
-                "end": slot.end.astimezone(tz).isoformat(),
-                "staff_id": slot.staff_id,
-            }
-            for slot in slots
-        ],
-    }
 
 
 # --- Management -----------------------------------------------------------------------------------------

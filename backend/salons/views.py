@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -23,6 +24,7 @@ from backend.bookings.services import bookings_cancel_upcoming_of_staff
 from backend.core.permissions import IsPlatformAdmin
 from backend.core.serializers import error_responses
 from backend.salons import selectors, services
+from backend.salons.availability_body import CONTENT_TYPE, availability_json
 from backend.salons.filters import SalonBookingFilter, SalonFilter, StaffFilter
 from backend.salons.models import Closure, Salon, Service, StaffMember, TimeOff
 from backend.salons.serializers import (
@@ -43,7 +45,6 @@ from backend.salons.serializers import (
     StaffPublicSerializer,
     TimeOffSerializer,
     WeekRangeSerializer,
-    availability_representation,
     week_input,
     week_representation,
 )
@@ -71,13 +72,21 @@ class SalonScopedMixin:
     # managers) says. Declared only: a view that says neither has no lookup to fall back on.
     salon_get: Callable[[Request, int], Salon]
 
+    # False: the view resolves the salon itself, with what it reads anyway (availability reads it with
+    # the service, one query), and calls `use_salon`.
+    resolves_salon_first = True
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         method = request.method.lower()
         if method not in self.http_method_names or not hasattr(self, method):  # type: ignore[attr-defined]
             return  # DRF answers 405 next: a method no salon supports is not a 404 of this one
-        self.salon = self.salon_get(request, kwargs["salon_id"])
-        timezone.activate(self.salon.tz)
+        if self.resolves_salon_first:
+            self.use_salon(self.salon_get(request, kwargs["salon_id"]))
+
+    def use_salon(self, salon: Salon) -> None:
+        self.salon = salon
+        timezone.activate(salon.tz)
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         timezone.deactivate()
@@ -164,6 +173,8 @@ class StaffListView(PublicSalonMixin, generics.ListAPIView):
 
 
 class AvailabilityView(PublicSalonMixin, APIView):
+    resolves_salon_first = False  # two queries in all: the service with its salon, then the schedules
+
     @extend_schema(
         operation_id="salons_availability",
         tags=["catalog"],
@@ -173,12 +184,17 @@ class AvailabilityView(PublicSalonMixin, APIView):
             **error_responses(400, 404, codes={400: "staff_not_qualified"}),
         },
     )
-    def get(self, request: Request, salon_id: int) -> Response:
+    def get(self, request: Request, salon_id: int) -> HttpResponse:
         """Free slots of a service from `date` for `days` local days, sorted by start. A slot is listed
         only if booking it would succeed now; days past the booking horizon have none."""
         query = AvailabilityQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        service = selectors.service_get_bookable(salon=self.salon, service_id=query.validated_data["service"])
+        if not query.is_valid():
+            selectors.salon_get_public(salon_id=salon_id)  # an unknown salon is a 404 whatever the query
+            query.is_valid(raise_exception=True)
+        service = selectors.service_get_bookable_in_public_salon(
+            salon_id=salon_id, service_id=query.validated_data["service"]
+        )
+        self.use_salon(service.salon)
         slots = availability_for(
             salon=self.salon,
             service=service,
@@ -186,7 +202,7 @@ class AvailabilityView(PublicSalonMixin, APIView):
             days=query.validated_data["days"],
             staff_id=query.validated_data.get("staff"),
         )
-        return Response(availability_representation(salon=self.salon, slots=slots))
+        return HttpResponse(availability_json(salon=self.salon, slots=slots), content_type=CONTENT_TYPE)
 
 
 # --- Salon management ----------------------------------------------------------------------------------

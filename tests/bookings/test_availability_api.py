@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 RIYADH = ZoneInfo("Asia/Riyadh")
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY, TUESDAY = 0, 1
-AVAILABILITY_QUERIES = 3  # the salon, the service, and the schedules in one statement
+AVAILABILITY_QUERIES = 2  # the service with its salon, and the schedules in one statement
 
 
 def availability(api_client, salon, service, day: date, **params):
@@ -400,6 +400,20 @@ def test_unknown_salon_is_404(api_client, service, monday, salon_id):
     assert_error_shape(response, 404, "not_found")
 
 
+@pytest.mark.parametrize("params", [{}, {"date": "tomorrow"}, {"service": "abc"}, {"days": "0"}])
+def test_an_unknown_salon_is_404_before_the_query_is_checked(api_client, service, monday, params):
+    query = {"service": service.id, "date": monday.isoformat(), **params}
+    assert_error_shape(api_client.get("/api/v1/salons/999999999/availability/", query), 404, "not_found")
+
+
+def test_a_known_salon_with_a_bad_query_is_400_in_one_query(
+    api_client, salon, service, monday, django_assert_num_queries
+):
+    with django_assert_num_queries(1):  # the salon, to answer 404 first if it were unknown
+        response = availability(api_client, salon, service, monday, days="0")
+    assert "days" in assert_error_shape(response, 400, "validation_error")["fields"]
+
+
 # --- A fixed number of queries --------------------------------------------------------------------------
 def _busy_salon(staff_count: int, monday: date):
     salon = make_salon(hours=week("10:00-13:00", "16:00-23:00"), slot_step_minutes=15)
@@ -426,3 +440,15 @@ def test_availability_takes_the_same_few_queries_for_1_staff_1_day_and_20_staff_
         response = availability(api_client, big_salon, big_service, monday, days=31)
     assert len(starts(response)) > 20 * 25 * 30
     assert len(small.captured_queries) == len(big.captured_queries)
+
+
+@pytest.mark.parametrize(("staff_count", "days"), [(1, 1), (20, 7)])
+def test_availability_reads_the_service_with_its_salon_then_the_schedules(
+    api_client, monday, django_assert_num_queries, staff_count, days
+):
+    salon, service = _busy_salon(staff_count, monday)
+    with django_assert_num_queries(2) as captured:
+        response = availability(api_client, salon, service, monday, days=days)
+    assert len(starts(response)) > staff_count * days
+    service_with_salon = captured.captured_queries[0]["sql"]
+    assert 'FROM "salons_service" INNER JOIN "salons_salon"' in service_with_salon
