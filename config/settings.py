@@ -207,6 +207,19 @@ MOYASAR_SECRET_KEY = env("MOYASAR_SECRET_KEY", default="")
 MOYASAR_WEBHOOK_SECRET = env("MOYASAR_WEBHOOK_SECRET", default="")
 # Read timeout of one Moyasar call; a create may take up to three calls (create, look-up, create).
 MOYASAR_TIMEOUT_SECONDS = env.float("MOYASAR_TIMEOUT_SECONDS", default=8.0)
+# Push (backend/providers/fcm.py): the service-account JSON's token_uri is where OAuth2 tokens come from.
+FCM_PROJECT_ID = env("FCM_PROJECT_ID", default="")
+FCM_CREDENTIALS_FILE = env("FCM_CREDENTIALS_FILE", default="")
+FCM_BASE_URL = env("FCM_BASE_URL", default="https://fcm.googleapis.com")
+# WhatsApp Cloud API (backend/providers/whatsapp.py, whatsapp_webhook.py).
+WHATSAPP_BASE_URL = env("WHATSAPP_BASE_URL", default="https://graph.facebook.com/v21.0")
+WHATSAPP_TOKEN = env("WHATSAPP_TOKEN", default="")
+WHATSAPP_PHONE_NUMBER_ID = env("WHATSAPP_PHONE_NUMBER_ID", default="")
+WHATSAPP_APP_SECRET = env("WHATSAPP_APP_SECRET", default="")
+WHATSAPP_VERIFY_TOKEN = env("WHATSAPP_VERIFY_TOKEN", default="")
+# Message kind -> {"name", "languages", "parameters"}: the pre-approved templates (README "WhatsApp
+# templates"); checked by backend.providers.whatsapp.template_mapping_problems.
+WHATSAPP_TEMPLATES = env.json("WHATSAPP_TEMPLATES", default={})
 
 # --- ZATCA e-invoicing (Fatoora phase 2; docs/adr/0009-einvoicing-foundation.md) --------------------
 ZATCA_ENVIRONMENT = env("ZATCA_ENVIRONMENT", default="simulation")

@@ -7,16 +7,20 @@
   bodies, which hold keys, codes and messages.
 - Failures raise `ProviderError`. Timeouts, connection errors, 5xx and 429 are retryable (by whoever may
   safely retry: a Celery task, a user); other 4xx and bodies that report failure are permanent.
+- A failure answer's `Retry-After` (seconds or an HTTP date) becomes `ProviderError.retry_after`, the
+  seconds the provider asks us to wait; whoever retries honours it.
 - The only retry made here is one quick retry when the connection could not be opened at all: the
   request never reached the provider, so it cannot be sent twice. Nothing is retried after the request
   went out (a read timeout may already have delivered an SMS).
 """
 
+import email.utils
 import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +49,7 @@ class ProviderError(Exception):
         retryable: bool,
         status: int | None = None,
         code: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(f"{provider}: {message}")
         self.provider = provider
@@ -52,11 +57,12 @@ class ProviderError(Exception):
         self.retryable = retryable
         self.status = status
         self.code = code
+        self.retry_after = retry_after
 
     def __repr__(self) -> str:
         return (
             f"ProviderError({self.provider!r}, {self.message!r}, retryable={self.retryable}, "
-            f"status={self.status}, code={self.code!r})"
+            f"status={self.status}, code={self.code!r}, retry_after={self.retry_after})"
         )
 
 
@@ -115,6 +121,23 @@ def _json(response: requests.Response) -> Any:
         return None
 
 
+def retry_after_seconds(value: str | None) -> float | None:
+    """A `Retry-After` header as seconds from now: delta-seconds or an HTTP date (RFC 9110 10.2.3); None
+    when absent or unreadable. A date in the past is 0."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:  # "-0000": UTC by RFC 5322
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
 def _attempt(
     *,
     provider: str,
@@ -154,6 +177,7 @@ def _attempt(
                 retryable=retryable,
                 status=status,
                 code=error_code(body) or f"http_{status}",
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
             )
         if not succeeded(body):
             outcome = "refused"

@@ -1,8 +1,10 @@
 """Run fake providers in the foreground until Ctrl-C.
 
-python -m backend.fakes all --port 8701   # authentica :8701, unifonic :8702, moyasar :8703, fatoora :8704
+python -m backend.fakes all --port 8701   # consecutive: authentica, unifonic, moyasar, fatoora, fcm, whatsapp
 python -m backend.fakes moyasar --port 8703      # webhooks to http://127.0.0.1:$PORT/api/v1/payments/webhook/
 python -m backend.fakes moyasar --webhook-url https://api.example.test/api/v1/payments/webhook/
+python -m backend.fakes fcm --credentials-out .dev/fcm-service-account.json
+python -m backend.fakes whatsapp --status-webhook-url http://127.0.0.1:8000/<status webhook path>
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from collections.abc import Callable
 from .authentica import DEFAULT_API_KEY, FakeAuthentica
 from .base import FakeProvider
 from .fatoora import DEFAULT_OTP, FakeFatoora
+from .fcm import DEFAULT_PROJECT_ID, FakeFcm
 from .moyasar import DEFAULT_SECRET_KEY, DEFAULT_WEBHOOK_SECRET, FakeMoyasar
 from .unifonic import DEFAULT_APP_SID, FakeUnifonic
+from .whatsapp import DEFAULT_ACCESS_TOKEN, DEFAULT_APP_SECRET, DEFAULT_PHONE_NUMBER_ID, FakeWhatsApp
 
-PROVIDERS = ("authentica", "unifonic", "moyasar", "fatoora")
+PROVIDERS = ("authentica", "unifonic", "moyasar", "fatoora", "fcm", "whatsapp")
 # Our API's webhook route (backend/payments/urls.py), on the port `make run` serves (PORT, default 8000).
 WEBHOOK_PATH = "/api/v1/payments/webhook/"
 
@@ -33,6 +37,8 @@ BASE_URL_VARIABLES = {
     "unifonic": "UNIFONIC_BASE_URL",
     "moyasar": "MOYASAR_BASE_URL",
     "fatoora": "ZATCA_BASE_URL",
+    "fcm": "FCM_BASE_URL",
+    "whatsapp": "WHATSAPP_BASE_URL",
 }
 
 
@@ -59,6 +65,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Moyasar webhook secret_token (the API's MOYASAR_WEBHOOK_SECRET)",
     )
     parser.add_argument("--otp", default=DEFAULT_OTP, help="the portal OTP Fatoora's /compliance accepts")
+    parser.add_argument("--project-id", default=DEFAULT_PROJECT_ID, help="FCM project id")
+    parser.add_argument(
+        "--credentials-out",
+        default=None,
+        help="FCM: write a service-account JSON (fresh key, token_uri at the fake) for FCM_CREDENTIALS_FILE",
+    )
+    parser.add_argument("--whatsapp-token", default=DEFAULT_ACCESS_TOKEN, help="WhatsApp bearer token")
+    parser.add_argument("--phone-number-id", default=DEFAULT_PHONE_NUMBER_ID, help="WhatsApp phone number id")
+    parser.add_argument(
+        "--app-secret", default=DEFAULT_APP_SECRET, help="WhatsApp app secret (signs webhooks)"
+    )
+    parser.add_argument(
+        "--status-webhook-url", default=None, help="where WhatsApp status webhooks are POSTed"
+    )
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every provider answer")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
@@ -78,8 +98,30 @@ def build(name: str, port: int, args: argparse.Namespace) -> FakeProvider:
             **common,
         ),
         "fatoora": lambda: FakeFatoora(args.host, port, otp=args.otp, **common),
+        "fcm": lambda: FakeFcm(args.host, port, project_id=args.project_id, **common),
+        "whatsapp": lambda: FakeWhatsApp(
+            args.host,
+            port,
+            access_token=args.whatsapp_token,
+            phone_number_id=args.phone_number_id,
+            app_secret=args.app_secret,
+            webhook_url=args.status_webhook_url,
+            **common,
+        ),
     }
     return factories[name]()
+
+
+def describe(name: str, fake: FakeProvider, args: argparse.Namespace) -> str:
+    """The line printed for a started fake: its base URL variable first, then what else to set."""
+    extra = ""
+    if isinstance(fake, FakeFcm):
+        extra = f"; FCM_PROJECT_ID={fake.project_id}"
+        if args.credentials_out:
+            extra += f" FCM_CREDENTIALS_FILE={fake.write_service_account(args.credentials_out)}"
+    elif isinstance(fake, FakeWhatsApp):
+        extra = f"; WHATSAPP_PHONE_NUMBER_ID={fake.phone_number_id}"
+    return f"{BASE_URL_VARIABLES[name]}={fake.url}  (control: {fake.root_url}/_control/{extra})"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -93,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         for offset, name in enumerate(names):
             fake = build(name, args.port + offset if args.port else 0, args).start()
             running.append(fake)
-            print(f"{BASE_URL_VARIABLES[name]}={fake.url}  (control: {fake.root_url}/_control/)", flush=True)
+            print(describe(name, fake, args), flush=True)
         if "moyasar" in names:
             print(f"moyasar webhooks go to {args.webhook_url or 'nowhere'}", flush=True)
         stopping.wait()

@@ -1,6 +1,8 @@
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from backend.core.http import ProviderError
+
 
 @dataclass(frozen=True)
 class SendResult:
@@ -9,6 +11,19 @@ class SendResult:
     provider: str
     message_id: str | None  # the provider's id of the message, when it gives one
     raw: Any  # the provider's answer body
+
+
+class RecipientUnreachable(ProviderError):
+    """A permanent failure that says this channel cannot reach this recipient (a push token the provider
+    no longer knows, a number not on WhatsApp), not that the message or our set-up is wrong: the caller
+    moves the message on to the recipient's next channel. `forget_address`: the address (a device token)
+    is dead for good and should be deleted."""
+
+    def __init__(
+        self, provider: str, message: str, *, code: str | None, status: int | None, forget_address: bool
+    ) -> None:
+        super().__init__(provider, message, retryable=False, status=status, code=code)
+        self.forget_address = forget_address
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """`python -m backend.fakes`: the fakes run in the foreground and stop cleanly on Ctrl-C."""
 
+import json
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ def run(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
         [sys.executable, "-m", "backend.fakes", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None
-    expected = 4 if args[0] == "all" else 1
+    expected = 6 if args[0] == "all" else 1
     lines = [process.stdout.readline() for _ in range(expected)]
     urls = dict(line.split()[0].split("=", 1) for line in lines)
     return process, urls
@@ -50,8 +51,8 @@ def interrupt(process: subprocess.Popen[str]) -> int:
     return process.wait(timeout=5)
 
 
-def test_all_runs_the_four_fakes_on_consecutive_ports() -> None:
-    first = free_ports(4)
+def test_all_runs_the_six_fakes_on_consecutive_ports() -> None:
+    first = free_ports(6)
     process, urls = run("all", "--port", str(first), "--api-key", "cli-key")
     try:
         assert urls == {
@@ -59,6 +60,8 @@ def test_all_runs_the_four_fakes_on_consecutive_ports() -> None:
             "UNIFONIC_BASE_URL": f"http://127.0.0.1:{first + 1}",
             "MOYASAR_BASE_URL": f"http://127.0.0.1:{first + 2}/v1",
             "ZATCA_BASE_URL": f"http://127.0.0.1:{first + 3}/e-invoicing/simulation",
+            "FCM_BASE_URL": f"http://127.0.0.1:{first + 4}",
+            "WHATSAPP_BASE_URL": f"http://127.0.0.1:{first + 5}/v21.0",
         }
         sent = requests.post(
             f"{urls['AUTHENTICA_BASE_URL']}/send-sms",
@@ -134,5 +137,60 @@ def test_fatoora_with_its_otp() -> None:
             timeout=5,
         )
         assert refused.status_code == 400 and refused.json()["code"] == "Invalid-OTP"
+    finally:
+        assert interrupt(process) == 0
+
+
+def test_fcm_writes_a_service_account_file_that_gets_a_token(tmp_path) -> None:
+    from google.auth.transport.requests import Request
+    from google.oauth2 import service_account
+
+    key_file = tmp_path / "dev" / "fcm.json"
+    process, urls = run("fcm", "--project-id", "dev-project", "--credentials-out", str(key_file))
+    try:
+        info = json.loads(key_file.read_text())
+        assert (info["type"], info["project_id"]) == ("service_account", "dev-project")
+        assert info["token_uri"] == f"{urls['FCM_BASE_URL']}/token"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        credentials = service_account.Credentials.from_service_account_file(
+            str(key_file), scopes=["https://www.googleapis.com/auth/firebase.messaging"]
+        )
+        credentials.refresh(Request())
+        sent = requests.post(
+            f"{urls['FCM_BASE_URL']}/v1/projects/dev-project/messages:send",
+            json={"message": {"token": "device", "notification": {"title": "t", "body": "b"}}},
+            headers={"Authorization": f"Bearer {credentials.token}"},
+            timeout=5,
+        )
+        assert sent.status_code == 200 and sent.json()["name"].startswith("projects/dev-project/messages/")
+    finally:
+        assert interrupt(process) == 0
+
+
+def test_whatsapp_with_its_options() -> None:
+    process, urls = run(
+        "whatsapp",
+        "--whatsapp-token",
+        "cli-token",
+        "--phone-number-id",
+        "777",
+        "--status-webhook-url",
+        "http://127.0.0.1:9/hook",
+    )
+    try:
+        sent = requests.post(
+            f"{urls['WHATSAPP_BASE_URL']}/777/messages",
+            json={
+                "messaging_product": "whatsapp",
+                "to": "966501234567",
+                "type": "template",
+                "template": {"name": "t"},
+            },
+            headers={"Authorization": "Bearer cli-token"},
+            timeout=5,
+        )
+        assert sent.json()["messages"][0]["id"].startswith("wamid.")
+        config = requests.get(f"{control_url(urls['WHATSAPP_BASE_URL'])}/config", timeout=5).json()
+        assert config["webhook_url"] == "http://127.0.0.1:9/hook"
     finally:
         assert interrupt(process) == 0

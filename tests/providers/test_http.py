@@ -192,3 +192,37 @@ def test_proxies_come_from_the_environment_once_per_host_and_honour_no_proxy(mon
         assert provider_session("acme").trust_env is False, "requests must not re-read the environment"
     finally:
         http._environment_proxies.cache_clear()
+
+
+@responses.activate
+def test_a_failures_retry_after_header_becomes_its_retry_after_hint():
+    responses.post(URL, json={}, status=429, headers={"Retry-After": "17"})
+    with pytest.raises(ProviderError) as raised:
+        call()
+    assert (raised.value.retryable, raised.value.retry_after) == (True, 17.0)
+    assert "retry_after=17.0" in repr(raised.value)
+
+
+@responses.activate
+def test_a_failure_without_retry_after_has_no_hint():
+    responses.post(URL, json={}, status=503)
+    with pytest.raises(ProviderError) as raised:
+        call()
+    assert raised.value.retry_after is None
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from backend.core.http import retry_after_seconds
+
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("") is None
+    assert retry_after_seconds(" 120 ") == 120.0
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("-5") is None
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
+    assert 85 <= retry_after_seconds(later) <= 90
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 -0000") == 0.0
