@@ -79,8 +79,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# Another root URLconf only for `make bench` (config/bench_urls.py adds its baseline view).
-ROOT_URLCONF = env("DJANGO_URLCONF", default="config.urls")
+ROOT_URLCONF = "config.urls"  # `make bench` runs config.bench_settings, which adds its baseline views
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 

@@ -7,7 +7,8 @@ only purges its own queues. Then:
 
 - the fake Unifonic in this process, as the SMS provider, with a latency the run changes as it goes;
 - gunicorn serving the real `config.wsgi` (production settings, except DEBUG off, plain HTTP, throttle
-  rates too high to bite, and DJANGO_URLCONF=config.bench_urls, which adds P2's baseline view);
+  rates too high to bite, and DJANGO_SETTINGS_MODULE=config.bench_settings, whose URLconf adds the
+  baseline views);
 - the `notifications` worker (threads pool) and the `default` worker (prefork), as in the Procfile.
 
 It prints one table (P1..P8), with a line of evidence (CPU per request or task, read from /proc) under
@@ -272,8 +273,8 @@ def progress(message: str) -> None:
 
 
 def bench_env(stores: Stores, **kwargs: str) -> dict[str, str]:
-    # Every real URL plus P2's baseline view (config/bench_urls.py).
-    return stack_env(os.environ, stores, DJANGO_URLCONF="config.bench_urls", **kwargs)
+    # Every real URL plus the rows' baseline views (config/bench_settings.py -> config/bench_urls.py).
+    return stack_env(os.environ, stores, DJANGO_SETTINGS_MODULE="config.bench_settings", **kwargs)
 
 
 # --- data ---------------------------------------------------------------------------------------------

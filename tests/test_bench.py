@@ -117,13 +117,13 @@ def test_a_loopback_run_changes_only_what_it_must_of_production_settings():
         "DJANGO_SETTINGS_MODULE": "config.test_settings",
         "GUNICORN_CMD_ARGS": "--reload",
     }
-    env = harness.stack_env(base, stores, sms_url="http://127.0.0.1:1", DJANGO_URLCONF="config.bench_urls")
+    env = harness.stack_env(base, stores, sms_url="http://127.0.0.1:1")
     assert env["PATH"] == "/usr/bin"
     assert env["DJANGO_SETTINGS_MODULE"] == "config.settings", "production settings, not the tests'"
     assert "GUNICORN_CMD_ARGS" not in env
     assert env["DATABASE_URL"].endswith("/salon_bench") and env["REDIS_URL"].endswith("/8")
     assert env["UNIFONIC_BASE_URL"] == "http://127.0.0.1:1"
-    assert env["DJANGO_URLCONF"] == "config.bench_urls"
+    assert bench.bench_env(stores)["DJANGO_SETTINGS_MODULE"] == "config.bench_settings"
 
 
 def test_the_cpu_model_is_read_from_cpuinfo():
