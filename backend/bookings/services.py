@@ -15,10 +15,16 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from backend.bookings.access import (
+    ActingAs,
+    booking_access_for_cancel,
+    booking_access_for_close,
+    booking_access_for_reschedule,
+)
 from backend.bookings.availability import Rejection
 from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, CancelledBy
 from backend.bookings.policy import refund_for_cancellation
-from backend.bookings.selectors import start_check, user_works_at_salon
+from backend.bookings.selectors import start_check
 from backend.core.errors import ApplicationError
 from backend.notifications.models import Kind
 from backend.notifications.rendering import format_amount, format_when
@@ -266,13 +272,13 @@ def _cancel_locked(booking: Booking, *, by_salon: bool, reason: str, now: dateti
 
 def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | None = None) -> Booking:
     """Cancels an active booking. The customer may cancel before the start, refunded by the salon's tiers;
-    the salon's staff or manager may cancel any active booking, refunded in full. `refund_halalas` is
-    recorded with the cancellation, and its refund request is committed with it; the payments app executes
-    it after commit."""
+    the salon's staff or manager may cancel any active booking, refunded in full (who is who:
+    `booking_access_for_cancel`). `refund_halalas` is recorded with the cancellation, and its refund
+    request is committed with it; the payments app executes it after commit."""
     now = now or timezone.now()
     with transaction.atomic():
         booking = _locked(booking_id)
-        by_salon = booking.customer_id != actor.pk
+        by_salon = booking_access_for_cancel(user=actor, booking=booking) == ActingAs.SALON
         if booking.status not in ACTIVE_STATUSES or (not by_salon and booking.start <= now):
             raise _not_in_state("not_cancellable", _("This booking can no longer be cancelled."))
         return _cancel_locked(booking, by_salon=by_salon, reason=reason, now=now)
@@ -286,6 +292,7 @@ def booking_reschedule(
     now = now or timezone.now()
     with transaction.atomic():
         booking = _locked(booking_id)
+        booking_access_for_reschedule(user=actor, booking=booking)
         if booking.status not in ACTIVE_STATUSES or booking.start <= now:
             raise _not_in_state("not_reschedulable", _("This booking can no longer be moved."))
         _refuse_beyond_horizon(salon=booking.salon, start=start, now=now)
@@ -335,8 +342,7 @@ def _finish(*, booking_id: int, actor, status: str, now: datetime | None) -> Boo
     now = now or timezone.now()
     with transaction.atomic():
         booking = _locked(booking_id)
-        if not user_works_at_salon(user=actor, salon_id=booking.salon_id):
-            raise ApplicationError("permission_denied", _("Only the salon's staff can do this."), status=403)
+        booking_access_for_close(user=actor, booking=booking)
         if booking.status != BookingStatus.CONFIRMED:
             raise _not_in_state("invalid_booking_state", _("Only a confirmed booking can be closed."))
         if booking.start > now:

@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.bookings.selectors import booking_get_for_user, booking_list_for_user
+from backend.bookings.access import booking_get_for_user, booking_list_for_user
 from backend.bookings.serializers import (
     BookingCancelSerializer,
     BookingCreateSerializer,
