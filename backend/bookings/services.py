@@ -22,8 +22,8 @@ from backend.bookings.access import (
     booking_access_for_reschedule,
 )
 from backend.bookings.availability import Rejection
-from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, CancelledBy
-from backend.bookings.policy import refund_for_cancellation
+from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, CancelledBy, PaymentStatus
+from backend.bookings.policy import customer_may_reschedule, refund_for_cancellation
 from backend.bookings.selectors import start_check
 from backend.core.errors import ApplicationError
 from backend.notifications.models import Kind
@@ -284,17 +284,69 @@ def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | 
         return _cancel_locked(booking, by_salon=by_salon, reason=reason, now=now)
 
 
+@dataclass(frozen=True)
+class Rescheduled:
+    booking: Booking
+    refund_halalas: int  # what the move gives back: the price fell below what was paid
+
+
+def _refuse_too_late(booking: Booking, *, paid_halalas: int, now: datetime) -> None:
+    """The customer's tier rule (policy.customer_may_reschedule)."""
+    if not customer_may_reschedule(
+        paid_halalas=paid_halalas, policy=booking.salon.cancellation_policy, time_left=booking.start - now
+    ):
+        raise _not_in_state(
+            "reschedule_too_late",
+            _("This booking can no longer be moved: cancelling it now would not refund it in full."),
+        )
+
+
+def _reprice(booking: Booking, *, price_halalas: int, paid_halalas: int) -> int:
+    """Sets the booking's new price (the staff member's for the service, as on create); returns the refund
+    it owes. A paid booking never costs more after a move (409 `price_changed`); one that costs less is
+    refunded down to the new price. A payment under way was created for the old amount: the price does
+    not change under it (409 `payment_in_progress`)."""
+    if price_halalas == booking.price_halalas:
+        return 0
+    if booking.payment_status == PaymentStatus.PENDING:
+        raise _not_in_state(
+            "payment_in_progress",
+            _("A payment for this booking is under way; move it to this price once the payment is done."),
+        )
+    if paid_halalas and price_halalas > booking.price_halalas:
+        raise ApplicationError(
+            "price_changed",
+            _("This time costs more than what was paid; cancel and book it again instead."),
+            status=409,
+            extra={"price_halalas": price_halalas},
+        )
+    booking.price_halalas = price_halalas
+    return max(0, paid_halalas - price_halalas)
+
+
 def booking_reschedule(
     *, booking_id: int, actor, start: datetime, staff_id: int | None = None, now: datetime | None = None
-) -> Booking:
+) -> Rescheduled:
     """Moves an active booking to `start` (with `staff_id`, or the same staff member), validated like a
-    create. The old time is freed in the same transaction; a refused reschedule leaves it untouched."""
+    create and re-priced at that staff member's price. The old time is freed in the same transaction; a
+    refused reschedule leaves the booking untouched.
+
+    The customer may move a paid booking only while cancelling it would refund everything (else 409
+    `reschedule_too_late`); the salon moves its customer's bookings whatever the tiers. A price drop on a
+    paid booking is refunded through the cancellation refund path (requested in this transaction)."""
+    # Function-level import: payments builds on bookings (it confirms them), not the other way round.
+    from backend.payments.selectors import booking_paid_halalas
+    from backend.payments.services import refunds_request_for_reprice
+
     now = now or timezone.now()
     with transaction.atomic():
         booking = _locked(booking_id)
-        booking_access_for_reschedule(user=actor, booking=booking)
+        acting_as = booking_access_for_reschedule(user=actor, booking=booking)
         if booking.status not in ACTIVE_STATUSES or booking.start <= now:
             raise _not_in_state("not_reschedulable", _("This booking can no longer be moved."))
+        paid = booking_paid_halalas(booking_id=booking.pk)
+        if acting_as == ActingAs.CUSTOMER:
+            _refuse_too_late(booking, paid_halalas=paid, now=now)
         _refuse_beyond_horizon(salon=booking.salon, start=start, now=now)
         target_staff_id = staff_id if staff_id is not None else booking.staff_id
         target_staff = _lock_staff(salon=booking.salon, staff_id=target_staff_id)
@@ -318,24 +370,36 @@ def booking_reschedule(
                 check = as_listed
         if check.reasons[target_staff_id] is not None:
             raise rejection_error(check.reasons[target_staff_id])
+        terms = check.links[target_staff_id]
+        refund = _reprice(booking, price_halalas=terms.price_halalas, paid_halalas=paid)
         if target_staff_id in check.stale_holds:
             _expire_stale_holds_of(staff_id=target_staff_id, now=now)
         booking.staff = target_staff
         booking.start = start
-        booking.end = start + check.links[target_staff_id].duration
+        booking.end = start + terms.duration
         booking.occupied_until = booking.end + booking.service.buffer
         booking.scheduled_at = now
         try:
             with transaction.atomic():
                 booking.save(
-                    update_fields=["staff", "start", "end", "occupied_until", "scheduled_at", "updated_at"]
+                    update_fields=[
+                        "staff",
+                        "start",
+                        "end",
+                        "occupied_until",
+                        "price_halalas",
+                        "scheduled_at",
+                        "updated_at",
+                    ]
                 )
         except IntegrityError as error:
             if _is_overlap_violation(error):
                 raise rejection_error(Rejection.SLOT_UNAVAILABLE) from error
             raise
-        booking_notify(booking, Kind.BOOKING_RESCHEDULED, event=start.isoformat())
-    return booking
+        if refund:
+            refunds_request_for_reprice(booking=booking, amount_halalas=refund)
+        booking_notify(booking, Kind.BOOKING_RESCHEDULED, event=start.isoformat(), refund_halalas=refund)
+    return Rescheduled(booking=booking, refund_halalas=refund)
 
 
 def _finish(*, booking_id: int, actor, status: str, now: datetime | None) -> Booking:
