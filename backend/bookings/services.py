@@ -15,6 +15,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from backend.accounts.models import User
 from backend.bookings.access import (
     ActingAs,
     booking_access_for_cancel,
@@ -140,13 +141,38 @@ def _lock_staff(*, salon: Salon, staff_id: int) -> StaffMember | None:
         return None
 
 
+def _refuse_too_many_holds(*, customer, salon: Salon, now: datetime) -> None:
+    """At most `salon.max_unpaid_holds` unpaid holds per customer per salon (holds past their time no
+    longer count). The customer's user row is locked first, in the create's transaction, so two creates
+    by one customer take turns and the second counts the first's hold: a transaction-level row lock, so
+    it works behind PgBouncer's transaction pooling. NO KEY UPDATE: the KEY SHARE locks that inserting
+    rows pointing at the user take (bookings, notifications) are not held up by it."""
+    User.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").get()
+    holds = Booking.objects.filter(
+        customer=customer, salon=salon, status=BookingStatus.PENDING_PAYMENT, hold_expires_at__gt=now
+    ).count()
+    if holds >= salon.max_unpaid_holds:
+        raise ApplicationError(
+            "too_many_holds",
+            _(
+                "You already have as many bookings waiting for payment here as this salon allows; pay for "
+                "or cancel one first."
+            ),
+            status=409,
+            extra={"max_unpaid_holds": salon.max_unpaid_holds},
+        )
+
+
 def _insert_locked(
     *, customer, salon: Salon, service: Service, staff_id: int, start: datetime, now: datetime
 ) -> Booking | Rejection:
     """Inserts the booking for this staff member, or says why not. Holds the staff row lock from the
-    re-check to the commit, so two requests for one staff member take turns."""
+    re-check to the commit, so two requests for one staff member take turns; at a prepayment salon the
+    customer's lock before it, for the hold limit."""
     try:
         with transaction.atomic():
+            if salon.prepayment_required:
+                _refuse_too_many_holds(customer=customer, salon=salon, now=now)
             staff = _lock_staff(salon=salon, staff_id=staff_id)
             check = start_check(salon=salon, service=service, start=start, staff_id=staff_id, now=now)
             if check.reasons[staff_id] is not None:

@@ -28,7 +28,8 @@ from backend.salons.selectors import service_get_bookable_with_salon
 
 _CREATE_ERRORS = {
     400: "too_soon, too_far_ahead, outside_working_hours, staff_not_qualified, not_on_slot_grid",
-    409: "slot_unavailable; idempotency_key_reused, request_in_progress",
+    409: "slot_unavailable, too_many_holds (the customer already holds the salon's `max_unpaid_holds` "
+    "unpaid bookings there; `max_unpaid_holds` says how many); idempotency_key_reused, request_in_progress",
 }
 
 _RESCHEDULE_ERRORS = {
