@@ -1,8 +1,8 @@
 """Who may act on a booking: the one place that decides it, one small function per action.
 
 Modelled on Zulip's access functions: each condition on its own line, the most common case first, and
-the function names the action it guards. The views use `booking_get_for_user` (the same rule as
-`can_view`, as a query) to answer 404 to anyone who may not see a booking; the services call the
+the function names the action it guards. The views use `booking_get_for_user` (who may see a booking,
+as a query) to answer 404 to anyone who may not see it; the services call the
 `booking_access_for_*` function of their action under the booking's row lock, so a path that skips the
 view is held to the same rule.
 
