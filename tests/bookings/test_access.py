@@ -170,6 +170,7 @@ def test_the_services_refuse_strangers_whatever_path_calls_them(world, role):
         lambda: booking_complete(booking_id=started.pk, actor=stranger),
         lambda: booking_mark_no_show(booking_id=started.pk, actor=stranger),
         lambda: booking_access_for_pay(user=stranger, booking=upcoming),
+        lambda: review_create(booking=started, actor=stranger, rating=5),
     ]
     for call in calls:
         with pytest.raises(Http404):
