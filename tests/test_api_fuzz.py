@@ -394,3 +394,38 @@ def test_deeply_nested_json_is_refused_by_every_json_operation(tokens):
         operation.validate_response(response)
         sent.append(operation.label)
     assert len(sent) > 20, sent
+
+
+# --- Abuse cases, through the schema's own operations -----------------------------------------------------
+@pytest.fixture
+def app_in_test_transaction() -> Iterator[None]:
+    """As in `tokens`: Django must not close the test transaction's connection after each request."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def test_hold_flood(db, app_in_test_transaction):
+    """Issue 16: one customer's eight unpaid holds took a salon's evening. The flood again, through the
+    schema's create operation, each answer checked against the schema: past the salon's
+    `max_unpaid_holds` (2) every hold is the documented 409 `too_many_holds`."""
+    salon = make_salon(prepayment_required=True)
+    service = make_service(salon, duration_minutes=30)
+    make_staff(salon, services=[service])
+    token = str(AccessToken.for_user(make_user()))
+    evening = datetime.combine((timezone.now() + timedelta(days=10)).date(), time(17), tzinfo=salon.tz)
+    create = schema["/api/v1/bookings/"]["POST"]
+    answers = []
+    for n in range(8):
+        start = evening + timedelta(minutes=30 * n)
+        case = create.Case(
+            body={"salon": salon.pk, "service": service.pk, "start": start.isoformat()},
+            media_type="application/json",
+        )
+        response = case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+        answers.append((response.status_code, response.json().get("error", {}).get("code")))
+    assert answers == [(201, None)] * 2 + [(409, "too_many_holds")] * 6

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from backend.bookings.models import Booking
@@ -33,11 +34,13 @@ class BookingAdmin(admin.ModelAdmin):
                 booking = booking_cancel(
                     booking_id=booking_id, actor=request.user, reason="cancelled by the platform admin"
                 )
-            except ApplicationError as error:
+            except (ApplicationError, Http404) as error:
+                # Http404: an admin user who is neither a platform admin nor of the booking's salon
+                # (booking_access_for_cancel).
+                reason = error.message if isinstance(error, ApplicationError) else _("not yours to cancel")
                 self.message_user(
                     request,
-                    _("Booking %(id)s was not cancelled: %(reason)s")
-                    % {"id": booking_id, "reason": error.message},
+                    _("Booking %(id)s was not cancelled: %(reason)s") % {"id": booking_id, "reason": reason},
                     level=messages.ERROR,
                 )
             else:

@@ -1,4 +1,5 @@
-"""The cancellation refund rule, as a pure function (the contract's "Cancellation refunds")."""
+"""The cancellation refund rule and the reschedule rule built on it, as pure functions (the contract's
+"Cancellation refunds" and "rescheduled only while cancelling would still refund everything")."""
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
@@ -26,3 +27,15 @@ def refund_for_cancellation(
         return 0
     tier = max(applicable, key=lambda tier: tier["hours_before"])
     return paid_halalas * tier["refund_percent"] // 100
+
+
+def customer_may_reschedule(
+    *, paid_halalas: int, policy: Iterable[Mapping[str, int]], time_left: timedelta
+) -> bool:
+    """The contract's reschedule rule: a paid booking may be moved by its customer only while cancelling
+    it would still refund everything paid (else moving it out and cancelling would dodge the tiers); an
+    unpaid one always (the other booking rules still apply)."""
+    full = refund_for_cancellation(
+        paid_halalas=paid_halalas, policy=policy, time_left=time_left, by_salon=False
+    )
+    return full == paid_halalas

@@ -11,8 +11,6 @@ from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Q, QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -309,32 +307,7 @@ def start_check(
     return StartCheck(reasons=reasons, links=schedules.links, stale_holds=schedules.stale_holds)
 
 
-# --- Who may see and act on a booking -----------------------------------------------------------------
-
-
-def user_works_at_salon(*, user: User, salon_id: int) -> bool:
-    """Staff and managers of the salon, and platform admins, act for the salon."""
-    if user.is_superuser:
-        return True
-    if Salon.objects.filter(pk=salon_id, managers=user).exists():
-        return True
-    return StaffMember.objects.filter(salon_id=salon_id, user=user, is_active=True).exists()
-
-
-def booking_list_for_user(*, user: User) -> QuerySet[Booking]:
-    """The bookings `user` may see: their own as a customer, and every booking of the salons they work
-    at; platform admins see all."""
-    bookings = Booking.objects.select_related("salon")
-    if user.is_superuser:
-        return bookings
-    managed = Salon.objects.filter(managers=user).values("pk")
-    staffed = StaffMember.objects.filter(user=user, is_active=True).values("salon_id")
-    return bookings.filter(Q(customer=user) | Q(salon_id__in=managed) | Q(salon_id__in=staffed))
-
-
-def booking_get_for_user(*, user: User, booking_id: int) -> Booking:
-    """The booking if `user` may see it; Http404 otherwise, existing or not."""
-    return get_object_or_404(booking_list_for_user(user=user), pk=booking_id)
+# --- Personal data -------------------------------------------------------------------------------------
 
 
 def booking_personal_data(*, user: User) -> list[dict]:

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backend.bookings.models import Booking, BookingStatus, CancelledBy
@@ -44,6 +45,19 @@ class BookingSerializer(serializers.ModelSerializer):
         # DRF renders datetimes in the current zone: make it the salon's for this booking.
         with timezone.override(instance.salon.tz):
             return super().to_representation(instance)
+
+
+class BookingRescheduledSerializer(BookingSerializer):
+    """The reschedule's answer: the booking as moved and re-priced."""
+
+    refund_halalas = serializers.SerializerMethodField(
+        help_text="What this move refunds: a paid booking moved to a lower price gets the difference back "
+        "(0 otherwise). The refund is made in the background, as a cancellation's."
+    )
+
+    @extend_schema_field(serializers.IntegerField(min_value=0))
+    def get_refund_halalas(self, instance: Booking) -> int:
+        return self.context["refund_halalas"]
 
 
 def _id_field(**kwargs: Any) -> serializers.IntegerField:

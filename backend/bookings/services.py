@@ -15,10 +15,17 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from backend.accounts.models import User
+from backend.bookings.access import (
+    ActingAs,
+    booking_access_for_cancel,
+    booking_access_for_close,
+    booking_access_for_reschedule,
+)
 from backend.bookings.availability import Rejection
-from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, CancelledBy
-from backend.bookings.policy import refund_for_cancellation
-from backend.bookings.selectors import start_check, user_works_at_salon
+from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, CancelledBy, PaymentStatus
+from backend.bookings.policy import customer_may_reschedule, refund_for_cancellation
+from backend.bookings.selectors import start_check
 from backend.core.errors import ApplicationError
 from backend.notifications.models import Kind
 from backend.notifications.rendering import format_amount, format_when
@@ -134,13 +141,38 @@ def _lock_staff(*, salon: Salon, staff_id: int) -> StaffMember | None:
         return None
 
 
+def _refuse_too_many_holds(*, customer, salon: Salon, now: datetime) -> None:
+    """At most `salon.max_unpaid_holds` unpaid holds per customer per salon (holds past their time no
+    longer count). The customer's user row is locked first, in the create's transaction, so two creates
+    by one customer take turns and the second counts the first's hold: a transaction-level row lock, so
+    it works behind PgBouncer's transaction pooling. NO KEY UPDATE: the KEY SHARE locks that inserting
+    rows pointing at the user take (bookings, notifications) are not held up by it."""
+    User.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").get()
+    holds = Booking.objects.filter(
+        customer=customer, salon=salon, status=BookingStatus.PENDING_PAYMENT, hold_expires_at__gt=now
+    ).count()
+    if holds >= salon.max_unpaid_holds:
+        raise ApplicationError(
+            "too_many_holds",
+            _(
+                "You already have as many bookings waiting for payment here as this salon allows; pay for "
+                "or cancel one first."
+            ),
+            status=409,
+            extra={"max_unpaid_holds": salon.max_unpaid_holds},
+        )
+
+
 def _insert_locked(
     *, customer, salon: Salon, service: Service, staff_id: int, start: datetime, now: datetime
 ) -> Booking | Rejection:
     """Inserts the booking for this staff member, or says why not. Holds the staff row lock from the
-    re-check to the commit, so two requests for one staff member take turns."""
+    re-check to the commit, so two requests for one staff member take turns; at a prepayment salon the
+    customer's lock before it, for the hold limit."""
     try:
         with transaction.atomic():
+            if salon.prepayment_required:
+                _refuse_too_many_holds(customer=customer, salon=salon, now=now)
             staff = _lock_staff(salon=salon, staff_id=staff_id)
             check = start_check(salon=salon, service=service, start=start, staff_id=staff_id, now=now)
             if check.reasons[staff_id] is not None:
@@ -266,28 +298,81 @@ def _cancel_locked(booking: Booking, *, by_salon: bool, reason: str, now: dateti
 
 def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | None = None) -> Booking:
     """Cancels an active booking. The customer may cancel before the start, refunded by the salon's tiers;
-    the salon's staff or manager may cancel any active booking, refunded in full. `refund_halalas` is
-    recorded with the cancellation, and its refund request is committed with it; the payments app executes
-    it after commit."""
+    the salon's staff or manager may cancel any active booking, refunded in full (who is who:
+    `booking_access_for_cancel`). `refund_halalas` is recorded with the cancellation, and its refund
+    request is committed with it; the payments app executes it after commit."""
     now = now or timezone.now()
     with transaction.atomic():
         booking = _locked(booking_id)
-        by_salon = booking.customer_id != actor.pk
+        by_salon = booking_access_for_cancel(user=actor, booking=booking) == ActingAs.SALON
         if booking.status not in ACTIVE_STATUSES or (not by_salon and booking.start <= now):
             raise _not_in_state("not_cancellable", _("This booking can no longer be cancelled."))
         return _cancel_locked(booking, by_salon=by_salon, reason=reason, now=now)
 
 
+@dataclass(frozen=True)
+class Rescheduled:
+    booking: Booking
+    refund_halalas: int  # what the move gives back: the price fell below what was paid
+
+
+def _refuse_too_late(booking: Booking, *, paid_halalas: int, now: datetime) -> None:
+    """The customer's tier rule (policy.customer_may_reschedule)."""
+    if not customer_may_reschedule(
+        paid_halalas=paid_halalas, policy=booking.salon.cancellation_policy, time_left=booking.start - now
+    ):
+        raise _not_in_state(
+            "reschedule_too_late",
+            _("This booking can no longer be moved: cancelling it now would not refund it in full."),
+        )
+
+
+def _reprice(booking: Booking, *, price_halalas: int, paid_halalas: int) -> int:
+    """Sets the booking's new price (the staff member's for the service, as on create); returns the refund
+    it owes. A paid booking never costs more after a move (409 `price_changed`); one that costs less is
+    refunded down to the new price. A payment under way was created for the old amount: the price does
+    not change under it (409 `payment_in_progress`)."""
+    if price_halalas == booking.price_halalas:
+        return 0
+    if booking.payment_status == PaymentStatus.PENDING:
+        raise _not_in_state(
+            "payment_in_progress",
+            _("A payment for this booking is under way; move it to this price once the payment is done."),
+        )
+    if paid_halalas and price_halalas > booking.price_halalas:
+        raise ApplicationError(
+            "price_changed",
+            _("This time costs more than what was paid; cancel and book it again instead."),
+            status=409,
+            extra={"price_halalas": price_halalas},
+        )
+    booking.price_halalas = price_halalas
+    return max(0, paid_halalas - price_halalas)
+
+
 def booking_reschedule(
     *, booking_id: int, actor, start: datetime, staff_id: int | None = None, now: datetime | None = None
-) -> Booking:
+) -> Rescheduled:
     """Moves an active booking to `start` (with `staff_id`, or the same staff member), validated like a
-    create. The old time is freed in the same transaction; a refused reschedule leaves it untouched."""
+    create and re-priced at that staff member's price. The old time is freed in the same transaction; a
+    refused reschedule leaves the booking untouched.
+
+    The customer may move a paid booking only while cancelling it would refund everything (else 409
+    `reschedule_too_late`); the salon moves its customer's bookings whatever the tiers. A price drop on a
+    paid booking is refunded through the cancellation refund path (requested in this transaction)."""
+    # Function-level import: payments builds on bookings (it confirms them), not the other way round.
+    from backend.payments.selectors import booking_paid_halalas
+    from backend.payments.services import refunds_request_for_reprice
+
     now = now or timezone.now()
     with transaction.atomic():
         booking = _locked(booking_id)
+        acting_as = booking_access_for_reschedule(user=actor, booking=booking)
         if booking.status not in ACTIVE_STATUSES or booking.start <= now:
             raise _not_in_state("not_reschedulable", _("This booking can no longer be moved."))
+        paid = booking_paid_halalas(booking_id=booking.pk)
+        if acting_as == ActingAs.CUSTOMER:
+            _refuse_too_late(booking, paid_halalas=paid, now=now)
         _refuse_beyond_horizon(salon=booking.salon, start=start, now=now)
         target_staff_id = staff_id if staff_id is not None else booking.staff_id
         target_staff = _lock_staff(salon=booking.salon, staff_id=target_staff_id)
@@ -311,32 +396,43 @@ def booking_reschedule(
                 check = as_listed
         if check.reasons[target_staff_id] is not None:
             raise rejection_error(check.reasons[target_staff_id])
+        terms = check.links[target_staff_id]
+        refund = _reprice(booking, price_halalas=terms.price_halalas, paid_halalas=paid)
         if target_staff_id in check.stale_holds:
             _expire_stale_holds_of(staff_id=target_staff_id, now=now)
         booking.staff = target_staff
         booking.start = start
-        booking.end = start + check.links[target_staff_id].duration
+        booking.end = start + terms.duration
         booking.occupied_until = booking.end + booking.service.buffer
         booking.scheduled_at = now
         try:
             with transaction.atomic():
                 booking.save(
-                    update_fields=["staff", "start", "end", "occupied_until", "scheduled_at", "updated_at"]
+                    update_fields=[
+                        "staff",
+                        "start",
+                        "end",
+                        "occupied_until",
+                        "price_halalas",
+                        "scheduled_at",
+                        "updated_at",
+                    ]
                 )
         except IntegrityError as error:
             if _is_overlap_violation(error):
                 raise rejection_error(Rejection.SLOT_UNAVAILABLE) from error
             raise
-        booking_notify(booking, Kind.BOOKING_RESCHEDULED, event=start.isoformat())
-    return booking
+        if refund:
+            refunds_request_for_reprice(booking=booking, amount_halalas=refund)
+        booking_notify(booking, Kind.BOOKING_RESCHEDULED, event=start.isoformat(), refund_halalas=refund)
+    return Rescheduled(booking=booking, refund_halalas=refund)
 
 
 def _finish(*, booking_id: int, actor, status: str, now: datetime | None) -> Booking:
     now = now or timezone.now()
     with transaction.atomic():
         booking = _locked(booking_id)
-        if not user_works_at_salon(user=actor, salon_id=booking.salon_id):
-            raise ApplicationError("permission_denied", _("Only the salon's staff can do this."), status=403)
+        booking_access_for_close(user=actor, booking=booking)
         if booking.status != BookingStatus.CONFIRMED:
             raise _not_in_state("invalid_booking_state", _("Only a confirmed booking can be closed."))
         if booking.start > now:

@@ -5,11 +5,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.bookings.selectors import booking_get_for_user, booking_list_for_user
+from backend.bookings.access import booking_get_for_user, booking_list_for_user
 from backend.bookings.serializers import (
     BookingCancelSerializer,
     BookingCreateSerializer,
     BookingListQuerySerializer,
+    BookingRescheduledSerializer,
     BookingRescheduleSerializer,
     BookingSerializer,
 )
@@ -27,7 +28,15 @@ from backend.salons.selectors import service_get_bookable_with_salon
 
 _CREATE_ERRORS = {
     400: "too_soon, too_far_ahead, outside_working_hours, staff_not_qualified, not_on_slot_grid",
-    409: "slot_unavailable; idempotency_key_reused, request_in_progress",
+    409: "slot_unavailable, too_many_holds (the customer already holds the salon's `max_unpaid_holds` "
+    "unpaid bookings there; `max_unpaid_holds` says how many); idempotency_key_reused, request_in_progress",
+}
+
+_RESCHEDULE_ERRORS = {
+    400: _CREATE_ERRORS[400],
+    409: "slot_unavailable, not_reschedulable, reschedule_too_late (a paid booking, later than its "
+    "full-refund tier), price_changed (a paid booking moving to a higher price; `price_halalas` says it), "
+    "payment_in_progress (a payment is under way and the price would change)",
 }
 
 
@@ -111,23 +120,27 @@ class BookingRescheduleView(APIView):
         operation_id="bookings_reschedule",
         request=BookingRescheduleSerializer,
         responses={
-            200: BookingSerializer,
-            **error_responses(
-                400, 401, 404, 409, codes={**_CREATE_ERRORS, 409: "slot_unavailable, not_reschedulable"}
-            ),
+            200: BookingRescheduledSerializer,
+            **error_responses(400, 401, 404, 409, codes=_RESCHEDULE_ERRORS),
         },
     )
     def post(self, request: Request, booking_id: int) -> Response:
+        """Moves the booking, re-priced at the (new) staff member's price for the service. The customer
+        may move a paid booking only while cancelling it would still refund everything; the salon's
+        staff and managers whatever the tiers. A paid booking is never re-priced upwards (409
+        `price_changed`, unchanged); a lower price refunds the difference (`refund_halalas`)."""
         payload = BookingRescheduleSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         booking = booking_get_for_user(user=request.user, booking_id=booking_id)
-        booking = booking_reschedule(
+        moved = booking_reschedule(
             booking_id=booking.pk,
             actor=request.user,
             start=payload.validated_data["start"],
             staff_id=payload.validated_data.get("staff"),
         )
-        return Response(BookingSerializer(booking).data)
+        return Response(
+            BookingRescheduledSerializer(moved.booking, context={"refund_halalas": moved.refund_halalas}).data
+        )
 
 
 _CLOSE_RESPONSES = {

@@ -1,12 +1,11 @@
 """Payment reads: who may see or manage a payment, and how much of a booking's money can go back."""
 
 from django.db.models import QuerySet, Sum
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from backend.accounts.models import User
+from backend.bookings.access import booking_access_for_pay, booking_get_for_user, booking_list_for_user
 from backend.bookings.models import Booking
-from backend.bookings.selectors import booking_get_for_user, booking_list_for_user
 from backend.payments.models import SUCCESS_STATUSES, Payment, Refund, RefundStatus
 
 
@@ -68,8 +67,7 @@ def payment_personal_data(*, user: User) -> list[dict]:
 
 
 def booking_get_for_payer(*, user: User, booking_id: int) -> Booking:
-    """The booking if `user` is its customer (only they pay for it); Http404 for anyone else."""
+    """The booking if `user` may pay for it (its customer: `booking_access_for_pay`); Http404 otherwise."""
     booking = booking_get_for_user(user=user, booking_id=booking_id)
-    if booking.customer_id != user.pk:
-        raise Http404
+    booking_access_for_pay(user=user, booking=booking)
     return booking

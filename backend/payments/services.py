@@ -463,20 +463,37 @@ def _refund_add(*, payment: Payment, amount_halalas: int, key: str, reason: str)
     return refund
 
 
-def refunds_request_for_cancellation(*, booking: Booking, amount_halalas: int) -> None:
-    """Called by booking_cancel in its transaction (the booking locked): the cancellation's refund is
-    committed with it, taken from the booking's paid payments, oldest first."""
+def _refunds_request(*, booking: Booking, amount_halalas: int, key: str, reason: str) -> None:
+    """Refund requests for `amount_halalas` of a locked booking, in the caller's transaction, taken from
+    the booking's paid payments, oldest first; each executed after commit."""
     left = amount_halalas
     for payment in payments_refundable_of_booking(booking_id=booking.pk).select_for_update():
         take = min(left, payment_refundable_halalas(payment=payment))
         if take > 0:
-            _refund_add(
-                payment=payment,
-                amount_halalas=take,
-                key=f"cancellation:{booking.pk}:{payment.pk}",
-                reason=f"booking cancelled by the {booking.cancelled_by}",
-            )
+            _refund_add(payment=payment, amount_halalas=take, key=f"{key}:{payment.pk}", reason=reason)
             left -= take
+
+
+def refunds_request_for_cancellation(*, booking: Booking, amount_halalas: int) -> None:
+    """Called by booking_cancel in its transaction (the booking locked): the cancellation's refund is
+    committed with it."""
+    _refunds_request(
+        booking=booking,
+        amount_halalas=amount_halalas,
+        key=f"cancellation:{booking.pk}",
+        reason=f"booking cancelled by the {booking.cancelled_by}",
+    )
+
+
+def refunds_request_for_reprice(*, booking: Booking, amount_halalas: int) -> None:
+    """Called by booking_reschedule in its transaction (the booking locked): a paid booking moved to a
+    lower price gets the difference back, committed with the move. Keyed by the move (`scheduled_at`)."""
+    _refunds_request(
+        booking=booking,
+        amount_halalas=amount_halalas,
+        key=f"reprice:{booking.pk}:{booking.scheduled_at.isoformat()}",
+        reason="booking rescheduled to a lower price",
+    )
 
 
 def payment_refund(*, payment_id, amount_halalas: int | None = None, reason: str = "") -> Payment:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
+from backend.bookings.access import booking_access_for_review
 from backend.bookings.models import Booking, BookingStatus
 from backend.core.errors import ApplicationError
 from backend.reviews.models import Review
@@ -71,11 +72,9 @@ def _locked_review(review_id: int) -> Review:
 
 
 def review_create(*, booking: Booking, actor: User, rating: int, comment: str = "") -> Review:
-    """The customer's review of their completed booking; one per booking (409 `already_reviewed`)."""
-    if booking.customer_id != actor.pk:
-        raise ApplicationError(
-            "permission_denied", _("Only the customer who booked can review this booking."), status=403
-        )
+    """The customer's review of their completed booking; one per booking (409 `already_reviewed`). Who may
+    review: `booking_access_for_review` (not the salon's own staff and managers)."""
+    booking_access_for_review(user=actor, booking=booking)
     if booking.status != BookingStatus.COMPLETED:
         raise ApplicationError("booking_not_completed", _("Only a completed booking can be reviewed."))
     with transaction.atomic():
@@ -106,10 +105,7 @@ def review_create(*, booking: Booking, actor: User, rating: int, comment: str = 
 def review_update(*, booking: Booking, actor: User, data: dict, now: datetime | None = None) -> Review:
     """The customer edits `rating` and/or `comment` within REVIEW_EDIT_WINDOW_HOURS of writing it."""
     now = now or timezone.now()
-    if booking.customer_id != actor.pk:
-        raise ApplicationError(
-            "permission_denied", _("Only the customer who booked can review this booking."), status=403
-        )
+    booking_access_for_review(user=actor, booking=booking)
     review_id = Review.objects.filter(booking=booking).values_list("pk", flat=True).first()
     if review_id is None:
         raise ApplicationError("not_found", _("This booking has no review yet."), status=404)

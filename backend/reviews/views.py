@@ -1,6 +1,7 @@
 """The reviews API: the customer's review of a booking, the public list, the manager's reply and the
 platform admins' moderation. Access: the booking endpoint goes through `booking_get_for_user` (404 to
-anyone who may not see the booking; 403 to salon staff, who may see it but are not its customer); the
+anyone who may not see the booking) and `booking_access_for_review` (403 to salon staff, who may see it
+but are not its customer, and to its customer if they work at its salon); the
 reply through `salon_get_managed` (404 to everyone but the salon's managers)."""
 
 from django.db.models import QuerySet
@@ -10,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.bookings.selectors import booking_get_for_user
+from backend.bookings.access import booking_get_for_user
 from backend.core.permissions import IsPlatformAdmin
 from backend.core.serializers import error_responses
 from backend.reviews import selectors, services
@@ -40,7 +41,8 @@ class BookingReviewView(APIView):
                 409,
                 codes={
                     400: "booking_not_completed",
-                    403: "not the booking's customer",
+                    403: "permission_denied (not the booking's customer), cannot_review_own_salon "
+                    "(the customer is staff or a manager of the booking's salon)",
                     409: "already_reviewed",
                 },
             ),

@@ -21,6 +21,8 @@ DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEK_ORDER = (6, 0, 1, 2, 3, 4, 5)
 MAX_SLOT_STEP_MINUTES = 24 * 60
 MAX_HORIZON_DAYS = 365
+DEFAULT_MAX_UNPAID_HOLDS = 2
+MAX_UNPAID_HOLDS = 50
 
 
 def default_cancellation_policy() -> list[dict[str, int]]:
@@ -59,6 +61,12 @@ class Salon(BilingualNameMixin):
     horizon_days = models.PositiveSmallIntegerField(default=30)
     prepayment_required = models.BooleanField(default=False)
     hold_minutes = models.PositiveSmallIntegerField(default=15)
+    # Unpaid holds (`pending_payment` bookings) one customer may have here at a time: holds take slots
+    # for `hold_minutes` without money, so one account must not be able to take a whole evening.
+    max_unpaid_holds = models.PositiveSmallIntegerField(
+        default=DEFAULT_MAX_UNPAID_HOLDS,
+        help_text="Unpaid holds (bookings waiting for their payment) one customer may have at a time.",
+    )
     # Tiers [{"hours_before", "refund_percent"}], largest hours_before first; read with the salon, replaced
     # whole, never queried by tier: a JSON list on the row, validated by validate_cancellation_policy.
     # Empty (blank) means no refunds.
@@ -83,6 +91,10 @@ class Salon(BilingualNameMixin):
                 condition=Q(horizon_days__lte=MAX_HORIZON_DAYS), name="salon_horizon_in_range"
             ),
             models.CheckConstraint(condition=Q(hold_minutes__gt=0), name="salon_hold_positive"),
+            models.CheckConstraint(
+                condition=Q(max_unpaid_holds__gt=0, max_unpaid_holds__lte=MAX_UNPAID_HOLDS),
+                name="salon_max_unpaid_holds_in_range",
+            ),
             models.CheckConstraint(condition=Q(rating__gte=0, rating__lte=5), name="salon_rating_in_range"),
         ]
 

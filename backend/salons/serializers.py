@@ -18,6 +18,7 @@ from backend.salons.models import (
     DAY_CODES,
     MAX_HORIZON_DAYS,
     MAX_SLOT_STEP_MINUTES,
+    MAX_UNPAID_HOLDS,
     WEEK_ORDER,
     Closure,
     InvitationStatus,
@@ -214,6 +215,12 @@ class SalonSettingsInputSerializer(serializers.Serializer):
     horizon_days = serializers.IntegerField(min_value=0, max_value=MAX_HORIZON_DAYS)
     prepayment_required = StrictBooleanField()
     hold_minutes = serializers.IntegerField(min_value=1, max_value=MINUTES_A_DAY)
+    max_unpaid_holds = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_UNPAID_HOLDS,
+        help_text="Unpaid holds (`pending_payment` bookings) one customer may have here at a time; one more "
+        "is 409 `too_many_holds`.",
+    )
     cancellation_policy = CancellationTierSerializer(many=True, max_length=20)
 
     def validate_cancellation_policy(self, value: list[dict[str, int]]) -> list[dict[str, int]]:

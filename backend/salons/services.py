@@ -39,6 +39,7 @@ SALON_SETTINGS_FIELDS = (
     "horizon_days",
     "prepayment_required",
     "hold_minutes",
+    "max_unpaid_holds",
     "cancellation_policy",
 )
 SERVICE_FIELDS = frozenset({"name", "name_ar", "duration_minutes", "price_halalas", "buffer_minutes"})

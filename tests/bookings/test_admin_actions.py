@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
@@ -16,6 +17,7 @@ from tests.support.factories import (
     make_salon,
     make_service,
     make_staff,
+    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +78,19 @@ def test_cancel_action_is_listed_in_arabic_too(admin_user, bookings):
     client = Client(HTTP_ACCEPT_LANGUAGE="ar")
     client.force_login(admin_user)
     assert "إلغاء الحجوزات المحددة" in client.get(BOOKINGS).content.decode()
+
+
+def test_an_admin_user_who_does_not_act_for_the_salon_cancels_nothing(bookings):
+    """Django-admin access with the change permission is not a salon role (bookings/access.py)."""
+    paid, _done = bookings
+    clerk = make_user(is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename__in=["view_booking", "change_booking"]))
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(clerk)
+    response = client.post(
+        BOOKINGS, {"action": "cancel_by_salon", "_selected_action": [paid.pk]}, follow=True
+    )
+    texts = [str(message) for message in get_messages(response.wsgi_request)]
+    assert texts == [f"Booking {paid.pk} was not cancelled: not yours to cancel"]
+    paid.refresh_from_db()
+    assert paid.status == BookingStatus.CONFIRMED

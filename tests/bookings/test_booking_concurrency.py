@@ -11,7 +11,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from backend.bookings.models import Booking, BookingStatus
-from backend.bookings.services import bookings_cancel_upcoming_of_staff
+from backend.bookings.services import booking_create, bookings_cancel_upcoming_of_staff
 from tests.support.factories import (
     at,
     client_for,
@@ -193,3 +193,73 @@ def test_a_booking_moved_away_while_its_staff_members_are_cancelled_is_left_alon
     moving.refresh_from_db()
     assert first.status == BookingStatus.CANCELLED
     assert (moving.status, moving.staff_id) == (BookingStatus.CONFIRMED, colleague.id)
+
+
+# --- the hold limit ------------------------------------------------------------------------------------
+
+
+def hold_request(client, salon, service, start: str, staff):
+    body = {"salon": salon.id, "service": service.id, "start": start, "staff": staff.id}
+    return lambda: client.post("/api/v1/bookings/", body, format="json")
+
+
+def test_parallel_holds_by_one_customer_stop_at_the_salons_limit(salon, service, day):
+    """Issue 16: one customer's eight unpaid holds took a salon's evening. Eight at once, on eight staff
+    members' free time: the limit (2) holds however they interleave."""
+    salon.prepayment_required = True
+    salon.save()
+    team = [make_staff(salon, services=[service], name=f"Staff {n}") for n in range(8)]
+    client = client_for(make_user())
+    responses = race([hold_request(client, salon, service, f"{day}T10:00:00+03:00", staff) for staff in team])
+    assert statuses(responses) == {201: 2, 409: 6}
+    assert {response.json()["error"]["code"] for response in responses if response.status_code == 409} == {
+        "too_many_holds"
+    }
+    assert Booking.objects.filter(status=BookingStatus.PENDING_PAYMENT).count() == 2
+
+
+def test_a_create_waits_for_the_same_customers_create_in_flight_and_counts_its_hold(salon, service, day):
+    """The interleaving the lock exists for: the second create counts only after the first commits."""
+    salon.prepayment_required = True
+    salon.max_unpaid_holds = 1
+    salon.save()
+    first_staff, second_staff = (make_staff(salon, services=[service], name=name) for name in "AB")
+    customer = make_user()
+    inserted, release, outcome = threading.Event(), threading.Event(), {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                booking_create(
+                    customer=customer,
+                    salon=salon,
+                    service=service,
+                    start=at(day, "10:00"),
+                    staff_id=first_staff.pk,
+                )
+                inserted.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            outcome["response"] = hold_request(
+                client_for(customer), salon, service, f"{day}T10:00:00+03:00", second_staff
+            )()
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert inserted.wait(timeout=30)
+    follower = threading.Thread(target=second)
+    follower.start()
+    wait_for_a_lock_wait()  # the second create waits on the customer's row
+    release.set()
+    holder.join(timeout=30)
+    follower.join(timeout=30)
+    response = outcome["response"]
+    assert response.status_code == 409 and response.json()["error"]["code"] == "too_many_holds"
+    assert response.json()["error"]["max_unpaid_holds"] == 1
+    assert Booking.objects.count() == 1

@@ -8,14 +8,15 @@ from django.db import connection
 from django.utils import timezone
 
 from backend.bookings.models import BookingStatus, PaymentStatus
-from backend.bookings.services import booking_cancel
+from backend.bookings.services import booking_cancel, booking_reschedule
 from backend.notifications.models import Kind, Notification
 from backend.payments.models import Payment, Refund, RefundStatus, Status
 from backend.payments.selectors import booking_paid_halalas
 from backend.payments.services import payment_refresh, payments_reconcile, refund_execute
 from backend.providers import moyasar as moyasar_client
+from backend.salons.models import StaffService
 from tests.payments.conftest import authorize, error_code, pay
-from tests.support.factories import client_for, make_admin, make_user
+from tests.support.factories import at, client_for, make_admin, make_staff, make_user, next_weekday
 
 pytestmark = pytest.mark.django_db
 
@@ -197,6 +198,23 @@ def test_a_cancellation_commits_its_refund_request(moyasar, paid, booking, custo
     assert refund_execute(refund_id=refund.pk).status == "succeeded"
     booking.refresh_from_db()
     assert booking.payment_status == PaymentStatus.REFUNDED
+
+
+def test_a_reschedule_to_a_lower_price_refunds_the_difference_through_the_refund_path(
+    moyasar, paid, booking, customer, salon, service
+):
+    cheaper = make_staff(salon, name="Cheaper")
+    StaffService.objects.create(staff=cheaper, service=service, price_halalas=6000)
+    moved = booking_reschedule(
+        booking_id=booking.pk, actor=customer, start=at(next_weekday(0), "12:00"), staff_id=cheaper.pk
+    )
+    assert moved.refund_halalas == 4000
+    refund = Refund.objects.get()
+    assert refund_execute(refund_id=refund.pk).status == "succeeded"
+    assert moyasar.payment(str(paid.pk))["refunded"] == 4000
+    booking.refresh_from_db()
+    assert (booking.price_halalas, booking.payment_status) == (6000, PaymentStatus.PARTIALLY_REFUNDED)
+    assert Notification.objects.filter(kind=Kind.REFUND_ISSUED).count() == 1
 
 
 def test_a_payment_that_succeeds_after_the_booking_expired_is_refunded_in_full(moyasar, client, booking):
