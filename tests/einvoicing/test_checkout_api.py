@@ -79,6 +79,13 @@ def test_an_online_payment_under_way_blocks_the_checkout(booking, manager_client
     make_paid_payment(booking, status="initiated")
     response = checkout(manager_client, booking)
     assert (response.status_code, code(response)) == (409, "payment_in_progress")
+    arabic = manager_client.post(
+        f"/api/v1/manage/salons/{booking.salon_id}/bookings/{booking.pk}/checkout/",
+        {"method": "cash"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="ar",
+    )
+    assert arabic.json()["error"]["message"] == "هناك دفعة إلكترونية لهذا الحجز قيد التنفيذ."
 
 
 def test_only_the_salons_staff_and_managers_may_check_out(booking, customer, manager_client):
