@@ -26,7 +26,8 @@ from backend.einvoicing.serializers import (
 )
 from backend.salons.views import ManagedSalonMixin
 
-XML_CONTENT_TYPE = "application/xml; charset=utf-8"
+# text/xml (RFC 7303: the same as application/xml) so that generated clients read it as text.
+XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 
 
 class BookingInvoiceListView(APIView):
@@ -46,7 +47,7 @@ class BookingInvoiceXmlView(APIView):
         operation_id="bookings_invoice_xml",
         summary="Download an invoice's XML",
         responses={
-            (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="UBL 2.1 XML."),
+            (200, "text/xml"): OpenApiResponse(OpenApiTypes.STR, description="UBL 2.1 XML, UTF-8."),
             **error_responses(401, 404),
         },
     )

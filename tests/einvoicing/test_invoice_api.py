@@ -58,7 +58,7 @@ def test_the_customer_sees_the_invoice_and_the_credit_note(invoiced, customer):
     assert qr.decode(invoice["qr"]).total == "115.00"
     assert invoice["issued_at"].endswith("+03:00")  # the salon's time zone
     xml = client_for(customer).get(invoice["xml_url"])
-    assert xml["Content-Type"].startswith("application/xml")
+    assert xml["Content-Type"] == "text/xml; charset=utf-8"
     assert xml.content == bytes(Document.objects.get(kind="invoice").signed_xml)
     assert verify.verify_document(xml.content).problems == []
     html = client_for(customer).get(invoice["html_url"])
