@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("backend.payments.urls")),
     path("", include("backend.reviews.urls")),
     path("", include("backend.photos.urls")),
+    path("", include("backend.einvoicing.urls")),
 ]

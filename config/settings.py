@@ -228,6 +228,10 @@ ZATCA_BASE_URL = env("ZATCA_BASE_URL", default="")  # empty: the environment's F
 ZATCA_TIMEOUT_SECONDS = env.float("ZATCA_TIMEOUT_SECONDS", default=15.0)
 # Fernet key(s) that encrypt the units' private keys at rest; comma-separated, the first encrypts.
 EINVOICING_KEY_ENCRYPTION_KEY = env("EINVOICING_KEY_ENCRYPTION_KEY", default="")
+# Reporting by the workers (backend/einvoicing/reporting.py): the first retry's delay (doubling up to
+# CELERY_MAX_RETRY_COUNTDOWN_SECONDS), and how long a document waits `issued` before the sweep steps in.
+EINVOICING_REPORT_RETRY_BASE_DELAY_SECONDS = env.int("EINVOICING_REPORT_RETRY_BASE_DELAY_SECONDS", default=30)
+EINVOICING_SWEEP_AFTER_SECONDS = env.int("EINVOICING_SWEEP_AFTER_SECONDS", default=300)
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="ar")
@@ -368,6 +372,8 @@ SPECTACULAR_SETTINGS = {
         "PaymentGatewayStatusEnum": "backend.payments.models.Status",
         "DependencyStatusEnum": ["ok", "down"],
         "StaffInvitationStatusEnum": "backend.salons.models.InvitationStatus",
+        "InvoiceStatusEnum": "backend.einvoicing.models.DocumentStatus",
+        "InvoiceKindEnum": "backend.einvoicing.models.DocumentKind",
     },
 }
 
@@ -398,6 +404,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "notifications.*": {"queue": "notifications"},
     "payments.*": {"queue": "payments"},
+    "einvoicing.*": {"queue": "einvoicing"},
 }
 CELERY_WORKER_SEND_TASK_EVENTS = True
 # A `task-sent` event is a second Redis write for every task published, on the request path after each
@@ -487,6 +494,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
             "bookings",
             "reviews",
             "photos",
+            "tax_profile",
+            "einvoicing_unit",
         ],
     },
     {"model": "salons.Service", "exclude_fields": ["staff_services", "bookings", "reviews"]},
@@ -499,13 +508,33 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "salons.WorkingHours",
     "salons.TimeOff",
     "salons.Closure",
-    {"model": "bookings.Booking", "exclude_fields": ["updated_at", "review", "payments"]},
+    {
+        "model": "bookings.Booking",
+        "exclude_fields": ["updated_at", "review", "payments", "in_salon_payment", "einvoicing_documents"],
+    },
     # Every money action: payments (capture, refund, void, state changes) and each refund request.
     {
         "model": "payments.Payment",
         "exclude_fields": ["gateway_payload", "updated_at", "refunds", "webhook_events"],
     },
     {"model": "payments.Refund", "exclude_fields": ["updated_at"]},
+    "payments.InSalonPayment",
+    # E-invoicing: who changed the seller's details, and the unit's onboarding (never its secrets).
+    {"model": "einvoicing.TaxProfile", "exclude_fields": ["updated_at"]},
+    {
+        "model": "einvoicing.Unit",
+        "exclude_fields": [
+            "documents",
+            "private_key",
+            "compliance_secret",
+            "production_secret",
+            "compliance_token",
+            "production_token",
+            "reporting_claimed_at",
+            "report_not_before",
+            "updated_at",
+        ],
+    },
     {"model": "reviews.Review", "exclude_fields": ["updated_at"]},
 )
 

@@ -13,7 +13,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 # One queue per kind of work, so a slow SMS provider never delays payments or sweeps. Procfile and
 # docker-compose run a worker per queue group; see README "Scaling workers".
-QUEUES = ("default", "notifications", "payments")
+QUEUES = ("default", "notifications", "payments", "einvoicing")
 app.conf.task_queues = [Queue(name) for name in QUEUES]
 
 app.conf.imports = ("worker.tasks",)

@@ -72,6 +72,26 @@ def _counts_by_status(label: str, model_label: str) -> Iterator[GaugeMetricFamil
     yield family
 
 
+# ZATCA wants simplified documents reported within 24 hours: alert well before.
+EINVOICING_LATE_AFTER_HOURS = 20
+
+
+def _einvoicing_unreported() -> Iterator[GaugeMetricFamily]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM einvoicing_document WHERE status = 'issued' "
+            "AND issued_at < now() - make_interval(hours => %s)",
+            [EINVOICING_LATE_AFTER_HOURS],
+        )
+        late = cursor.fetchone()[0]
+    yield GaugeMetricFamily(
+        "salon_einvoicing_unreported_late",
+        f"E-invoicing documents issued over {EINVOICING_LATE_AFTER_HOURS} hours ago and still not reported "
+        "(ZATCA's limit is 24 hours): alert on any.",
+        value=float(late),
+    )
+
+
 class StoreCollector(Collector):
     """Reads the business figures from PostgreSQL and Redis at each scrape."""
 
@@ -79,6 +99,8 @@ class StoreCollector(Collector):
         yield from _counts_by_status("bookings", "bookings.Booking")
         yield from _counts_by_status("payments", "payments.Payment")
         yield from _counts_by_status("notifications", "notifications.Notification")
+        yield from _counts_by_status("einvoicing_documents", "einvoicing.Document")
+        yield from _einvoicing_unreported()
         yield from self._notification_timing()
         yield from self._queue_lengths()
 

@@ -155,3 +155,17 @@ def decrypt_private_key(token: str) -> ec.EllipticCurvePrivateKey:
             "the stored key does not decrypt under EINVOICING_KEY_ENCRYPTION_KEY"
         ) from error
     return load_private_key(pem)
+
+
+def encrypt_secret(secret: str) -> str:
+    """A CSID's secret as it may be stored: a Fernet token."""
+    return _fernet().encrypt(secret.encode()).decode()
+
+
+def decrypt_secret(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken as error:
+        raise KeyMaterialError(
+            "the stored secret does not decrypt under EINVOICING_KEY_ENCRYPTION_KEY"
+        ) from error

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -137,3 +138,43 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id} ({self.outcome or 'unprocessed'})"
+
+
+class InSalonMethod(models.TextChoices):
+    CASH = "cash", _("Cash")
+    CARD = "card", _("Card")
+    MADA = "mada", _("mada")
+
+
+class InSalonPayment(models.Model):
+    """Money taken at the salon's counter (checkout): cash, or a card on the salon's own terminal. Never
+    at the gateway, so it is kept apart from `Payment`, whose rows are all Moyasar's (reconciled, refunded
+    through the gateway). One per booking: a second checkout of the same booking cannot be recorded."""
+
+    booking = models.OneToOneField(Booking, on_delete=models.PROTECT, related_name="in_salon_payment")
+    method = models.CharField(_("method"), max_length=8, choices=InSalonMethod.choices)
+    amount_halalas = models.PositiveIntegerField(_("amount (halalas)"))  # the booking's price
+    tip_halalas = models.PositiveIntegerField(_("tip (halalas)"), default=0)
+    currency = models.CharField(_("currency"), max_length=3, default=DEFAULT_CURRENCY)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("in-salon payment")
+        verbose_name_plural = _("in-salon payments")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(method__in=[choice.value for choice in InSalonMethod]),
+                name="in_salon_payment_method_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} {self.amount_halalas}+{self.tip_halalas} {self.currency} {self.method}"
+
+    @property
+    def total_halalas(self) -> int:
+        return self.amount_halalas + self.tip_halalas

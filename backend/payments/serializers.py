@@ -10,7 +10,8 @@ from rest_framework import serializers
 from backend.core.errors import ApplicationError
 from backend.core.phone import phone_for_stcpay, phone_parse, phone_to_e164
 from backend.core.serializers import StrictCharField
-from backend.payments.models import Payment, Refund, SourceType
+from backend.payments.checkout import MAX_TIP_HALALAS
+from backend.payments.models import InSalonMethod, Payment, Refund, SourceType
 
 MAX_TOKEN_LENGTH = 20_000  # an Apple Pay token is a few kilobytes of JSON
 MAX_URL_LENGTH = 2000
@@ -167,3 +168,8 @@ class WebhookOutcomeSerializer(serializers.Serializer):
         help_text="What the event did: `applied`, `unchanged`, `mismatch`, `duplicate`, `ignored` or "
         "`unknown_payment`."
     )
+
+
+class CheckoutSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=InSalonMethod.choices)
+    tip_halalas = serializers.IntegerField(min_value=0, max_value=MAX_TIP_HALALAS, required=False, default=0)

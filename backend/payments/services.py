@@ -28,9 +28,11 @@ from backend.core.errors import ApplicationError
 from backend.core.http import ProviderError
 from backend.core.tasks import enqueue_on_commit
 from backend.notifications.models import Kind
+from backend.payments.hooks import payment_received_hooks_run, refund_landed_hooks_run
 from backend.payments.models import (
     OPEN_STATUSES,
     SUCCESS_STATUSES,
+    InSalonPayment,
     Payment,
     Refund,
     RefundStatus,
@@ -62,6 +64,9 @@ _NEXT: dict[str, frozenset[str]] = {
     Status.REFUNDED: frozenset(),
     Status.VOIDED: frozenset(),
 }
+
+# Money taken (not only promised, as `authorized` is): a payment entering one of these is invoiced.
+RECEIVED_STATUSES = (Status.PAID, Status.CAPTURED)
 
 # Every payment event is handled alike: it only names the payment to re-fetch. Others are acknowledged.
 WEBHOOK_EVENT_TYPES = frozenset(
@@ -121,6 +126,9 @@ def _booking_payment_status_sync(booking_id: int) -> None:
     """The booking's payment_status, derived from all its payments."""
     payments = list(Payment.objects.filter(booking_id=booking_id))
     settled = sum(payment.settled_halalas for payment in payments)
+    settled += sum(
+        InSalonPayment.objects.filter(booking_id=booking_id).values_list("amount_halalas", flat=True)
+    )
     refunded = sum(payment.refunded_halalas for payment in payments)
     if settled and refunded >= settled:
         status = BookingPaymentStatus.REFUNDED
@@ -206,6 +214,8 @@ def _apply(booking: Booking, payment: Payment, remote: GatewayPayment) -> str:
     payment.save()
     if payment.status in SUCCESS_STATUSES and not was_success:
         _on_success(booking, payment)
+    if payment.status in RECEIVED_STATUSES and before[0] not in RECEIVED_STATUSES:
+        payment_received_hooks_run(payment=payment)  # the money is the salon's: invoice it
     _booking_payment_status_sync(booking.pk)
     return "applied"
 
@@ -545,6 +555,7 @@ def _refund_settle(refund: Refund, booking: Booking, *, status: str, error: str 
         status=status, last_error=error[:1000], claimed_at=None, updated_at=timezone.now()
     )
     if status == RefundStatus.SUCCEEDED:
+        refund_landed_hooks_run(refund=refund)  # a credit note
         booking_notify(
             booking,
             Kind.REFUND_ISSUED,

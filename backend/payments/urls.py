@@ -15,4 +15,9 @@ urlpatterns = [
         "manage/payments/<uuid:payment_id>/refund/", views.PaymentRefundView.as_view(), name="payment-refund"
     ),
     path("manage/payments/<uuid:payment_id>/void/", views.PaymentVoidView.as_view(), name="payment-void"),
+    path(
+        "manage/salons/<int:salon_id>/bookings/<int:booking_id>/checkout/",
+        views.BookingCheckoutView.as_view(),
+        name="booking-checkout",
+    ),
 ]

@@ -1,6 +1,7 @@
 import hmac
 
 from django.conf import settings
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -9,16 +10,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.bookings.access import works_at_salon
+from backend.bookings.serializers import BookingSerializer
 from backend.core.errors import ApplicationError
 from backend.core.http import ProviderError
 from backend.core.idempotency import HEADER, idempotent_response
 from backend.core.serializers import error_responses
+from backend.payments.checkout import booking_checkout
 from backend.payments.selectors import (
     booking_get_for_payer,
     payment_get_for_manager,
     payment_get_for_user,
 )
 from backend.payments.serializers import (
+    CheckoutSerializer,
     PaymentAmountSerializer,
     PaymentCreateSerializer,
     PaymentSerializer,
@@ -160,3 +165,37 @@ class PaymentVoidView(APIView):
         admin)."""
         payment = payment_get_for_manager(user=request.user, payment_id=payment_id)
         return Response(PaymentSerializer(payment_void(payment_id=payment.pk)).data)
+
+
+class BookingCheckoutView(APIView):
+    @extend_schema(
+        operation_id="manage_bookings_checkout",
+        summary="Take an in-salon payment",
+        request=CheckoutSerializer,
+        responses={
+            200: BookingSerializer,
+            **error_responses(
+                400,
+                401,
+                404,
+                409,
+                codes={409: "invalid_booking_state, not_started, payment_in_progress, already_paid"},
+            ),
+        },
+    )
+    def post(self, request: Request, salon_id: int, booking_id: int) -> Response:
+        """Staff or a manager of the salon records the payment of a started booking not paid online (cash,
+        card or mada on the salon's terminal, with an optional tip): the booking becomes paid and completed,
+        and its invoice is issued when the salon has a tax profile."""
+        if not works_at_salon(user=request.user, salon_id=salon_id):
+            raise Http404
+        payload = CheckoutSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        booking = booking_checkout(
+            salon_id=salon_id,
+            booking_id=booking_id,
+            actor=request.user,
+            method=payload.validated_data["method"],
+            tip_halalas=payload.validated_data["tip_halalas"],
+        )
+        return Response(BookingSerializer(booking).data)

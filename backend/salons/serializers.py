@@ -13,6 +13,7 @@ from rest_framework.utils import humanize_datetime
 from backend.bookings.availability import MAX_DAYS
 from backend.bookings.serializers import BookingSerializer
 from backend.core.serializers import AwareDateTimeField, StrictBooleanField, StrictCharField
+from backend.einvoicing.serializers import TaxSettingsSerializer, tax_settings_data
 from backend.photos.serializers import PhotoSerializer, salon_cover_url, salon_gallery, staff_avatar_url
 from backend.salons.models import (
     DAY_CODES,
@@ -199,10 +200,16 @@ class SalonSettingsSerializer(serializers.ModelSerializer):
 
     rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True)
     cancellation_policy = CancellationTierSerializer(many=True)
+    tax = serializers.SerializerMethodField()
 
     class Meta:
         model = Salon
-        fields = ("id", *SALON_SETTINGS_FIELDS, "rating", "review_count")
+        fields = ("id", *SALON_SETTINGS_FIELDS, "rating", "review_count", "tax")
+
+    @extend_schema_field(TaxSettingsSerializer(allow_null=True))
+    def get_tax(self, salon: Salon) -> dict[str, Any] | None:
+        """The tax profile (e-invoicing), null until set."""
+        return tax_settings_data(salon.pk)
 
 
 class SalonSettingsInputSerializer(serializers.Serializer):
@@ -222,6 +229,7 @@ class SalonSettingsInputSerializer(serializers.Serializer):
         "is 409 `too_many_holds`.",
     )
     cancellation_policy = CancellationTierSerializer(many=True, max_length=20)
+    tax = TaxSettingsSerializer(required=False)
 
     def validate_cancellation_policy(self, value: list[dict[str, int]]) -> list[dict[str, int]]:
         tiers = [dict(tier) for tier in value]

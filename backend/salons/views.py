@@ -7,6 +7,7 @@ time zone."""
 from collections.abc import Callable
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
@@ -23,6 +24,7 @@ from backend.bookings.serializers import BulkCancellationSerializer, StaffCancel
 from backend.bookings.services import bookings_cancel_upcoming_of_staff
 from backend.core.permissions import IsPlatformAdmin
 from backend.core.serializers import error_responses
+from backend.einvoicing.profiles import tax_profile_set
 from backend.salons import selectors, services
 from backend.salons.availability_body import CONTENT_TYPE, availability_json
 from backend.salons.filters import SalonBookingFilter, SalonFilter, StaffFilter
@@ -242,10 +244,13 @@ class SalonSettingsView(ManagedSalonMixin, APIView):
     def patch(self, request: Request, salon_id: int) -> Response:
         """Changes some settings. Cancellation tiers: `hours_before` unique and ≥ 0, `refund_percent`
         0..100, cancelling earlier never refunds less; cancelling later than the smallest `hours_before`
-        refunds 0."""
+        refunds 0. `tax` (e-invoicing) is merged into the saved tax profile, which must end up complete."""
         payload = SalonSettingsInputSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        salon = services.salon_update(salon=self.salon, data=payload.validated_data)
+        with transaction.atomic():
+            salon = services.salon_update(salon=self.salon, data=payload.validated_data)
+            if "tax" in payload.validated_data:  # e-invoicing: merged into the saved profile
+                tax_profile_set(salon=salon, data=payload.validated_data["tax"])
         return Response(SalonSettingsSerializer(salon).data)
 
 

@@ -1,0 +1,182 @@
+"""Issuing documents, chained: an invoice for each payment received, a credit note for each refund landed.
+
+Called through payments' hooks (backend/payments/hooks.py) inside the transaction that records the money
+event. Under the salon's unit row lock (select_for_update) a document takes the next counter and the
+previous document's hash, is built and hashed, and the unit's chain head moves on: concurrent payments of
+one salon take turns here, so counters run 1, 2, 3... and every PIH is its predecessor's hash.
+
+The hash does not cover the stamp (signature, QR), so a unit that is not onboarded yet still numbers and
+hashes its documents at issue; they are stamped in chain order by the reporter once it is
+(docs/adr/0011-einvoicing-wiring.md). A salon without a tax profile issues nothing."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from decimal import Decimal
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from backend.bookings.models import Booking
+from backend.core.tasks import enqueue_on_commit
+from backend.einvoicing import hashing, keys, qr, signing, ubl
+from backend.einvoicing.models import Document, DocumentKind, TaxProfile, Unit, UnitStatus
+from backend.einvoicing.profiles import seller_profile
+from backend.payments.models import InSalonPayment, Payment, Refund
+
+logger = logging.getLogger(__name__)
+
+TIP_LINE = "Tip"
+PREFIXES = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CRN"}
+
+
+class StampMismatch(RuntimeError):
+    """The signed document's hash is not the one fixed at issue: never report it."""
+
+
+def signing_identity(unit: Unit) -> signing.SigningIdentity:
+    certificate, text = keys.certificate_from_token(unit.production_token)
+    return signing.SigningIdentity(
+        private_key=keys.decrypt_private_key(unit.private_key), certificate=certificate, certificate_text=text
+    )
+
+
+def document_stamp(document: Document, identity: signing.SigningIdentity) -> None:
+    """Signs the stored unsigned XML and keeps the signed bytes as produced, with the QR (not saved)."""
+    signed = signing.sign_document(ubl.parse(bytes(document.unsigned_xml)), identity)
+    if signed.invoice_hash != document.invoice_hash:
+        raise StampMismatch(f"document {document.pk}: the signed hash differs from the issued one")
+    document.signed_xml = signed.xml
+    document.qr = signed.qr
+
+
+def enqueue_report(unit_id: int) -> None:
+    from worker.tasks.einvoicing import report
+
+    enqueue_on_commit(report, unit_id, recovery="einvoicing.sweep enqueues the unit again")
+
+
+def _line_rows(document: ubl.Document) -> list[dict]:
+    return [
+        {
+            "name": line.name,
+            "inclusive": amounts.inclusive,
+            "vat": amounts.vat,
+            "exclusive": amounts.exclusive,
+            "rate": str(amounts.rate),
+        }
+        for line, amounts in zip(document.lines, document.totals.lines, strict=True)
+    ]
+
+
+def _issue(
+    *,
+    booking: Booking,
+    profile: TaxProfile,
+    kind: DocumentKind,
+    lines: list[ubl.Line],
+    means: ubl.PaymentMeans,
+    sources: dict,
+    original: Document | None = None,
+    reason: str = "",
+) -> Document | None:
+    Unit.objects.get_or_create(salon_id=booking.salon_id)
+    unit = Unit.objects.select_for_update().get(salon_id=booking.salon_id)
+    counter = unit.last_counter + 1
+    document = ubl.Document(
+        kind=ubl.Kind(kind),
+        number=f"{PREFIXES[kind]}-{booking.salon_id}-{counter:06d}",
+        uuid=uuid.uuid4(),
+        issued_at=timezone.now().replace(microsecond=0),
+        counter=counter,
+        previous_hash=unit.last_hash,
+        seller=seller_profile(profile),
+        lines=tuple(lines),
+        payment_means=means,
+        billing_reference=original.number if original else None,
+        reason=reason or None,
+    )
+    root = ubl.build(document)
+    row = Document(
+        unit=unit,
+        kind=kind,
+        number=document.number,
+        uuid=document.uuid,
+        counter=counter,
+        previous_hash=document.previous_hash,
+        invoice_hash=hashing.invoice_hash(root),
+        unsigned_xml=ubl.to_bytes(root),
+        issued_at=document.issued_at,
+        lines=_line_rows(document),
+        total_halalas=document.totals.inclusive,
+        vat_halalas=document.totals.vat,
+        payment_means=means.value,
+        booking=booking,
+        original=original,
+        billing_reference=document.billing_reference or "",
+        reason=reason,
+        **sources,
+    )
+    if unit.status == UnitStatus.ONBOARDED:
+        try:
+            document_stamp(row, signing_identity(unit))
+        except (keys.KeyMaterialError, ImproperlyConfigured, qr.QrError):
+            # Taking the money must not fail on the stamp: the reporter stamps it, or shows why not.
+            logger.exception("document %s of unit %s: not stamped at issue", row.number, unit.pk)
+        enqueue_report(unit.pk)
+    row.save()
+    Unit.objects.filter(pk=unit.pk).update(
+        last_counter=counter, last_hash=row.invoice_hash, updated_at=timezone.now()
+    )
+    return row
+
+
+def document_issue_for_payment(*, payment: Payment | InSalonPayment) -> Document | None:
+    """The invoice of a payment received: online (paid, or captured: the captured part) or at checkout
+    (the booking's price, and the tip as its own line at the same rate)."""
+    booking = payment.booking
+    profile = TaxProfile.objects.filter(salon_id=booking.salon_id).first()
+    if profile is None:
+        return None
+    rate_percent = profile.vat_rate_percent
+    name = booking.service.name
+    if isinstance(payment, InSalonPayment):
+        lines = [ubl.Line(name, payment.amount_halalas, rate_percent)]
+        if payment.tip_halalas:
+            lines.append(ubl.Line(TIP_LINE, payment.tip_halalas, rate_percent))
+        means, sources = ubl.PaymentMeans(payment.method), {"in_salon_payment": payment}
+    else:
+        if Document.objects.filter(payment=payment, kind=DocumentKind.INVOICE).exists():
+            return None
+        lines = [ubl.Line(name, payment.settled_halalas, rate_percent)]
+        means, sources = ubl.PaymentMeans.CARD, {"payment": payment}
+    lines = [line for line in lines if line.inclusive_halalas > 0]
+    if not lines:
+        return None  # nothing was sold: no invoice
+    return _issue(
+        booking=booking, profile=profile, kind=DocumentKind.INVOICE, lines=lines, means=means, sources=sources
+    )
+
+
+def document_issue_for_refund(*, refund: Refund) -> Document | None:
+    """The credit note of a refund that landed, referring to its payment's invoice (none if the payment
+    was not invoiced: the salon had no tax profile then)."""
+    original = (
+        Document.objects.filter(payment_id=refund.payment_id, kind=DocumentKind.INVOICE)
+        .select_related("booking__service")
+        .first()
+    )
+    if original is None or Document.objects.filter(refund=refund).exists():
+        return None
+    rate = Decimal(original.lines[0]["rate"])
+    return _issue(
+        booking=original.booking,
+        profile=TaxProfile.objects.get(salon_id=original.booking.salon_id),  # kept: salons are not deleted
+        kind=DocumentKind.CREDIT_NOTE,
+        lines=[ubl.Line(original.booking.service.name, refund.amount_halalas, rate)],
+        means=ubl.PaymentMeans(original.payment_means),
+        sources={"refund": refund, "payment_id": refund.payment_id},
+        original=original,
+        reason=refund.reason or "refund",
+    )

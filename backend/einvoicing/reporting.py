@@ -1,0 +1,147 @@
+"""Reporting a unit's documents to ZATCA, in chain order, by the workers (`einvoicing.report`).
+
+- One reporter per unit: the unit is claimed with a conditional UPDATE of `reporting_claimed_at` (a claim
+  older than CELERY_TASK_TIME_LIMIT belongs to a dead worker). The unit's row lock is not held during the
+  calls: issuing takes it, and taking money must not wait on ZATCA.
+- Documents go out oldest counter first; a document still `issued` stops the run on a retryable failure
+  (429, 5xx, 413, timeouts: backoff doubling from EINVOICING_REPORT_RETRY_BASE_DELAY_SECONDS up to
+  CELERY_MAX_RETRY_COUNTDOWN_SECONDS), so a later one never overtakes it. A 409 counts as reported, a 400
+  is recorded `rejected` with ZATCA's messages and the chain goes on (ZATCA chains to rejected documents).
+- Documents issued before onboarding are stamped here, in the same order, before they are reported.
+- The beat sweep (`units_sweep`) re-enqueues onboarded units with documents still `issued`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
+from django.utils import timezone
+
+from backend.core.http import ProviderError
+from backend.einvoicing import client, keys, qr
+from backend.einvoicing.issuing import StampMismatch, document_stamp, enqueue_report, signing_identity
+from backend.einvoicing.models import Document, DocumentStatus, Unit, UnitStatus
+
+logger = logging.getLogger(__name__)
+
+REPORT_BATCH = 50
+STATUSES = {
+    client.REPORTED: DocumentStatus.REPORTED,
+    client.REPORTED_WITH_WARNINGS: DocumentStatus.REPORTED_WITH_WARNINGS,
+    client.REJECTED: DocumentStatus.REJECTED,
+}
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    status: str  # done | more | busy | not_onboarded | retry | failed
+    reported: int = 0
+    retry_in: float | None = None
+
+
+def _claim(unit_id: int, now: datetime) -> bool:
+    stale = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return bool(
+        Unit.objects.filter(pk=unit_id)
+        .filter(Q(reporting_claimed_at__isnull=True) | Q(reporting_claimed_at__lt=stale))
+        .update(reporting_claimed_at=now)
+    )
+
+
+def _record(document: Document, result: client.Result) -> None:
+    status = STATUSES[result.status]
+    if status == DocumentStatus.REJECTED:
+        logger.error("document %s rejected by ZATCA: %s", document.number, result.errors)
+    Document.objects.filter(pk=document.pk).update(
+        status=status,
+        messages=[*result.errors, *result.warnings],
+        attempts=document.attempts + 1,
+        last_error="",
+        reported_at=timezone.now() if status != DocumentStatus.REJECTED else None,
+        updated_at=timezone.now(),
+    )
+
+
+def _retry_delay(attempts: int) -> float:
+    base = settings.EINVOICING_REPORT_RETRY_BASE_DELAY_SECONDS
+    return float(min(settings.CELERY_MAX_RETRY_COUNTDOWN_SECONDS, base * 2 ** max(attempts - 1, 0)))
+
+
+def _failure(unit: Unit, document: Document, error: Exception, *, retryable: bool) -> ReportOutcome:
+    attempts = document.attempts + 1
+    Document.objects.filter(pk=document.pk).update(
+        attempts=attempts, last_error=str(error)[:1000], updated_at=timezone.now()
+    )
+    if retryable:
+        delay = _retry_delay(attempts)
+        Unit.objects.filter(pk=unit.pk).update(report_not_before=timezone.now() + timedelta(seconds=delay))
+        logger.warning("document %s not reported (attempt %s): %r", document.number, attempts, error)
+        return ReportOutcome("retry", retry_in=delay)
+    logger.error("document %s cannot be reported: %r", document.number, error)
+    return ReportOutcome("failed")
+
+
+def _report_documents(unit: Unit) -> ReportOutcome:
+    credentials = client.Credentials(unit.production_token, keys.decrypt_secret(unit.production_secret))
+    identity = None
+    reported = 0
+    waiting = Document.objects.filter(unit=unit, status=DocumentStatus.ISSUED).order_by("counter")
+    for document in waiting[:REPORT_BATCH]:
+        if not document.signed_xml:
+            identity = identity or signing_identity(unit)
+            document_stamp(document, identity)
+            Document.objects.filter(pk=document.pk).update(signed_xml=document.signed_xml, qr=document.qr)
+        try:
+            result = client.report(
+                credentials=credentials,
+                invoice_hash=document.invoice_hash,
+                uuid=str(document.uuid),
+                xml=bytes(document.signed_xml),
+            )
+        except ProviderError as error:
+            outcome = _failure(unit, document, error, retryable=error.retryable)
+            return ReportOutcome(outcome.status, reported, outcome.retry_in)
+        _record(document, result)
+        reported += 1
+    Unit.objects.filter(pk=unit.pk).update(report_not_before=None)
+    return ReportOutcome("more" if waiting.exists() else "done", reported)
+
+
+def unit_report(*, unit_id: int) -> ReportOutcome:
+    """Reports up to REPORT_BATCH of the unit's waiting documents, oldest first (`more`: call again)."""
+    now = timezone.now()
+    if not _claim(unit_id, now):
+        return ReportOutcome("busy")
+    try:
+        unit = Unit.objects.get(pk=unit_id)
+        if unit.status != UnitStatus.ONBOARDED:
+            return ReportOutcome("not_onboarded")
+        return _report_documents(unit)
+    except (keys.KeyMaterialError, ImproperlyConfigured, qr.QrError, StampMismatch):
+        logger.exception("unit %s: documents cannot be stamped or sent", unit_id)
+        return ReportOutcome("failed")
+    finally:
+        Unit.objects.filter(pk=unit_id).update(reporting_claimed_at=None)
+
+
+def units_sweep(*, now: datetime | None = None) -> int:
+    """Beat: enqueues every onboarded unit with documents still `issued` for longer than
+    EINVOICING_SWEEP_AFTER_SECONDS (their task was lost, or failed for good), except units waiting out a
+    retry's backoff. Returns how many were enqueued."""
+    now = now or timezone.now()
+    due = now - timedelta(seconds=settings.EINVOICING_SWEEP_AFTER_SECONDS)
+    units = (
+        Unit.objects.filter(status=UnitStatus.ONBOARDED)
+        .filter(Q(report_not_before__isnull=True) | Q(report_not_before__lte=now))
+        .filter(documents__status=DocumentStatus.ISSUED, documents__issued_at__lte=due)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    unit_ids = list(units)
+    for unit_id in unit_ids:
+        enqueue_report(unit_id)
+    return len(unit_ids)
