@@ -129,13 +129,19 @@ def time_off_get_managed(*, staff: StaffMember, time_off_id: int) -> TimeOff:
     return get_object_or_404(time_off_list(staff=staff), id=time_off_id)
 
 
-def closure_list(*, salon: Salon) -> QuerySet[Closure]:
-    """With `bookings_in_the_way`: the active bookings starting on that local date, which it does not
-    cancel."""
-    that_day = Booking.objects.annotate(local_date=TruncDate("start", tzinfo=salon.tz)).filter(
-        salon=OuterRef("salon"), local_date=OuterRef("date")
+def bookings_on_local_dates(*, salon: Salon, first, last) -> QuerySet[Booking]:
+    """The salon's bookings starting on a local date (its zone) from `first` to `last`, inclusive: dates,
+    or references to a closure's. What a closure is in the way of, and what its cancellation cancels."""
+    return Booking.objects.annotate(local_date=TruncDate("start", tzinfo=salon.tz)).filter(
+        salon_id=salon.pk, local_date__gte=first, local_date__lte=last
     )
-    return salon.closures.annotate(bookings_in_the_way=_active_bookings_count(that_day))
+
+
+def closure_list(*, salon: Salon) -> QuerySet[Closure]:
+    """With `bookings_in_the_way`: the active bookings starting on its dates, which it leaves in place
+    unless its cancellation was asked (then the count falls as the background cancels them)."""
+    inside = bookings_on_local_dates(salon=salon, first=OuterRef("date"), last=OuterRef("end_date"))
+    return salon.closures.annotate(bookings_in_the_way=_active_bookings_count(inside))
 
 
 def closure_get_managed(*, salon: Salon, closure_id: int) -> Closure:

@@ -16,10 +16,12 @@ from backend.core.serializers import AwareDateTimeField, StrictBooleanField, Str
 from backend.photos.serializers import PhotoSerializer, salon_cover_url, salon_gallery, staff_avatar_url
 from backend.salons.models import (
     DAY_CODES,
+    MAX_CLOSURE_DAYS,
     MAX_HORIZON_DAYS,
     MAX_SLOT_STEP_MINUTES,
     WEEK_ORDER,
     Closure,
+    ClosureCancellation,
     InvitationStatus,
     Salon,
     Service,
@@ -358,13 +360,46 @@ class TimeOffSerializer(serializers.ModelSerializer):
 
 
 class ClosureSerializer(serializers.ModelSerializer):
-    date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    date = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="The first closed local date.")
+    end_date = serializers.DateField(
+        input_formats=["%Y-%m-%d"],
+        required=False,
+        help_text=f"The last closed local date, inclusive (default `date`); at most {MAX_CLOSURE_DAYS} "
+        "dates in all. Closures of a salon never share a date.",
+    )
     reason = StrictCharField(max_length=200, required=False, allow_blank=True)
-    bookings_in_the_way = _bookings_in_the_way_field("of the salon starting on this date")
+    cancel_bookings = StrictBooleanField(
+        write_only=True,
+        default=False,
+        help_text="True: the active bookings starting on these dates that have not started are cancelled "
+        "by the salon in the background (each refunded in full, its customer told once); "
+        "`cancellation` and `bookings_in_the_way` show the progress.",
+    )
+    bookings_in_the_way = serializers.IntegerField(
+        read_only=True,
+        help_text="Active bookings of the salon starting on these dates. They stay booked unless "
+        "`cancel_bookings` was sent, in which case the count falls to 0 as they are cancelled (a booking "
+        "already started when its turn came stays).",
+    )
+    cancellation = serializers.ChoiceField(
+        ClosureCancellation.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="null: no cancellation asked; `pending`: the background is cancelling the bookings; "
+        "`done`: finished.",
+    )
 
     class Meta:
         model = Closure
-        fields = ("id", "date", "reason", "bookings_in_the_way")
+        fields = (
+            "id",
+            "date",
+            "end_date",
+            "reason",
+            "cancel_bookings",
+            "bookings_in_the_way",
+            "cancellation",
+        )
 
 
 class BookingCustomerSerializer(serializers.Serializer):

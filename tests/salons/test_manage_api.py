@@ -548,8 +548,10 @@ def test_closure_lifecycle(manager_client, salon):
     assert created.json() == {
         "id": created.json()["id"],
         "date": "2027-04-01",
+        "end_date": "2027-04-01",
         "reason": "Eid",
         "bookings_in_the_way": 0,
+        "cancellation": None,
     }
     again = manager_client.post(url(salon, "closures/"), {"date": "2027-04-01"})
     assert "date" in assert_error_shape(again, 400, "validation_error")["fields"]
