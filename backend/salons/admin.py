@@ -80,6 +80,8 @@ class WorkingHoursInline(admin.TabularInline):
 class TimeOffInline(admin.TabularInline):
     model = TimeOff
     extra = 0
+    fields = ("start", "end", "reason", "cancellation")
+    readonly_fields = ("cancellation",)
 
 
 @admin.register(StaffMember)

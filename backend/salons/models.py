@@ -240,7 +240,53 @@ class WorkingHours(WeeklyRange):
         verbose_name_plural = "working hours"
 
 
-class TimeOff(models.Model):
+class CancellationState(models.TextChoices):
+    """Where the background cancellation of the bookings in a closure's or time off's way is."""
+
+    PENDING = "pending"
+    DONE = "done"
+
+
+class CancelsBookingsInTheWay(models.Model):
+    """A closure or a time off that may ask for the active bookings in its way to be cancelled by the salon
+    in the background (backend/bookings/bulk_cancellations.py): `cancel_requested_at` records the request,
+    `cancel_finished_at` the end; `cancel_progress_at` is the last time a batch moved it on, so the sweep
+    tells a running cancellation from one a crash left."""
+
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_progress_at = models.DateTimeField(null=True, blank=True)
+    cancel_finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def cancellation(self) -> str | None:
+        """None (nothing asked), pending or done."""
+        if self.cancel_requested_at is None:
+            return None
+        if self.cancel_finished_at is None:
+            return CancellationState.PENDING
+        return CancellationState.DONE
+
+
+def _cancellation_constraint(prefix: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(cancel_finished_at__isnull=True) | Q(cancel_requested_at__isnull=False),
+        name=f"{prefix}_cancellation_finished_after_requested",
+    )
+
+
+def _cancellation_pending_index(prefix: str) -> models.Index:
+    """What the sweep reads: the cancellations not finished, by their last progress."""
+    return models.Index(
+        fields=["cancel_progress_at"],
+        condition=Q(cancel_requested_at__isnull=False, cancel_finished_at__isnull=True),
+        name=f"{prefix}_cancellation_pending",
+    )
+
+
+class TimeOff(CancelsBookingsInTheWay):
     staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="time_off")
     start = models.DateTimeField()
     end = models.DateTimeField()
@@ -252,8 +298,9 @@ class TimeOff(models.Model):
         verbose_name_plural = "time off"
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="time_off_end_after_start"),
+            _cancellation_constraint("time_off"),
         ]
-        indexes = [models.Index(fields=["staff", "end"])]
+        indexes = [models.Index(fields=["staff", "end"]), _cancellation_pending_index("time_off")]
 
     def __str__(self) -> str:
         return f"{self.start} - {self.end}"
@@ -279,27 +326,15 @@ class _ClosedDays(Func):
     output_field = DateRangeField()
 
 
-class ClosureCancellation(models.TextChoices):
-    """Where the background cancellation of a closure's bookings is (`Closure.cancellation`)."""
-
-    PENDING = "pending"
-    DONE = "done"
-
-
-class Closure(models.Model):
+class Closure(CancelsBookingsInTheWay):
     """Whole local days (in the salon's zone), `date` to `end_date` inclusive, on which the salon is closed.
 
-    With `cancel_requested_at` set, the bookings inside those days are cancelled by the salon in the
-    background (backend/bookings/closures.py) until `cancel_finished_at` is set; `cancel_progress_at` is
-    the last time a batch moved it on, so the sweep tells a running cancellation from one a crash left."""
+    It may ask for the bookings starting on those dates to be cancelled (CancelsBookingsInTheWay)."""
 
     salon = models.ForeignKey(Salon, on_delete=models.CASCADE, related_name="closures")
     date = models.DateField()
     end_date = models.DateField()
     reason = models.CharField(max_length=200, blank=True)
-    cancel_requested_at = models.DateTimeField(null=True, blank=True)
-    cancel_progress_at = models.DateTimeField(null=True, blank=True)
-    cancel_finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -322,18 +357,9 @@ class Closure(models.Model):
                 name="closure_span_in_range",
                 violation_error_message=_("A closure ends on or after its first date, within a year."),
             ),
-            models.CheckConstraint(
-                condition=Q(cancel_finished_at__isnull=True) | Q(cancel_requested_at__isnull=False),
-                name="closure_cancellation_finished_after_requested",
-            ),
+            _cancellation_constraint("closure"),
         ]
-        indexes = [
-            models.Index(
-                fields=["cancel_progress_at"],
-                condition=Q(cancel_requested_at__isnull=False, cancel_finished_at__isnull=True),
-                name="closure_cancellation_pending",
-            )
-        ]
+        indexes = [_cancellation_pending_index("closure")]
 
     def __str__(self) -> str:
         return str(self.date) if self.end_date in (None, self.date) else f"{self.date} - {self.end_date}"
@@ -342,12 +368,3 @@ class Closure(models.Model):
         if self.end_date is None:  # one day unless said otherwise, as before closures had spans
             self.end_date = self.date
         super().save(*args, **kwargs)
-
-    @property
-    def cancellation(self) -> str | None:
-        """None (nothing asked), pending or done."""
-        if self.cancel_requested_at is None:
-            return None
-        if self.cancel_finished_at is None:
-            return ClosureCancellation.PENDING
-        return ClosureCancellation.DONE

@@ -117,10 +117,17 @@ def _active_bookings_count(bookings: QuerySet[Booking]) -> Coalesce:
     return Coalesce(Subquery(count, output_field=IntegerField()), 0)
 
 
+def bookings_overlapping(*, staff_id, start, end) -> QuerySet[Booking]:
+    """The staff member's bookings overlapping [start, end) (values, or references to a time off's): what a
+    time off is in the way of, and what its cancellation cancels."""
+    return Booking.objects.filter(staff_id=staff_id, start__lt=end, end__gt=start)
+
+
 def time_off_list(*, staff: StaffMember) -> QuerySet[TimeOff]:
-    """With `bookings_in_the_way`: the active bookings it overlaps, which it does not cancel."""
-    overlapping = Booking.objects.filter(
-        staff=OuterRef("staff"), start__lt=OuterRef("end"), end__gt=OuterRef("start")
+    """With `bookings_in_the_way`: the active bookings it overlaps, which it leaves in place unless its
+    cancellation was asked (then the count falls as the background cancels them)."""
+    overlapping = bookings_overlapping(
+        staff_id=OuterRef("staff"), start=OuterRef("start"), end=OuterRef("end")
     )
     return staff.time_off.annotate(bookings_in_the_way=_active_bookings_count(overlapping))
 

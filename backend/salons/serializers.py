@@ -20,8 +20,8 @@ from backend.salons.models import (
     MAX_HORIZON_DAYS,
     MAX_SLOT_STEP_MINUTES,
     WEEK_ORDER,
+    CancellationState,
     Closure,
-    ClosureCancellation,
     InvitationStatus,
     Salon,
     Service,
@@ -338,8 +338,29 @@ def _time_off_datetime_field() -> AwareDateTimeField:
 def _bookings_in_the_way_field(what: str) -> serializers.IntegerField:
     return serializers.IntegerField(
         read_only=True,
-        help_text=f"Active bookings {what}: they stay booked (the staff member's `cancel-upcoming/` cancels "
-        "them, or move them one by one).",
+        help_text=f"Active bookings {what}. They stay booked unless `cancel_bookings` was sent, in which "
+        "case the count falls to 0 as the background cancels them (a booking already started when its turn "
+        "came stays).",
+    )
+
+
+def _cancel_bookings_field(what: str) -> StrictBooleanField:
+    return StrictBooleanField(
+        write_only=True,
+        default=False,
+        help_text=f"True: the active bookings {what} that have not started are cancelled by the salon in the "
+        "background, each refunded in full and its customer told once; `cancellation` and "
+        "`bookings_in_the_way` show the progress.",
+    )
+
+
+def _cancellation_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        CancellationState.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="null: no cancellation asked; `pending`: the background is cancelling the bookings in the "
+        "way; `done`: finished.",
     )
 
 
@@ -347,11 +368,13 @@ class TimeOffSerializer(serializers.ModelSerializer):
     start = _time_off_datetime_field()
     end = _time_off_datetime_field()
     reason = StrictCharField(max_length=200, required=False, allow_blank=True)
+    cancel_bookings = _cancel_bookings_field("of this staff member overlapping this time")
     bookings_in_the_way = _bookings_in_the_way_field("of this staff member overlapping this time")
+    cancellation = _cancellation_field()
 
     class Meta:
         model = TimeOff
-        fields = ("id", "start", "end", "reason", "bookings_in_the_way")
+        fields = ("id", "start", "end", "reason", "cancel_bookings", "bookings_in_the_way", "cancellation")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] <= attrs["start"]:
@@ -368,26 +391,9 @@ class ClosureSerializer(serializers.ModelSerializer):
         "dates in all. Closures of a salon never share a date.",
     )
     reason = StrictCharField(max_length=200, required=False, allow_blank=True)
-    cancel_bookings = StrictBooleanField(
-        write_only=True,
-        default=False,
-        help_text="True: the active bookings starting on these dates that have not started are cancelled "
-        "by the salon in the background (each refunded in full, its customer told once); "
-        "`cancellation` and `bookings_in_the_way` show the progress.",
-    )
-    bookings_in_the_way = serializers.IntegerField(
-        read_only=True,
-        help_text="Active bookings of the salon starting on these dates. They stay booked unless "
-        "`cancel_bookings` was sent, in which case the count falls to 0 as they are cancelled (a booking "
-        "already started when its turn came stays).",
-    )
-    cancellation = serializers.ChoiceField(
-        ClosureCancellation.choices,
-        read_only=True,
-        allow_null=True,
-        help_text="null: no cancellation asked; `pending`: the background is cancelling the bookings; "
-        "`done`: finished.",
-    )
+    cancel_bookings = _cancel_bookings_field("of the salon starting on these dates")
+    bookings_in_the_way = _bookings_in_the_way_field("of the salon starting on these dates")
+    cancellation = _cancellation_field()
 
     class Meta:
         model = Closure

@@ -311,10 +311,36 @@ def staff_deactivate(*, staff: StaffMember) -> None:
 
 
 # --- Time off and closures --------------------------------------------------------------------------
-def time_off_create(*, staff: StaffMember, start: datetime, end: datetime, reason: str = "") -> TimeOff:
+def _ask_cancellation(row: Closure | TimeOff, *, now: datetime | None) -> None:
+    row.cancel_requested_at = row.cancel_progress_at = now or timezone.now()
+
+
+def _cancellation_enqueue(*, kind: str, row_id: int) -> None:
+    """The first batch of the cancellation a row asked for, after commit (bookings/bulk_cancellations.py)."""
+    from backend.bookings.bulk_cancellations import cancellation_enqueue
+
+    cancellation_enqueue(kind=kind, row_id=row_id)
+
+
+@transaction.atomic
+def time_off_create(
+    *,
+    staff: StaffMember,
+    start: datetime,
+    end: datetime,
+    reason: str = "",
+    cancel_bookings: bool = False,
+    now: datetime | None = None,
+) -> TimeOff:
+    """Time off for the staff member. `cancel_bookings`: their active bookings overlapping it that have not
+    started are cancelled by the salon in the background, after commit."""
     time_off = TimeOff(staff=staff, start=start, end=end, reason=reason)
+    if cancel_bookings:
+        _ask_cancellation(time_off, now=now)
     time_off.full_clean()
     time_off.save()
+    if cancel_bookings:
+        _cancellation_enqueue(kind="time_off", row_id=time_off.pk)
     return time_off
 
 
@@ -334,7 +360,7 @@ def closure_create(
 ) -> Closure:
     """Closes the salon from `date` to `end_date` (inclusive; default `date`). Closures of a salon never
     share a date. `cancel_bookings`: the active bookings starting on those dates that have not started
-    are cancelled by the salon in the background, after commit (backend/bookings/closures.py)."""
+    are cancelled by the salon in the background, after commit."""
     end_date = end_date or date
     if end_date < date:
         raise ValidationError({"end_date": [_("The end date must be on or after the date.")]})
@@ -346,7 +372,7 @@ def closure_create(
         raise ValidationError({"date": [CLOSURE_OVERLAP_MESSAGE]})
     closure = Closure(salon=salon, date=date, end_date=end_date, reason=reason)
     if cancel_bookings:
-        closure.cancel_requested_at = closure.cancel_progress_at = now or timezone.now()
+        _ask_cancellation(closure, now=now)
     closure.full_clean(validate_constraints=False)  # checked above, the overlap without a second query
     try:
         with transaction.atomic():
@@ -354,9 +380,7 @@ def closure_create(
     except IntegrityError:  # another request closed one of these dates meanwhile
         raise ValidationError({"date": [CLOSURE_OVERLAP_MESSAGE]}) from None
     if cancel_bookings:
-        from backend.bookings.closures import closure_cancellation_enqueue
-
-        closure_cancellation_enqueue(closure_id=closure.pk)
+        _cancellation_enqueue(kind="closure", row_id=closure.pk)
     return closure
 
 

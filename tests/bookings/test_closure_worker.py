@@ -10,11 +10,11 @@ import pytest
 from django.db.models import Count
 from django.test import override_settings
 
-from backend.bookings.closures import closure_cancellations_sweep
+from backend.bookings.bulk_cancellations import bulk_cancellations_sweep
 from backend.bookings.models import Booking, BookingStatus, CancelledBy
 from backend.notifications.models import Kind, Notification
 from backend.payments.models import Refund
-from backend.salons.models import Closure, ClosureCancellation
+from backend.salons.models import CancellationState, Closure
 from tests.support.database import connect
 from tests.support.factories import at, client_for, make_booking, make_paid_payment, make_staff, next_weekday
 
@@ -77,15 +77,13 @@ def test_a_worker_killed_mid_batch_leaves_nothing_cancelled_twice_or_not_at_all(
         observer.close()
     assert cancelled() == LOCKED, "killed mid-batch: some bookings cancelled, not all"
     closure.refresh_from_db()
-    assert closure.cancellation == ClosureCancellation.PENDING
+    assert closure.cancellation == CancellationState.PENDING
 
     celery_worker_process.start()
     # Beat runs the sweep every minute; here the test runs it until the cancellation is done.
-    with override_settings(CLOSURE_CANCEL_STALE_SECONDS=1):
+    with override_settings(BULK_CANCEL_STALE_SECONDS=1):
         finished = wait_until(
-            lambda: (
-                closure_cancellations_sweep() >= 0 and Closure.objects.get().cancel_finished_at is not None
-            ),
+            lambda: bulk_cancellations_sweep() >= 0 and Closure.objects.get().cancel_finished_at is not None,
             timeout=60,
             step=0.5,
         )

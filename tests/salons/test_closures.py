@@ -1,4 +1,5 @@
-"""Closures over several days through the management API, the schedule and the admin (issue 19)."""
+"""Closures over several days through the management API, the schedule and the admin, and the
+`cancel_bookings` of closures and time off (issue 19)."""
 
 from datetime import date, timedelta
 
@@ -7,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.test import Client
 
-from backend.bookings.closures import closure_cancel_bookings_batch
+from backend.bookings.bulk_cancellations import bookings_cancel_in_the_way
 from backend.bookings.models import BookingStatus
 from backend.bookings.selectors import availability_for
 from backend.salons.models import MAX_CLOSURE_DAYS, Closure
-from backend.salons.services import CLOSURE_OVERLAP_MESSAGE, closure_create
+from backend.salons.services import CLOSURE_OVERLAP_MESSAGE, closure_create, time_off_create
 from tests.core.test_errors import ARABIC, assert_error_shape
 from tests.support.factories import at, make_admin, make_booking, make_salon, make_staff
 from tests.support.factories import next_weekday as weekday_ahead
@@ -184,9 +185,9 @@ def test_cancel_bookings_records_the_request_and_enqueues_after_commit(
     make_booking(service=service, staff=staff, start=at(monday, "10:00"))
     make_booking(service=service, staff=staff, start=at(monday + timedelta(days=1), "10:00"))
     published = []
-    from worker.tasks.bookings import cancel_closure_bookings
+    from worker.tasks.bookings import cancel_bookings_in_the_way
 
-    monkeypatch.setattr(cancel_closure_bookings, "apply_async", lambda args, **kw: published.append(args))
+    monkeypatch.setattr(cancel_bookings_in_the_way, "apply_async", lambda args, **kw: published.append(args))
     body = {"date": str(monday), "end_date": str(monday + timedelta(days=1)), "cancel_bookings": True}
     with django_capture_on_commit_callbacks(execute=True):
         created = post(manager_client, salon, body)
@@ -195,11 +196,11 @@ def test_cancel_bookings_records_the_request_and_enqueues_after_commit(
     assert created.json()["bookings_in_the_way"] == 2
     assert "cancel_bookings" not in created.json()
     closure = Closure.objects.get()
-    assert published == [(closure.pk,)]
+    assert published == [("closure", closure.pk)]
     assert closure.cancel_requested_at == closure.cancel_progress_at is not None
 
-    # What the worker does (tests/bookings/test_closure_cancellation.py): the list shows it falling to 0.
-    assert closure_cancel_bookings_batch(closure_id=closure.pk) == 0
+    # What the worker does (tests/bookings/test_bulk_cancellations.py): the list shows it falling to 0.
+    assert bookings_cancel_in_the_way(kind="closure", row_id=closure.pk) == 0
     [row] = manager_client.get(url(salon)).json()["results"]
     assert (row["bookings_in_the_way"], row["cancellation"]) == (0, "done")
 
@@ -211,6 +212,43 @@ def test_cancel_bookings_false_changes_nothing(
         created = post(manager_client, salon, {"date": str(monday), "cancel_bookings": False})
     assert created.json()["cancellation"] is None
     assert callbacks == []
+
+
+def test_time_off_takes_cancel_bookings_too(
+    manager_client, salon, service, monday, django_capture_on_commit_callbacks, monkeypatch
+):
+    staff = make_staff(salon, services=[service])
+    make_booking(service=service, staff=staff, start=at(monday, "10:00"))
+    published = []
+    from worker.tasks.bookings import cancel_bookings_in_the_way
+
+    monkeypatch.setattr(cancel_bookings_in_the_way, "apply_async", lambda args, **kw: published.append(args))
+    base = url(salon, f"staff/{staff.id}/time-off/")
+    body = {
+        "start": at(monday, "09:00").isoformat(),
+        "end": at(monday, "13:00").isoformat(),
+        "cancel_bookings": True,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        created = manager_client.post(base, body, format="json")
+    assert created.status_code == 201, created.content
+    assert (created.json()["bookings_in_the_way"], created.json()["cancellation"]) == (1, "pending")
+    assert published == [("time_off", created.json()["id"])]
+    bookings_cancel_in_the_way(kind="time_off", row_id=created.json()["id"])
+    [row] = manager_client.get(base).json()["results"]
+    assert (row["bookings_in_the_way"], row["cancellation"]) == (0, "done")
+
+
+@pytest.mark.parametrize("flag", ["yes", 1, None])
+def test_time_off_cancel_bookings_is_a_boolean(manager_client, salon, monday, flag):
+    staff = make_staff(salon)
+    body = {
+        "start": at(monday, "09:00").isoformat(),
+        "end": at(monday, "13:00").isoformat(),
+        "cancel_bookings": flag,
+    }
+    response = manager_client.post(url(salon, f"staff/{staff.id}/time-off/"), body, format="json")
+    assert "cancel_bookings" in assert_error_shape(response, 400, "validation_error")["fields"]
 
 
 # --- admin -----------------------------------------------------------------------------------------------
@@ -229,5 +267,9 @@ def test_the_admin_lists_closures_with_their_span_and_cancellation(salon, monday
     assert change.status_code == 200 and "pending" in change.content.decode()
     salon_page = browser.get(f"/admin/salons/salon/{salon.pk}/change/")
     assert salon_page.status_code == 200 and 'name="closures-0-end_date"' in salon_page.content.decode()
+    staff = make_staff(salon)
+    time_off_create(staff=staff, start=at(monday, "09:00"), end=at(monday, "13:00"), cancel_bookings=True)
+    staff_page = browser.get(f"/admin/salons/staffmember/{staff.pk}/change/")
+    assert staff_page.status_code == 200 and "pending" in staff_page.content.decode()
     filtered = browser.get("/admin/salons/closure/?cancel_requested_at__isempty=1").content.decode()
     assert "Inventory" in filtered and "Eid" not in filtered

@@ -1,6 +1,6 @@
 """Closures over several days (issue 19): `end_date` (inclusive), existing rows closing their one date;
-closures of a salon never share a date (an exclusion constraint in place of the unique date); the state of
-a background cancellation of the bookings inside them.
+closures of a salon never share a date (an exclusion constraint in place of the unique date); closures and
+time off record the state of a background cancellation of the bookings in their way.
 
 Backward, a closure over several days becomes one closure a date, so no closed day reopens."""
 
@@ -104,5 +104,28 @@ class Migration(migrations.Migration):
                 ),
                 name="closure_cancellation_finished_after_requested",
             ),
+        ),
+        migrations.AddField(
+            model_name='timeoff',
+            name='cancel_finished_at',
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='timeoff',
+            name='cancel_progress_at',
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='timeoff',
+            name='cancel_requested_at',
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddIndex(
+            model_name='timeoff',
+            index=models.Index(condition=models.Q(('cancel_finished_at__isnull', True), ('cancel_requested_at__isnull', False)), fields=['cancel_progress_at'], name='time_off_cancellation_pending'),
+        ),
+        migrations.AddConstraint(
+            model_name='timeoff',
+            constraint=models.CheckConstraint(condition=models.Q(('cancel_finished_at__isnull', True), ('cancel_requested_at__isnull', False), _connector='OR'), name='time_off_cancellation_finished_after_requested'),
         ),
     ]
