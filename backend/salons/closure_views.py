@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.salons import selectors, services
+from backend.salons.absence_serializers import ClosureSerializer
 from backend.salons.models import Closure
-from backend.salons.serializers import ClosureSerializer
 from backend.salons.views import (
     MANAGE_INPUT_ERRORS,
     MANAGE_LIST_ERRORS,

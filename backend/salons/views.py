@@ -25,6 +25,7 @@ from backend.bookings.services import bookings_cancel_upcoming_of_staff
 from backend.core.permissions import IsPlatformAdmin
 from backend.core.serializers import error_responses
 from backend.salons import selectors, services
+from backend.salons.absence_serializers import TimeOffSerializer
 from backend.salons.availability_body import CONTENT_TYPE, availability_json
 from backend.salons.filters import SalonBookingFilter, SalonFilter, StaffFilter
 from backend.salons.models import Salon, Service, StaffMember, TimeOff
@@ -43,7 +44,6 @@ from backend.salons.serializers import (
     StaffInputSerializer,
     StaffManageSerializer,
     StaffPublicSerializer,
-    TimeOffSerializer,
     WeekRangeSerializer,
     week_input,
     week_representation,
@@ -484,7 +484,8 @@ class TimeOffListView(ManagedSalonMixin, generics.ListAPIView):
         responses={201: TimeOffSerializer, **MANAGE_INPUT_ERRORS},
     )
     def post(self, request: Request, salon_id: int, staff_id: int) -> Response:
-        """Times need their UTC offset (a naive time is a 400)."""
+        """Times need their UTC offset (a naive time is a 400). With `cancel_bookings`, the staff member's
+        bookings overlapping it are cancelled by the salon in the background (`cancellation`)."""
         staff = selectors.staff_get_managed(salon=self.salon, staff_id=staff_id)
         payload = TimeOffSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
