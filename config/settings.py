@@ -462,6 +462,12 @@ if NOTIFICATION_STALE_SECONDS <= CELERY_TASK_TIME_LIMIT:
     # A row is only reclaimed once the task that claimed it must be dead (killed by the time limit).
     raise ImproperlyConfigured("NOTIFICATION_STALE_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
 
+# --- Cancelling what a closure or time off is in the way of (backend/bookings/bulk_cancellations.py) ---
+BULK_CANCEL_STALE_SECONDS = env.int("BULK_CANCEL_STALE_SECONDS", default=300)
+if BULK_CANCEL_STALE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    # A cancellation is only resumed once the batch that last moved it must be dead (the time limit).
+    raise ImproperlyConfigured("BULK_CANCEL_STALE_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
+
 # --- Data retention (docs/data-retention.md; run daily by beat, worker/tasks/retention.py) -------------
 RETENTION_OTP_DAYS = env.int("RETENTION_OTP_DAYS", default=1)  # days past a login code's expiry
 RETENTION_NOTIFICATION_BODY_DAYS = env.int("RETENTION_NOTIFICATION_BODY_DAYS", default=30)

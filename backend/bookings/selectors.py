@@ -96,7 +96,8 @@ def _schedule_sql() -> str:
     trip and no query building whatever the staff count and days (docs/adr/0005-availability.md).
 
     Columns: kind, staff_id, number (weekday, or the link's duration), price, from_time, to_time (weekly
-    hours), from_at, to_at (time off, a booking's occupation), status, hold_expires_at, day (a closure)."""
+    hours), from_at, to_at (time off, a booking's occupation), status, hold_expires_at, day (a closed date:
+    a closure over several days is a row for each of its dates in the range)."""
     tables = {
         "link": StaffService._meta.db_table,
         "member": StaffMember._meta.db_table,
@@ -123,8 +124,12 @@ UNION ALL
 SELECT 'business', NULL, weekday, NULL, start, "end", NULL, NULL, NULL, NULL, NULL
 FROM {business} WHERE salon_id = %(salon)s
 UNION ALL
-SELECT 'closure', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, date
-FROM {closure} WHERE salon_id = %(salon)s AND date >= %(first_day)s AND date < %(end_day)s
+SELECT 'closure', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, day::date
+FROM {closure},
+     generate_series(
+         GREATEST(date, %(first_day)s)::timestamp, LEAST(end_date, %(last_day)s)::timestamp, interval '1 day'
+     ) AS day
+WHERE salon_id = %(salon)s AND date <= %(last_day)s AND end_date >= %(first_day)s
 UNION ALL
 SELECT 'time_off', staff_id, NULL, NULL, NULL, NULL, start, "end", NULL, NULL, NULL
 FROM {time_off}
@@ -161,7 +166,7 @@ def _schedules_load(
         "service": service.pk,
         "staff": staff_id,
         "first_day": date_from,
-        "end_day": date_from + timedelta(days=days),
+        "last_day": date_from + timedelta(days=days - 1),
         "range_start": range_start,
         "range_end": range_end,
         # A slot late on the last day occupies its staff member for its buffer past the range's end.

@@ -72,7 +72,7 @@ SUMMARIES = {
     "manage_business_hours": "Get a salon's business hours",
     "manage_business_hours_replace": "Replace a salon's business hours",
     "manage_closures_list": "List a salon's closures",
-    "manage_closures_create": "Close a salon for a day",
+    "manage_closures_create": "Close a salon for one or more days",
     "manage_closures_delete": "Delete a closure",
     "manage_photos_create": "Upload a salon photo",
     "manage_photos_delete": "Delete a salon photo",

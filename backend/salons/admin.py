@@ -20,6 +20,25 @@ class BusinessHoursInline(admin.TabularInline):
 class ClosureInline(admin.TabularInline):
     model = Closure
     extra = 0
+    fields = ("date", "end_date", "reason", "cancellation")
+    readonly_fields = ("cancellation",)
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    """Closures over their dates, and where the background cancellation of their bookings is. Asking for a
+    cancellation is the management API's (`cancel_bookings`): here the state is only shown."""
+
+    list_display = ("salon", "date", "end_date", "reason", "cancellation", "cancel_finished_at")
+    list_filter = (("cancel_requested_at", admin.EmptyFieldListFilter), "date")
+    search_fields = ("salon__name", "reason")
+    list_select_related = ("salon",)
+    raw_id_fields = ("salon",)
+    readonly_fields = ("cancellation", "cancel_requested_at", "cancel_progress_at", "cancel_finished_at")
+
+    @admin.display(description="cancellation")
+    def cancellation(self, closure: Closure) -> str:
+        return closure.cancellation or "-"
 
 
 @admin.register(Salon)
@@ -61,6 +80,8 @@ class WorkingHoursInline(admin.TabularInline):
 class TimeOffInline(admin.TabularInline):
     model = TimeOff
     extra = 0
+    fields = ("start", "end", "reason", "cancellation")
+    readonly_fields = ("cancellation",)
 
 
 @admin.register(StaffMember)

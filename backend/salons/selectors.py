@@ -117,10 +117,17 @@ def _active_bookings_count(bookings: QuerySet[Booking]) -> Coalesce:
     return Coalesce(Subquery(count, output_field=IntegerField()), 0)
 
 
+def bookings_overlapping(*, staff_id, start, end) -> QuerySet[Booking]:
+    """The staff member's bookings overlapping [start, end) (values, or references to a time off's): what a
+    time off is in the way of, and what its cancellation cancels."""
+    return Booking.objects.filter(staff_id=staff_id, start__lt=end, end__gt=start)
+
+
 def time_off_list(*, staff: StaffMember) -> QuerySet[TimeOff]:
-    """With `bookings_in_the_way`: the active bookings it overlaps, which it does not cancel."""
-    overlapping = Booking.objects.filter(
-        staff=OuterRef("staff"), start__lt=OuterRef("end"), end__gt=OuterRef("start")
+    """With `bookings_in_the_way`: the active bookings it overlaps, which it leaves in place unless its
+    cancellation was asked (then the count falls as the background cancels them)."""
+    overlapping = bookings_overlapping(
+        staff_id=OuterRef("staff"), start=OuterRef("start"), end=OuterRef("end")
     )
     return staff.time_off.annotate(bookings_in_the_way=_active_bookings_count(overlapping))
 
@@ -129,13 +136,19 @@ def time_off_get_managed(*, staff: StaffMember, time_off_id: int) -> TimeOff:
     return get_object_or_404(time_off_list(staff=staff), id=time_off_id)
 
 
-def closure_list(*, salon: Salon) -> QuerySet[Closure]:
-    """With `bookings_in_the_way`: the active bookings starting on that local date, which it does not
-    cancel."""
-    that_day = Booking.objects.annotate(local_date=TruncDate("start", tzinfo=salon.tz)).filter(
-        salon=OuterRef("salon"), local_date=OuterRef("date")
+def bookings_on_local_dates(*, salon: Salon, first, last) -> QuerySet[Booking]:
+    """The salon's bookings starting on a local date (its zone) from `first` to `last`, inclusive: dates,
+    or references to a closure's. What a closure is in the way of, and what its cancellation cancels."""
+    return Booking.objects.annotate(local_date=TruncDate("start", tzinfo=salon.tz)).filter(
+        salon_id=salon.pk, local_date__gte=first, local_date__lte=last
     )
-    return salon.closures.annotate(bookings_in_the_way=_active_bookings_count(that_day))
+
+
+def closure_list(*, salon: Salon) -> QuerySet[Closure]:
+    """With `bookings_in_the_way`: the active bookings starting on its dates, which it leaves in place
+    unless its cancellation was asked (then the count falls as the background cancels them)."""
+    inside = bookings_on_local_dates(salon=salon, first=OuterRef("date"), last=OuterRef("end_date"))
+    return salon.closures.annotate(bookings_in_the_way=_active_bookings_count(inside))
 
 
 def closure_get_managed(*, salon: Salon, closure_id: int) -> Closure:

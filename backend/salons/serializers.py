@@ -2,7 +2,6 @@
 that span rows (overlapping ranges, a salon's own services) are the services'."""
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +11,7 @@ from rest_framework.utils import humanize_datetime
 
 from backend.bookings.availability import MAX_DAYS
 from backend.bookings.serializers import BookingSerializer
-from backend.core.serializers import AwareDateTimeField, StrictBooleanField, StrictCharField
+from backend.core.serializers import StrictBooleanField, StrictCharField
 from backend.einvoicing.serializers import TaxSettingsSerializer, tax_settings_data
 from backend.photos.serializers import PhotoSerializer, salon_cover_url, salon_gallery, staff_avatar_url
 from backend.salons.models import (
@@ -21,12 +20,10 @@ from backend.salons.models import (
     MAX_SLOT_STEP_MINUTES,
     MAX_UNPAID_HOLDS,
     WEEK_ORDER,
-    Closure,
     InvitationStatus,
     Salon,
     Service,
     StaffMember,
-    TimeOff,
 )
 from backend.salons.services import SALON_SETTINGS_FIELDS, ServiceOverride, WeekRange
 from backend.salons.validators import validate_cancellation_policy, validate_timezone
@@ -333,53 +330,6 @@ class StaffInputSerializer(serializers.Serializer):
     phone = StrictCharField(max_length=32, required=False, allow_blank=True)
     service_ids = serializers.ListField(child=id_field(), required=False, max_length=500)
     overrides = ServiceOverrideSerializer(many=True, required=False, max_length=500)
-
-
-# Time off is kept and shown again in the salon's zone. Before 2000 some zones were still on local mean
-# time, an offset with seconds (Riyadh: +03:06:52 until 1947) that RFC 3339 cannot write; far enough ahead,
-# moving to a zone east of UTC overflows datetime. Neither is time off anyone takes.
-TIME_OFF_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-TIME_OFF_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-
-
-def _time_off_datetime_field() -> AwareDateTimeField:
-    return AwareDateTimeField(
-        earliest=TIME_OFF_EARLIEST, latest=TIME_OFF_LATEST, help_text="From the year 2000 to 2199."
-    )
-
-
-def _bookings_in_the_way_field(what: str) -> serializers.IntegerField:
-    return serializers.IntegerField(
-        read_only=True,
-        help_text=f"Active bookings {what}: they stay booked (the staff member's `cancel-upcoming/` cancels "
-        "them, or move them one by one).",
-    )
-
-
-class TimeOffSerializer(serializers.ModelSerializer):
-    start = _time_off_datetime_field()
-    end = _time_off_datetime_field()
-    reason = StrictCharField(max_length=200, required=False, allow_blank=True)
-    bookings_in_the_way = _bookings_in_the_way_field("of this staff member overlapping this time")
-
-    class Meta:
-        model = TimeOff
-        fields = ("id", "start", "end", "reason", "bookings_in_the_way")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["end"] <= attrs["start"]:
-            raise serializers.ValidationError({"end": [_("The end must be after the start.")]})
-        return attrs
-
-
-class ClosureSerializer(serializers.ModelSerializer):
-    date = serializers.DateField(input_formats=["%Y-%m-%d"])
-    reason = StrictCharField(max_length=200, required=False, allow_blank=True)
-    bookings_in_the_way = _bookings_in_the_way_field("of the salon starting on this date")
-
-    class Meta:
-        model = Closure
-        fields = ("id", "date", "reason", "bookings_in_the_way")
 
 
 class BookingCustomerSerializer(serializers.Serializer):

@@ -7,7 +7,7 @@ from itertools import pairwise
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,7 @@ from backend.core.phone import phone_normalize_for_login
 from backend.salons.models import (
     DAY_CODES,
     DEFAULT_TIMEZONE,
+    MAX_CLOSURE_DAYS,
     BusinessHours,
     Closure,
     InvitationStatus,
@@ -42,6 +43,7 @@ SALON_SETTINGS_FIELDS = (
     "max_unpaid_holds",
     "cancellation_policy",
 )
+CLOSURE_OVERLAP_MESSAGE = _("The salon is already closed on one of these dates.")
 SERVICE_FIELDS = frozenset({"name", "name_ar", "duration_minutes", "price_halalas", "buffer_minutes"})
 
 
@@ -310,10 +312,36 @@ def staff_deactivate(*, staff: StaffMember) -> None:
 
 
 # --- Time off and closures --------------------------------------------------------------------------
-def time_off_create(*, staff: StaffMember, start: datetime, end: datetime, reason: str = "") -> TimeOff:
+def _ask_cancellation(row: Closure | TimeOff, *, now: datetime | None) -> None:
+    row.cancel_requested_at = row.cancel_progress_at = now or timezone.now()
+
+
+def _cancellation_enqueue(*, kind: str, row_id: int) -> None:
+    """The first batch of the cancellation a row asked for, after commit (bookings/bulk_cancellations.py)."""
+    from backend.bookings.bulk_cancellations import cancellation_enqueue
+
+    cancellation_enqueue(kind=kind, row_id=row_id)
+
+
+@transaction.atomic
+def time_off_create(
+    *,
+    staff: StaffMember,
+    start: datetime,
+    end: datetime,
+    reason: str = "",
+    cancel_bookings: bool = False,
+    now: datetime | None = None,
+) -> TimeOff:
+    """Time off for the staff member. `cancel_bookings`: their active bookings overlapping it that have not
+    started are cancelled by the salon in the background, after commit."""
     time_off = TimeOff(staff=staff, start=start, end=end, reason=reason)
+    if cancel_bookings:
+        _ask_cancellation(time_off, now=now)
     time_off.full_clean()
     time_off.save()
+    if cancel_bookings:
+        _cancellation_enqueue(kind="time_off", row_id=time_off.pk)
     return time_off
 
 
@@ -321,12 +349,39 @@ def time_off_delete(*, time_off: TimeOff) -> None:
     time_off.delete()
 
 
-def closure_create(*, salon: Salon, date: date, reason: str = "") -> Closure:
-    if salon.closures.filter(date=date).exists():
-        raise ValidationError({"date": [_("The salon is already closed on this date.")]})
-    closure = Closure(salon=salon, date=date, reason=reason)
-    closure.full_clean()
-    closure.save()
+@transaction.atomic
+def closure_create(
+    *,
+    salon: Salon,
+    date: date,
+    end_date: date | None = None,
+    reason: str = "",
+    cancel_bookings: bool = False,
+    now: datetime | None = None,
+) -> Closure:
+    """Closes the salon from `date` to `end_date` (inclusive; default `date`). Closures of a salon never
+    share a date. `cancel_bookings`: the active bookings starting on those dates that have not started
+    are cancelled by the salon in the background, after commit."""
+    end_date = end_date or date
+    if end_date < date:
+        raise ValidationError({"end_date": [_("The end date must be on or after the date.")]})
+    if (end_date - date).days >= MAX_CLOSURE_DAYS:
+        raise ValidationError(
+            {"end_date": [_("A closure lasts at most %(days)s days.") % {"days": MAX_CLOSURE_DAYS}]}
+        )
+    if salon.closures.filter(date__lte=end_date, end_date__gte=date).exists():
+        raise ValidationError({"date": [CLOSURE_OVERLAP_MESSAGE]})
+    closure = Closure(salon=salon, date=date, end_date=end_date, reason=reason)
+    if cancel_bookings:
+        _ask_cancellation(closure, now=now)
+    closure.full_clean(validate_constraints=False)  # checked above, the overlap without a second query
+    try:
+        with transaction.atomic():
+            closure.save()
+    except IntegrityError:  # another request closed one of these dates meanwhile
+        raise ValidationError({"date": [CLOSURE_OVERLAP_MESSAGE]}) from None
+    if cancel_bookings:
+        _cancellation_enqueue(kind="closure", row_id=closure.pk)
     return closure
 
 

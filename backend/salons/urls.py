@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backend.salons import invitation_views, views
+from backend.salons import closure_views, invitation_views, views
 
 manage = "manage/salons/<int:salon_id>"
 staff = f"{manage}/staff/<int:staff_id>"
@@ -44,8 +44,12 @@ urlpatterns = [
     path(f"{staff}/working-hours/", views.WorkingHoursView.as_view(), name="manage-working-hours"),
     path(f"{staff}/time-off/", views.TimeOffListView.as_view(), name="manage-time-off-list"),
     path(f"{staff}/time-off/<int:time_off_id>/", views.TimeOffDetailView.as_view(), name="manage-time-off"),
-    path(f"{manage}/closures/", views.ClosureListView.as_view(), name="manage-closures"),
-    path(f"{manage}/closures/<int:closure_id>/", views.ClosureDetailView.as_view(), name="manage-closure"),
+    path(f"{manage}/closures/", closure_views.ClosureListView.as_view(), name="manage-closures"),
+    path(
+        f"{manage}/closures/<int:closure_id>/",
+        closure_views.ClosureDetailView.as_view(),
+        name="manage-closure",
+    ),
     path(f"{manage}/bookings/", views.SalonBookingListView.as_view(), name="manage-bookings"),
     # Platform administration
     path("admin/salons/", views.AdminSalonCreateView.as_view(), name="admin-salon-create"),

@@ -1,4 +1,5 @@
-"""The salon API: the public catalog and availability, salon management, platform administration.
+"""The salon API: the public catalog and availability, salon management, platform administration
+(closures: closure_views.py; staff invitations: invitation_views.py).
 
 Views validate input with a serializer, call one service or selector, and serialize the result. Views
 under a salon resolve it first (404 when unknown, or not the caller's to manage) and show times in its
@@ -26,14 +27,14 @@ from backend.core.permissions import IsPlatformAdmin
 from backend.core.serializers import error_responses
 from backend.einvoicing.profiles import tax_profile_set
 from backend.salons import selectors, services
+from backend.salons.absence_serializers import TimeOffSerializer
 from backend.salons.availability_body import CONTENT_TYPE, availability_json
 from backend.salons.filters import SalonBookingFilter, SalonFilter, StaffFilter
-from backend.salons.models import Closure, Salon, Service, StaffMember, TimeOff
+from backend.salons.models import Salon, Service, StaffMember, TimeOff
 from backend.salons.serializers import (
     AdminSalonCreateSerializer,
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
-    ClosureSerializer,
     SalonBookingSerializer,
     SalonDetailSerializer,
     SalonListSerializer,
@@ -45,7 +46,6 @@ from backend.salons.serializers import (
     StaffInputSerializer,
     StaffManageSerializer,
     StaffPublicSerializer,
-    TimeOffSerializer,
     WeekRangeSerializer,
     week_input,
     week_representation,
@@ -489,7 +489,8 @@ class TimeOffListView(ManagedSalonMixin, generics.ListAPIView):
         responses={201: TimeOffSerializer, **MANAGE_INPUT_ERRORS},
     )
     def post(self, request: Request, salon_id: int, staff_id: int) -> Response:
-        """Times need their UTC offset (a naive time is a 400)."""
+        """Times need their UTC offset (a naive time is a 400). With `cancel_bookings`, the staff member's
+        bookings overlapping it are cancelled by the salon in the background (`cancellation`)."""
         staff = selectors.staff_get_managed(salon=self.salon, staff_id=staff_id)
         payload = TimeOffSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -504,45 +505,6 @@ class TimeOffDetailView(ManagedSalonMixin, APIView):
         staff = selectors.staff_get_managed(salon=self.salon, staff_id=staff_id)
         services.time_off_delete(
             time_off=selectors.time_off_get_managed(staff=staff, time_off_id=time_off_id)
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="manage_closures_list",
-        tags=["manage"],
-        responses={200: ClosureSerializer(many=True), **MANAGE_LIST_ERRORS},
-    )
-)
-class ClosureListView(ManagedSalonMixin, generics.ListAPIView):
-    serializer_class = ClosureSerializer
-
-    def get_queryset(self) -> QuerySet[Closure]:
-        if _schema_only(self):
-            return Closure.objects.none()
-        return selectors.closure_list(salon=self.salon)
-
-    @extend_schema(
-        operation_id="manage_closures_create",
-        tags=["manage"],
-        request=ClosureSerializer,
-        responses={201: ClosureSerializer, **MANAGE_INPUT_ERRORS},
-    )
-    def post(self, request: Request, salon_id: int) -> Response:
-        """The whole salon is closed on that local date."""
-        payload = ClosureSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        closure = services.closure_create(salon=self.salon, **payload.validated_data)
-        created = selectors.closure_get_managed(salon=self.salon, closure_id=closure.pk)  # with its count
-        return Response(ClosureSerializer(created).data, status=status.HTTP_201_CREATED)
-
-
-class ClosureDetailView(ManagedSalonMixin, APIView):
-    @extend_schema(operation_id="manage_closures_delete", tags=["manage"], responses=NO_CONTENT)
-    def delete(self, request: Request, salon_id: int, closure_id: int) -> Response:
-        services.closure_delete(
-            closure=selectors.closure_get_managed(salon=self.salon, closure_id=closure_id)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -35,7 +35,10 @@ def test_constraints():
         lambda: Service.objects.create(salon=salon, name="X", duration_minutes=10, price_halalas=-1)
     )
     assert refused(lambda: StaffService.objects.create(staff=staff, service=service))
-    assert refused(lambda: Closure.objects.bulk_create([Closure(salon=salon, date=date(2027, 1, 1))] * 2))
+    new_year = date(2027, 1, 1)
+    assert refused(
+        lambda: Closure.objects.bulk_create([Closure(salon=salon, date=new_year, end_date=new_year)] * 2)
+    )
     moment = datetime(2027, 1, 1, tzinfo=UTC)
     assert refused(lambda: TimeOff.objects.create(staff=staff, start=moment, end=moment))
     assert refused(lambda: Salon.objects.create(name="X", city="Y", slot_step_minutes=0))
