@@ -5,7 +5,8 @@ Standard library only; see README.md in this package.
 
 from .authentica import FakeAuthentica
 from .base import ControlError, FakeProvider
+from .jwks import FakeJwks
 from .moyasar import FakeMoyasar
 from .unifonic import FakeUnifonic
 
-__all__ = ["ControlError", "FakeAuthentica", "FakeMoyasar", "FakeProvider", "FakeUnifonic"]
+__all__ = ["ControlError", "FakeAuthentica", "FakeJwks", "FakeMoyasar", "FakeProvider", "FakeUnifonic"]

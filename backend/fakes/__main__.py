@@ -1,6 +1,8 @@
 """Run fake providers in the foreground until Ctrl-C.
 
-python -m backend.fakes all --port 8701   # authentica :8701, unifonic :8702, moyasar :8703, fatoora :8704
+python -m backend.fakes all --port 8701   # authentica :8701, unifonic :8702, moyasar :8703, fatoora :8704,
+                                          # jwks :8705 (Sign in with Apple / Google keys and tokens)
+python -m backend.fakes jwks --port 8705  # then POST :8705/_control/tokens {"provider": "apple"} for a token
 python -m backend.fakes moyasar --port 8703      # webhooks to http://127.0.0.1:$PORT/api/v1/payments/webhook/
 python -m backend.fakes moyasar --webhook-url https://api.example.test/api/v1/payments/webhook/
 """
@@ -16,10 +18,11 @@ from collections.abc import Callable
 from .authentica import DEFAULT_API_KEY, FakeAuthentica
 from .base import FakeProvider
 from .fatoora import DEFAULT_OTP, FakeFatoora
+from .jwks import DEFAULT_CLIENT_IDS, FakeJwks
 from .moyasar import DEFAULT_SECRET_KEY, DEFAULT_WEBHOOK_SECRET, FakeMoyasar
 from .unifonic import DEFAULT_APP_SID, FakeUnifonic
 
-PROVIDERS = ("authentica", "unifonic", "moyasar", "fatoora")
+PROVIDERS = ("authentica", "unifonic", "moyasar", "fatoora", "jwks")
 # Our API's webhook route (backend/payments/urls.py), on the port `make run` serves (PORT, default 8000).
 WEBHOOK_PATH = "/api/v1/payments/webhook/"
 
@@ -34,6 +37,19 @@ BASE_URL_VARIABLES = {
     "moyasar": "MOYASAR_BASE_URL",
     "fatoora": "ZATCA_BASE_URL",
 }
+
+
+def settings_line(name: str, fake: FakeProvider) -> str:
+    """What to set in the API's environment to use `fake`: its variables first, then where control is."""
+    if isinstance(fake, FakeJwks):
+        variables = (
+            f"APPLE_JWKS_URL={fake.apple_jwks_url}  GOOGLE_JWKS_URL={fake.google_jwks_url}  "
+            f"APPLE_CLIENT_IDS={DEFAULT_CLIENT_IDS['apple']}  "
+            f"GOOGLE_CLIENT_IDS={DEFAULT_CLIENT_IDS['google']}"
+        )
+    else:
+        variables = f"{BASE_URL_VARIABLES[name]}={fake.url}"
+    return f"{variables}  (control: {fake.root_url}/_control/)"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -78,6 +94,7 @@ def build(name: str, port: int, args: argparse.Namespace) -> FakeProvider:
             **common,
         ),
         "fatoora": lambda: FakeFatoora(args.host, port, otp=args.otp, **common),
+        "jwks": lambda: FakeJwks(args.host, port, **common),
     }
     return factories[name]()
 
@@ -93,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         for offset, name in enumerate(names):
             fake = build(name, args.port + offset if args.port else 0, args).start()
             running.append(fake)
-            print(f"{BASE_URL_VARIABLES[name]}={fake.url}  (control: {fake.root_url}/_control/)", flush=True)
+            print(settings_line(name, fake), flush=True)
         if "moyasar" in names:
             print(f"moyasar webhooks go to {args.webhook_url or 'nowhere'}", flush=True)
         stopping.wait()

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jwt
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,7 +19,7 @@ def run(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
         [sys.executable, "-m", "backend.fakes", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None
-    expected = 4 if args[0] == "all" else 1
+    expected = 5 if args[0] == "all" else 1
     lines = [process.stdout.readline() for _ in range(expected)]
     urls = dict(line.split()[0].split("=", 1) for line in lines)
     return process, urls
@@ -50,8 +51,8 @@ def interrupt(process: subprocess.Popen[str]) -> int:
     return process.wait(timeout=5)
 
 
-def test_all_runs_the_four_fakes_on_consecutive_ports() -> None:
-    first = free_ports(4)
+def test_all_runs_the_five_fakes_on_consecutive_ports() -> None:
+    first = free_ports(5)
     process, urls = run("all", "--port", str(first), "--api-key", "cli-key")
     try:
         assert urls == {
@@ -59,6 +60,7 @@ def test_all_runs_the_four_fakes_on_consecutive_ports() -> None:
             "UNIFONIC_BASE_URL": f"http://127.0.0.1:{first + 1}",
             "MOYASAR_BASE_URL": f"http://127.0.0.1:{first + 2}/v1",
             "ZATCA_BASE_URL": f"http://127.0.0.1:{first + 3}/e-invoicing/simulation",
+            "APPLE_JWKS_URL": f"http://127.0.0.1:{first + 4}/apple/auth/keys",
         }
         sent = requests.post(
             f"{urls['AUTHENTICA_BASE_URL']}/send-sms",
@@ -134,5 +136,17 @@ def test_fatoora_with_its_otp() -> None:
             timeout=5,
         )
         assert refused.status_code == 400 and refused.json()["code"] == "Invalid-OTP"
+    finally:
+        assert interrupt(process) == 0
+
+
+def test_jwks_prints_every_setting_and_mints_tokens() -> None:
+    process, urls = run("jwks")
+    try:
+        keys = requests.get(urls["APPLE_JWKS_URL"], timeout=5).json()["keys"]
+        minted = requests.post(
+            f"{control_url(urls['APPLE_JWKS_URL'])}/tokens", json={"provider": "apple"}, timeout=5
+        ).json()["id_token"]
+        assert jwt.get_unverified_header(minted)["kid"] == keys[0]["kid"]
     finally:
         assert interrupt(process) == 0
