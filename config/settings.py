@@ -474,6 +474,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
             "bookings",
             "notifications",
             "reviews",
+            "social_identities",
         ],
         "mask_fields": ["phone_number"],
     },
