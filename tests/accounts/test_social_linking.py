@@ -96,9 +96,10 @@ def test_a_caller_with_a_phone_just_logs_in_to_the_number(jwks, authentica):
     assert body["is_new_user"] is True
 
 
-def test_an_invalid_token_on_verify_is_a_plain_login(jwks, authentica):
+@pytest.mark.parametrize("access", ["not-a-token", "two words"])
+def test_an_invalid_token_on_verify_is_a_plain_login(jwks, authentica, access):
     signed = sign_in(jwks)
-    body = verify_as(authentica, "not-a-token").json()
+    body = verify_as(authentica, access).json()
     assert body["is_new_user"] is True and body["user"]["id"] != signed["user"]["id"]
     assert User.objects.get(pk=signed["user"]["id"]).phone_number is None
 
