@@ -192,6 +192,18 @@ OTP_SEND_LIMIT_PER_PREFIX_HOUR = env.int("OTP_SEND_LIMIT_PER_PREFIX_HOUR", defau
 OTP_SEND_BUDGET_HOUR = env.int("OTP_SEND_BUDGET_HOUR", default=1000)
 OTP_SEND_TIMEOUT_SECONDS = env.float("OTP_SEND_TIMEOUT_SECONDS", default=5.0)  # read timeout of a send
 
+# --- Sign in with Apple and Google (docs/adr/0014-social-sign-in.md) -----------------------------------
+# The app's client ids an identity token's audience must be one of; an empty list disables the provider.
+APPLE_CLIENT_IDS = [cid.strip() for cid in env.list("APPLE_CLIENT_IDS", default=[]) if cid.strip()]
+GOOGLE_CLIENT_IDS = [cid.strip() for cid in env.list("GOOGLE_CLIENT_IDS", default=[]) if cid.strip()]
+APPLE_JWKS_URL = env("APPLE_JWKS_URL", default="https://appleid.apple.com/auth/keys")
+GOOGLE_JWKS_URL = env("GOOGLE_JWKS_URL", default="https://www.googleapis.com/oauth2/v3/certs")
+SOCIAL_JWKS_CACHE_SECONDS = env.int("SOCIAL_JWKS_CACHE_SECONDS", default=3600)  # per web process
+SOCIAL_JWKS_TIMEOUT_SECONDS = env.float("SOCIAL_JWKS_TIMEOUT_SECONDS", default=3.0)
+# An unknown key id refetches the keys at most this often per process (PyJWKClient's cooldown).
+SOCIAL_JWKS_REFRESH_COOLDOWN_SECONDS = 30
+SOCIAL_TOKEN_LEEWAY_SECONDS = 60  # clock skew allowed on exp and iat
+
 # --- External providers: one client each in backend/providers/, called through backend/core/http.py -
 PROVIDER_CONNECT_TIMEOUT_SECONDS = env.float("PROVIDER_CONNECT_TIMEOUT_SECONDS", default=3.0)
 AUTHENTICA_BASE_URL = env("AUTHENTICA_BASE_URL", default="https://api.authentica.sa/api/v2")
@@ -487,6 +499,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
             "bookings",
             "notifications",
             "reviews",
+            "social_identities",
         ],
         "mask_fields": ["phone_number"],
     },

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from backend.accounts.models import OtpChallenge, User
+from backend.accounts.models import OtpChallenge, SocialIdentity, User
 from backend.core.admin import ReadOnlyAdmin
 from backend.core.errors import ApplicationError
 from backend.core.phone import phone_normalize
@@ -84,3 +84,13 @@ class OtpChallengeAdmin(ReadOnlyAdmin):
     list_filter = ("channel",)
     search_fields = ("phone_number",)
     exclude = ("code_hash",)
+
+
+@admin.register(SocialIdentity)
+class SocialIdentityAdmin(ReadOnlyAdmin):
+    """Apple and Google sign-ins and the accounts they open, for support; only their owners change them."""
+
+    list_display = ("provider", "subject", "user", "email", "created_at", "last_used_at")
+    list_filter = ("provider",)
+    list_select_related = ("user",)
+    search_fields = ("subject", "email", "user__phone_number")

@@ -37,3 +37,13 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise TokenInvalid()
         audit_actor_bind(user=user)
         return user
+
+
+def token_user_or_none(request: Any) -> Any:
+    """The user of the request's access token when it is valid, else None (no token, or a malformed,
+    invalid or expired one): for endpoints anyone may call, where a token only adds to what they do."""
+    try:
+        authenticated = JWTAuthentication().authenticate(request)
+    except exceptions.AuthenticationFailed:  # TokenInvalid, or simplejwt's malformed-header refusal
+        return None
+    return authenticated[0] if authenticated is not None else None

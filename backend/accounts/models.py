@@ -19,8 +19,11 @@ class Language(models.TextChoices):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, phone_number: str, password: str | None = None, **fields) -> "User":
-        user = self.model(phone_number=phone_normalize_for_login(phone_number), **fields)
+    def create_user(self, phone_number: str | None, password: str | None = None, **fields) -> "User":
+        """A user by login number (any common form); None makes a social sign-in account without one."""
+        if phone_number is not None:
+            phone_number = phone_normalize_for_login(phone_number)
+        user = self.model(phone_number=phone_number, **fields)
         if password:
             user.set_password(password)
         else:
@@ -44,12 +47,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in with their mobile number. `is_superuser` marks a platform admin; salon roles
     (staff, manager) come from the salons they belong to (`selectors.user_roles`).
 
+    An account made by Sign in with Apple or Google (`SocialIdentity`) has no phone number (NULL) until
+    its owner verifies one (services.otp_verify with the caller): it may not book or pay meanwhile
+    (permissions.PhoneRequired).
+
     A deleted account is anonymised, not removed, so history rows keep their foreign keys: its phone
     number is NULL (the number may register again as a new user), name and email are blank, it is
-    inactive and `deleted_at` is set. A database constraint ties the two: no phone exactly when deleted."""
+    inactive and `deleted_at` is set. A database constraint holds that a deleted account has no phone."""
 
     # Raw forms ("00966 50 123 4567") pass through this field's validation before they are normalised,
-    # hence the length; stored values are E.164. NULL only for deleted accounts: unique allows many NULLs.
+    # hence the length; stored values are E.164. NULL for deleted accounts and social sign-ins that have
+    # not verified a phone yet: unique allows many NULLs, and one number is one account.
     phone_number = models.CharField(  # noqa: DJ001
         _("phone number"),
         max_length=MAX_RAW_PHONE_LENGTH,
@@ -82,21 +90,52 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
-                condition=Q(phone_number__isnull=False, deleted_at__isnull=True)
-                | Q(phone_number__isnull=True, deleted_at__isnull=False),
-                name="accounts_user_phone_unless_deleted",
-                violation_error_message=_("Only a deleted account has no phone number."),
+                condition=Q(deleted_at__isnull=True) | Q(phone_number__isnull=True),
+                name="accounts_user_deleted_has_no_phone",
+                violation_error_message=_("A deleted account keeps no phone number."),
             ),
         ]
 
     def __str__(self) -> str:
-        return self.phone_number or f"deleted user #{self.pk}"
+        if self.phone_number:
+            return self.phone_number
+        return f"deleted user #{self.pk}" if self.deleted_at else f"user #{self.pk} (no phone)"
 
     def clean(self) -> None:
         super().clean()
         if self.phone_number is not None:
             with contextlib.suppress(ApplicationError):  # the field's validator reports a bad number
                 self.phone_number = phone_normalize_for_login(self.phone_number)
+
+
+class SocialProvider(models.TextChoices):
+    APPLE = "apple", _("Apple")
+    GOOGLE = "google", _("Google")
+
+
+class SocialIdentity(models.Model):
+    """A provider's account (Sign in with Apple or Google) linked to one of ours. The provider's subject
+    (`sub`) is the key, never the e-mail, which the provider may change or hide behind a relay address;
+    `email` is kept as the provider last gave it, for the person's export and for support."""
+
+    provider = models.CharField(_("provider"), max_length=16, choices=SocialProvider.choices)
+    subject = models.CharField(_("subject"), max_length=255, help_text=_("The provider's stable user id."))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="social_identities", verbose_name=_("user")
+    )
+    email = models.CharField(_("email as given"), max_length=320, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("social identity")
+        verbose_name_plural = _("social identities")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="accounts_social_identity_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.subject}"
 
 
 class OtpChannel(models.TextChoices):

@@ -4,7 +4,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from backend.accounts.models import OtpChallenge, User
+from backend.accounts.models import OtpChallenge, SocialIdentity, User
 
 
 def user_roles(*, user: User) -> list[str]:
@@ -78,4 +78,19 @@ def user_personal_data_sessions(*, user: User) -> list[dict[str, Any]]:
             "revoked": hasattr(token, "blacklistedtoken"),
         }
         for token in tokens
+    ]
+
+
+def user_personal_data_social_identities(*, user: User) -> list[dict[str, Any]]:
+    """The Apple and Google sign-ins linked to the account: provider, subject, e-mail as given, when."""
+    identities = SocialIdentity.objects.filter(user=user).order_by("created_at", "id")
+    return [
+        {
+            "provider": identity.provider,
+            "subject": identity.subject,
+            "email": identity.email,
+            "created_at": _local(identity.created_at),
+            "last_used_at": _local(identity.last_used_at),
+        }
+        for identity in identities
     ]

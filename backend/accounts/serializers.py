@@ -4,7 +4,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from backend.accounts.models import Language, OtpChannel, User
+from backend.accounts.models import Language, OtpChannel, SocialProvider, User
 from backend.accounts.selectors import user_roles
 from backend.accounts.services import OTP_CODE_DIGITS
 from backend.core.serializers import StrictBooleanField, StrictCharField
@@ -35,6 +35,26 @@ class OtpVerifySerializer(serializers.Serializer):
     code = OtpCodeField(help_text="The 6-digit code; Arabic-Indic digits are accepted.")
 
 
+class SocialSignInSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=SocialProvider.choices)
+    id_token = StrictCharField(
+        max_length=8192, help_text="The identity token (a JWT) the provider's SDK gave the app."
+    )
+    nonce = StrictCharField(
+        max_length=512,
+        required=False,
+        help_text="The nonce of the sign-in request, when the app used one: the token's `nonce` claim must "
+        "be it, or its SHA-256 in lowercase hex (what an iOS app passes to Apple).",
+    )
+    name = StrictCharField(
+        max_length=150,
+        required=False,
+        allow_blank=True,
+        help_text="The person's name, for a new account (Apple gives it to the app on the first sign-in "
+        "only, never in the token).",
+    )
+
+
 class RefreshTokenSerializer(serializers.Serializer):
     refresh = StrictCharField()
 
@@ -48,7 +68,12 @@ class UserUpdateSerializer(serializers.Serializer):
 
 # --- Output ---------------------------------------------------------------------------------------
 class UserSerializer(serializers.ModelSerializer):
-    phone = serializers.CharField(source="phone_number", help_text="E.164")
+    phone = serializers.CharField(
+        source="phone_number",
+        allow_null=True,
+        help_text="E.164; null for an account made by Sign in with Apple or Google until it verifies "
+        "a phone.",
+    )
     # Not `format: email`: an account without an email answers "", which that format refuses.
     email = serializers.CharField(read_only=True, help_text="An email address, or empty when none was given.")
     roles = serializers.SerializerMethodField()

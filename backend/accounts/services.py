@@ -20,7 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from backend.accounts.authentication import TokenInvalid
 from backend.accounts.deletion import account_deletion_hooks_run
-from backend.accounts.models import Language, OtpChallenge, User
+from backend.accounts.models import Language, OtpChallenge, SocialIdentity, User
 from backend.accounts.otp_delivery import otp_channel_check, otp_deliver
 from backend.accounts.selectors import user_can_authenticate, user_language_for_phone
 from backend.accounts.throttles import otp_send_reserve
@@ -128,31 +128,90 @@ def _otp_challenge_use(
     return None
 
 
+def login_issue(*, user: User, is_new_user: bool) -> OtpLogin:
+    """A login of `user`: last_login is stamped and a fresh JWT pair issued."""
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    refresh = RefreshToken.for_user(user)
+    access = str(refresh.access_token)
+    return OtpLogin(user=user, is_new_user=is_new_user, access=access, refresh=str(refresh))
+
+
 @transaction.atomic
-def _otp_verify_locked(*, phone_number: str, code: str, language: str) -> OtpLogin | ApplicationError:
-    # The row lock makes a code single-use: a parallel verify waits here, then finds it consumed.
+def _otp_verify_locked(
+    *, phone_number: str, code: str, language: str, caller: User | None
+) -> OtpLogin | ApplicationError:
+    # The row lock makes a code single-use: a parallel verify waits here, then finds it consumed. It also
+    # serialises every verify of one number, so two devices attaching it cannot both win.
     challenge = OtpChallenge.objects.select_for_update().filter(phone_number=phone_number).first()
     error = _otp_challenge_use(challenge=challenge, phone_number=phone_number, code=code)
     if error is not None:
         return error  # returned, not raised, so that the counted wrong attempt is committed
-    user, created = user_get_or_create_by_phone(phone=phone_number, language=language)
+    caller = User.objects.select_for_update().get(pk=caller.pk) if caller is not None else None
+    if caller is not None and caller.phone_number is None:
+        user, created = _phone_attach(caller=caller, phone_number=phone_number), False
+    else:
+        user, created = user_get_or_create_by_phone(phone=phone_number, language=language)
     if not user_can_authenticate(user=user):
         return ApplicationError("account_disabled", _("This account has been disabled."), status=403)
-    user.last_login = timezone.now()
-    user.save(update_fields=["last_login"])
-    refresh = RefreshToken.for_user(user)
-    return OtpLogin(user=user, is_new_user=created, access=str(refresh.access_token), refresh=str(refresh))
+    return login_issue(user=user, is_new_user=created)
 
 
-def otp_verify(*, phone: str, code: str, language: str) -> OtpLogin:
+def otp_verify(*, phone: str, code: str, language: str, caller: User | None = None) -> OtpLogin:
     """Logs in with the code sent to `phone`, creating the account (in `language`) on first login.
+
+    `caller`, the authenticated user when the app sent an access token: if it has no phone yet (a Sign
+    in with Apple or Google account), the verified number is attached to it; if the number already has
+    an account, the caller's social identities move to that account, which answers (one person, one
+    account; the emptied caller account is deleted). A caller that has a phone changes nothing: the code
+    logs in to the number's account, as without a token.
 
     Errors: otp_invalid (wrong code, with attempts_left), otp_locked once OTP_MAX_ATTEMPTS wrong codes
     were tried (even for the right code), otp_expired (expired, already used, or never requested)."""
-    outcome = _otp_verify_locked(phone_number=phone_normalize_for_login(phone), code=code, language=language)
+    outcome = _otp_verify_locked(
+        phone_number=phone_normalize_for_login(phone), code=code, language=language, caller=caller
+    )
     if isinstance(outcome, ApplicationError):
         raise outcome
     return outcome
+
+
+def _phone_owner_locked(*, phone_number: str) -> User | None:
+    return User.objects.select_for_update().filter(phone_number=phone_number).first()
+
+
+def _phone_attach(*, caller: User, phone_number: str) -> User:
+    """The account that holds `phone_number` after the phone-less, locked `caller` verified it: the
+    caller itself when the number was free, else the number's account, into which the caller merges.
+    A disabled owner is answered as is (account_disabled) and nothing moves."""
+    owner = _phone_owner_locked(phone_number=phone_number)
+    if owner is None:
+        try:
+            with transaction.atomic():  # the unique number: another path may have taken it meanwhile
+                caller.phone_number = phone_number
+                caller.save(update_fields=["phone_number"])
+            return caller
+        except IntegrityError:  # that path committed first: its account is the number's
+            caller.phone_number = None
+            owner = _phone_owner_locked(phone_number=phone_number)
+    assert owner is not None
+    if user_can_authenticate(user=owner):
+        _user_merge(source=caller, into=owner)
+    return owner
+
+
+def _user_merge(*, source: User, into: User) -> None:
+    """Moves the phone-less `source`'s social identities to `into`, fills `into`'s blank name and email
+    from it, then deletes `source` (as DELETE /me/ would: tokens revoked, anonymised). `source` holds
+    nothing else: without a phone it could not book or pay."""
+    SocialIdentity.objects.filter(user=source).update(user=into)
+    filled = [field for field in ("name", "email") if not getattr(into, field) and getattr(source, field)]
+    for field in filled:
+        setattr(into, field, getattr(source, field))
+    if filled:
+        into.save(update_fields=filled)
+    user_delete(user=source)
+    logger.info("account %s merged into %s after a phone verification", source.pk, into.pk)
 
 
 # --- Users ----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.accounts.authentication import token_user_or_none
 from backend.accounts.export import personal_data_export
 from backend.accounts.models import Language
 from backend.accounts.serializers import (
@@ -17,6 +18,7 @@ from backend.accounts.serializers import (
     OtpRequestSerializer,
     OtpVerifySerializer,
     RefreshTokenSerializer,
+    SocialSignInSerializer,
     TokenPairSerializer,
     UserSerializer,
     UserUpdateSerializer,
@@ -29,6 +31,7 @@ from backend.accounts.services import (
     user_delete,
     user_update,
 )
+from backend.accounts.social import social_sign_in
 from backend.core.client_ip import client_ip
 from backend.core.serializers import ErrorSerializer
 
@@ -91,8 +94,14 @@ class OtpRequestView(_PublicView):
 class OtpVerifyView(_PublicView):
     @extend_schema(
         operation_id="auth_otp_verify",
+        auth=[{"jwtAuth": []}, {}],  # the token is optional (token_user_or_none)
         summary="Log in with a code",
-        description="Exchanges the code for a JWT pair; the first login of a number creates its account.",
+        description="Exchanges the code for a JWT pair; the first login of a number creates its account.\n\n"
+        "Sent with the access token of an account that has no phone yet (Sign in with Apple or Google), "
+        "it attaches the verified number to that account. When the number already belongs to an "
+        "account, the caller's Apple/Google sign-ins are linked to that account instead and the answer "
+        "carries its tokens; the caller's phone-less account is deleted and its tokens stop working. "
+        "An expired or invalid token is ignored (a plain login): refresh it first.",
         request=OtpVerifySerializer,
         responses={
             200: OtpLoginSerializer,
@@ -107,7 +116,48 @@ class OtpVerifyView(_PublicView):
     )
     def post(self, request: Request) -> Response:
         data = _validated(OtpVerifySerializer, request.data)
-        login = otp_verify(phone=data["phone"], code=data["code"], language=_request_language())
+        # A valid access token of an account without a phone (Sign in with Apple or Google) attaches the
+        # number to it; an invalid or expired one is ignored, so a stale header never blocks a login.
+        caller = token_user_or_none(request)
+        login = otp_verify(
+            phone=data["phone"], code=data["code"], language=_request_language(), caller=caller
+        )
+        return Response(OtpLoginSerializer(login).data)
+
+
+class SocialSignInView(_PublicView):
+    @extend_schema(
+        operation_id="auth_social",
+        summary="Sign in with Apple or Google",
+        description="Exchanges a provider's identity token for a JWT pair. The token's signature (the "
+        "provider's published keys), issuer, audience (this deployment's client ids), expiry and, when "
+        "given, nonce are verified. The provider's subject identifies the person, never the e-mail. The "
+        "first sign-in creates an account without a phone (`user.phone` null, `is_new_user` true): it "
+        "must verify a phone with the OTP endpoints, sending its access token, before it may book or pay.",
+        request=SocialSignInSerializer,
+        responses={
+            200: OtpLoginSerializer,
+            400: _error(
+                "`validation_error`; `social_token_invalid` (bad signature, unknown key, wrong audience or "
+                "issuer, expired, issued in the future, nonce mismatch); `social_provider_disabled` (this "
+                "deployment does not offer the provider)."
+            ),
+            403: _error("`account_disabled`."),
+            503: _error(
+                "`social_keys_unavailable`: the provider's keys could not be fetched and none are cached; "
+                "try again shortly."
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(SocialSignInSerializer, request.data)
+        login = social_sign_in(
+            provider=data["provider"],
+            id_token=data["id_token"],
+            nonce=data.get("nonce"),
+            name=data.get("name", "").strip(),
+            language=_request_language(),
+        )
         return Response(OtpLoginSerializer(login).data)
 
 
@@ -170,8 +220,8 @@ class MeView(APIView):
         operation_id="me_delete",
         summary="Delete my account",
         description="Anonymises the account: phone, name and email are erased, every token stops working "
-        "at once, future bookings are cancelled; history is kept without personal data. The number can "
-        "register again as a new account.",
+        "at once, future bookings are cancelled, Apple and Google sign-ins are unlinked; history is kept "
+        "without personal data. The number can register again as a new account.",
         responses={204: OpenApiResponse(description="Deleted."), 401: _UNAUTHENTICATED},
     )
     def delete(self, request: Request) -> Response:
@@ -185,7 +235,8 @@ class MeExportView(APIView):
         summary="Export my personal data",
         description="Every personal datum the platform holds on the caller, one section per kind: "
         "`profile`, `login_codes` (when codes were sent and used, never the codes), `sessions` (issued "
-        "refresh tokens, without the tokens), and the sections of other apps (bookings, payments...).",
+        "refresh tokens, without the tokens), `social_identities` (linked Apple and Google sign-ins), "
+        "and the sections of other apps (bookings, payments...).",
         responses={
             200: OpenApiResponse(OpenApiTypes.OBJECT, description="The export."),
             401: _UNAUTHENTICATED,

@@ -1,10 +1,12 @@
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.accounts.permissions import PhoneRequiredToWrite
 from backend.bookings.access import booking_get_for_user, booking_list_for_user
 from backend.bookings.serializers import (
     BookingCancelSerializer,
@@ -38,11 +40,13 @@ _RESCHEDULE_ERRORS = {
     "full-refund tier), price_changed (a paid booking moving to a higher price; `price_halalas` says it), "
     "payment_in_progress (a payment is under way and the price would change)",
 }
+_PHONE_REQUIRED = {403: "phone_required: the caller has not verified a phone number yet"}
 
 
 class BookingListCreateView(APIView):
     # Read by drf-spectacular too: the list's schema is the paginated shape, with `page` and `page_size`.
     pagination_class = PageNumberPagination
+    permission_classes = [IsAuthenticated, PhoneRequiredToWrite]
 
     @extend_schema(
         operation_id="bookings_list",
@@ -65,7 +69,10 @@ class BookingListCreateView(APIView):
     @extend_schema(
         operation_id="bookings_create",
         request=BookingCreateSerializer,
-        responses={201: BookingSerializer, **error_responses(400, 401, 409, codes=_CREATE_ERRORS)},
+        responses={
+            201: BookingSerializer,
+            **error_responses(400, 401, 403, 409, codes={**_CREATE_ERRORS, **_PHONE_REQUIRED}),
+        },
         description="Honours an `Idempotency-Key` header: the same key returns the first answer.",
     )
     def post(self, request: Request) -> Response:

@@ -8,6 +8,7 @@ README.md in this package.
 from .authentica import FakeAuthentica
 from .base import ControlError, FakeProvider
 from .fcm import FakeFcm
+from .jwks import FakeJwks
 from .moyasar import FakeMoyasar
 from .unifonic import FakeUnifonic
 from .whatsapp import FakeWhatsApp
@@ -16,6 +17,7 @@ __all__ = [
     "ControlError",
     "FakeAuthentica",
     "FakeFcm",
+    "FakeJwks",
     "FakeMoyasar",
     "FakeProvider",
     "FakeUnifonic",

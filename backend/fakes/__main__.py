@@ -1,6 +1,8 @@
 """Run fake providers in the foreground until Ctrl-C.
 
-python -m backend.fakes all --port 8701   # consecutive: authentica, unifonic, moyasar, fatoora, fcm, whatsapp
+python -m backend.fakes all --port 8701   # consecutive: authentica, unifonic, moyasar, fatoora, fcm,
+                                          # whatsapp, jwks (Sign in with Apple / Google keys and tokens)
+python -m backend.fakes jwks --port 8707  # then POST :8707/_control/tokens {"provider": "apple"} for a token
 python -m backend.fakes moyasar --port 8703      # webhooks to http://127.0.0.1:$PORT/api/v1/payments/webhook/
 python -m backend.fakes moyasar --webhook-url https://api.example.test/api/v1/payments/webhook/
 python -m backend.fakes fcm --credentials-out .dev/fcm-service-account.json
@@ -19,11 +21,12 @@ from .authentica import DEFAULT_API_KEY, FakeAuthentica
 from .base import FakeProvider
 from .fatoora import DEFAULT_OTP, FakeFatoora
 from .fcm import DEFAULT_PROJECT_ID, FakeFcm
+from .jwks import DEFAULT_CLIENT_IDS, FakeJwks
 from .moyasar import DEFAULT_SECRET_KEY, DEFAULT_WEBHOOK_SECRET, FakeMoyasar
 from .unifonic import DEFAULT_APP_SID, FakeUnifonic
 from .whatsapp import DEFAULT_ACCESS_TOKEN, DEFAULT_APP_SECRET, DEFAULT_PHONE_NUMBER_ID, FakeWhatsApp
 
-PROVIDERS = ("authentica", "unifonic", "moyasar", "fatoora", "fcm", "whatsapp")
+PROVIDERS = ("authentica", "unifonic", "moyasar", "fatoora", "fcm", "whatsapp", "jwks")
 # Our API's webhook route (backend/payments/urls.py), on the port `make run` serves (PORT, default 8000).
 WEBHOOK_PATH = "/api/v1/payments/webhook/"
 
@@ -108,12 +111,19 @@ def build(name: str, port: int, args: argparse.Namespace) -> FakeProvider:
             webhook_url=args.status_webhook_url,
             **common,
         ),
+        "jwks": lambda: FakeJwks(args.host, port, **common),
     }
     return factories[name]()
 
 
 def describe(name: str, fake: FakeProvider, args: argparse.Namespace) -> str:
     """The line printed for a started fake: its base URL variable first, then what else to set."""
+    if isinstance(fake, FakeJwks):
+        return (
+            f"APPLE_JWKS_URL={fake.apple_jwks_url}  GOOGLE_JWKS_URL={fake.google_jwks_url}  "
+            f"APPLE_CLIENT_IDS={DEFAULT_CLIENT_IDS['apple']}  "
+            f"GOOGLE_CLIENT_IDS={DEFAULT_CLIENT_IDS['google']}  (control: {fake.root_url}/_control/)"
+        )
     extra = ""
     if isinstance(fake, FakeFcm):
         extra = f"; FCM_PROJECT_ID={fake.project_id}"

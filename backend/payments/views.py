@@ -5,11 +5,12 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.accounts.permissions import PhoneRequired
 from backend.bookings.access import works_at_salon
 from backend.bookings.serializers import BookingSerializer
 from backend.core.errors import ApplicationError
@@ -41,6 +42,7 @@ from backend.payments.services import (
 
 _CREATE_ERRORS = {
     400: "raw_card_refused, payment_rejected",
+    403: "phone_required: the caller has not verified a phone number yet",
     409: "already_paid, not_payable; idempotency_key_reused, request_in_progress",
     502: "gateway_unavailable (the payment stays pending; retry with the same Idempotency-Key)",
 }
@@ -48,12 +50,14 @@ _MANAGE_ERRORS = {400: "invalid_amount", 409: "invalid_payment_state", 502: "gat
 
 
 class PaymentCreateView(APIView):
+    permission_classes = [IsAuthenticated, PhoneRequired]
+
     @extend_schema(
         operation_id="payments_create",
         request=PaymentCreateSerializer,
         responses={
             201: PaymentSerializer,
-            **error_responses(400, 401, 404, 409, 502, codes=_CREATE_ERRORS),
+            **error_responses(400, 401, 403, 404, 409, 502, codes=_CREATE_ERRORS),
         },
         description="The booking's customer pays for it. Card payments answer `initiated` with a "
         "`transaction_url` for 3-D Secure. Honours an `Idempotency-Key` header.",

@@ -2,7 +2,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from backend.fakes import FakeAuthentica, FakeUnifonic
+from backend.accounts.identity_tokens import jwks_clients_forget
+from backend.fakes import FakeAuthentica, FakeJwks, FakeUnifonic
+from backend.fakes.jwks import DEFAULT_CLIENT_IDS
 
 AUTHENTICA_KEY = "authentica-key-under-test"
 UNIFONIC_APP_SID = "unifonic-appsid-under-test"
@@ -38,3 +40,19 @@ def next_codes(monkeypatch):
         monkeypatch.setattr("backend.accounts.services._otp_code_generate", lambda: next(pending))
 
     return set_codes
+
+
+@pytest.fixture
+def jwks(settings) -> Iterator[FakeJwks]:
+    """Sign in with Apple and Google against a fake key issuer on an ephemeral port; the process's key
+    cache starts empty, and an unknown key id refetches at once (no cooldown)."""
+    with FakeJwks() as fake:
+        settings.APPLE_JWKS_URL = fake.apple_jwks_url
+        settings.GOOGLE_JWKS_URL = fake.google_jwks_url
+        settings.APPLE_CLIENT_IDS = ["another.app", DEFAULT_CLIENT_IDS["apple"]]
+        settings.GOOGLE_CLIENT_IDS = [DEFAULT_CLIENT_IDS["google"]]
+        settings.SOCIAL_JWKS_REFRESH_COOLDOWN_SECONDS = 0
+        settings.SOCIAL_JWKS_TIMEOUT_SECONDS = 2
+        jwks_clients_forget()
+        yield fake
+        jwks_clients_forget()

@@ -41,3 +41,18 @@ def login(client: APIClient, authentica: FakeAuthentica, phone: str = PHONE) -> 
 
 def bearer(access: str) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {access}"}
+
+
+def social(client: APIClient, provider: str, id_token: str, **fields):
+    """POST /auth/social/; keyword arguments named HTTP_* are request headers, the others body fields."""
+    extra = {name: value for name, value in fields.items() if name.startswith("HTTP_")}
+    body = {name: value for name, value in fields.items() if name not in extra}
+    return client.post(
+        "/api/v1/auth/social/", {"provider": provider, "id_token": id_token, **body}, format="json", **extra
+    )
+
+
+def key_fetches(jwks, provider: str = "apple") -> int:
+    """How many times the API fetched `provider`'s keys from the fake."""
+    path = {"apple": "/apple/auth/keys", "google": "/google/oauth2/v3/certs"}[provider]
+    return sum(1 for entry in jwks.journal() if entry["path"] == path)

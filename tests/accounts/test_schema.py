@@ -9,6 +9,7 @@ pytestmark = pytest.mark.django_db
 ENDPOINTS = {
     ("/api/v1/auth/otp/request/", "post"): {"202", "400", "429", "502"},
     ("/api/v1/auth/otp/verify/", "post"): {"200", "400", "403", "429"},
+    ("/api/v1/auth/social/", "post"): {"200", "400", "403", "429", "503"},
     ("/api/v1/auth/token/refresh/", "post"): {"200", "400", "401", "429"},
     ("/api/v1/auth/logout/", "post"): {"204", "400", "401", "429"},
     ("/api/v1/me/", "get"): {"200", "401", "429"},
@@ -32,6 +33,15 @@ def test_account_endpoints_are_described(capsys):
     assert schema["paths"]["/api/v1/me/"]["get"]["security"] == [{"jwtAuth": []}]
     verify = schema["components"]["schemas"]["OtpLogin"]["properties"]
     assert set(verify) == {"access", "refresh", "user", "is_new_user"}
+    # Verify takes an optional access token (it attaches the phone to a Sign in with Apple/Google account).
+    assert schema["paths"]["/api/v1/auth/otp/verify/"]["post"]["security"] == [{"jwtAuth": []}, {}]
+    social = schema["paths"]["/api/v1/auth/social/"]["post"]
+    assert social["summary"] == "Sign in with Apple or Google"
+    assert "social_token_invalid" in social["responses"]["400"]["description"]
+    assert "social_keys_unavailable" in social["responses"]["503"]["description"]
+    assert schema["components"]["schemas"]["User"]["properties"]["phone"]["nullable"] is True
+    for path in ("/api/v1/bookings/", "/api/v1/bookings/{booking_id}/payments/"):
+        assert "phone_required" in schema["paths"][path]["post"]["responses"]["403"]["description"]
 
 
 def test_the_schema_is_served(client):

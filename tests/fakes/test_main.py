@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jwt
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,7 +20,7 @@ def run(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
         [sys.executable, "-m", "backend.fakes", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None
-    expected = 6 if args[0] == "all" else 1
+    expected = 7 if args[0] == "all" else 1
     lines = [process.stdout.readline() for _ in range(expected)]
     urls = dict(line.split()[0].split("=", 1) for line in lines)
     return process, urls
@@ -51,8 +52,8 @@ def interrupt(process: subprocess.Popen[str]) -> int:
     return process.wait(timeout=5)
 
 
-def test_all_runs_the_six_fakes_on_consecutive_ports() -> None:
-    first = free_ports(6)
+def test_all_runs_the_seven_fakes_on_consecutive_ports() -> None:
+    first = free_ports(7)
     process, urls = run("all", "--port", str(first), "--api-key", "cli-key")
     try:
         assert urls == {
@@ -62,6 +63,7 @@ def test_all_runs_the_six_fakes_on_consecutive_ports() -> None:
             "ZATCA_BASE_URL": f"http://127.0.0.1:{first + 3}/e-invoicing/simulation",
             "FCM_BASE_URL": f"http://127.0.0.1:{first + 4}",
             "WHATSAPP_BASE_URL": f"http://127.0.0.1:{first + 5}/v21.0",
+            "APPLE_JWKS_URL": f"http://127.0.0.1:{first + 6}/apple/auth/keys",
         }
         sent = requests.post(
             f"{urls['AUTHENTICA_BASE_URL']}/send-sms",
@@ -192,5 +194,17 @@ def test_whatsapp_with_its_options() -> None:
         assert sent.json()["messages"][0]["id"].startswith("wamid.")
         config = requests.get(f"{control_url(urls['WHATSAPP_BASE_URL'])}/config", timeout=5).json()
         assert config["webhook_url"] == "http://127.0.0.1:9/hook"
+    finally:
+        assert interrupt(process) == 0
+
+
+def test_jwks_prints_every_setting_and_mints_tokens() -> None:
+    process, urls = run("jwks")
+    try:
+        keys = requests.get(urls["APPLE_JWKS_URL"], timeout=5).json()["keys"]
+        minted = requests.post(
+            f"{control_url(urls['APPLE_JWKS_URL'])}/tokens", json={"provider": "apple"}, timeout=5
+        ).json()["id_token"]
+        assert jwt.get_unverified_header(minted)["kid"] == keys[0]["kid"]
     finally:
         assert interrupt(process) == 0
