@@ -13,6 +13,7 @@ from backend.bookings.policy import refund_for_cancellation
 from backend.bookings.services import booking_expire_holds, booking_reminders_write
 from backend.notifications.models import Kind, Notification
 from backend.salons.models import Closure, TimeOff, WorkingHours
+from tests.support.api import error_code
 from tests.support.factories import (
     at,
     client_for,
@@ -71,10 +72,6 @@ def book(client, salon, service, start: str, staff=None, **headers):
     if staff is not None:
         body["staff"] = staff.id
     return client.post("/api/v1/bookings/", body, format="json", **headers)
-
-
-def error_code(response) -> str:
-    return response.json()["error"]["code"]
 
 
 # --- create -----------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 through the API for the same staff member's time. Every loser gets a clean 409, never a 500."""
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
@@ -22,6 +21,7 @@ from tests.support.factories import (
     make_user,
     next_weekday,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -140,19 +140,18 @@ def test_the_same_idempotency_key_racing_makes_one_booking(salon, service, day):
     )
 
 
-def wait_for_a_lock_wait(timeout: float = 10) -> None:
+def wait_for_a_lock_wait() -> None:
     """Until some backend of this database waits on a lock (the step a test interleaves with)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def backends_waiting_on_a_lock() -> int:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND wait_event_type = 'Lock'"
             )
-            if cursor.fetchone()[0]:
-                return
-        time.sleep(0.01)
-    raise AssertionError("nobody waited on a lock")
+            return cursor.fetchone()[0]
+
+    wait_until(backends_waiting_on_a_lock, interval=0.01)
 
 
 def test_a_booking_moved_away_while_its_staff_members_are_cancelled_is_left_alone(salon, service, day):

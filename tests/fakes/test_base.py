@@ -8,7 +8,9 @@ import pytest
 import requests
 
 from backend.fakes import FakeAuthentica, FakeMoyasar, FakeProvider, FakeUnifonic
+from tests.support.waiting import wait_until
 
+HOUR_MS = 3_600_000  # a delay no test waits out: a call that answers despite it was not delayed
 SMS = {"AppSid": "test-unifonic-appsid", "SenderID": "Salon", "Recipient": "966501234567", "Body": "hi"}
 
 
@@ -42,15 +44,25 @@ def test_url_needs_a_started_server() -> None:
         _ = FakeUnifonic().url
 
 
-def test_latency_delays_provider_answers_but_not_control_calls(fake: FakeUnifonic) -> None:
+def test_latency_delays_provider_answers(fake: FakeUnifonic) -> None:
     fake.latency_ms = 300
     started = time.monotonic()
     assert send(fake).status_code == 200
-    assert time.monotonic() - started >= 0.28
+    assert time.monotonic() - started >= 0.29  # a lower bound only: load makes the answer later, not earlier
 
-    started = time.monotonic()
-    assert control(fake, "GET", "requests").status_code == 200
-    assert time.monotonic() - started < 0.25
+
+def test_latency_never_delays_control_calls(fake: FakeUnifonic) -> None:
+    # A provider call parked in an hour's latency: a control call answered meanwhile was not delayed by it.
+    fake.latency_ms = HOUR_MS
+    with ThreadPoolExecutor(1) as pool:
+        parked = pool.submit(send, fake, timeout=60)
+        try:
+            wait_until(fake.journal)  # the provider call arrived and sleeps its latency
+            assert control(fake, "GET", "config").json()["latency_ms"] == HOUR_MS
+            assert [entry["status"] for entry in fake.journal()] == [None]  # still unanswered
+        finally:
+            fake.stop()  # wakes the parked handler, which then answers
+    assert parked.result().status_code == 200
 
 
 def test_fail_next_fails_n_calls_with_the_providers_error_body_then_recovers(fake: FakeUnifonic) -> None:
@@ -108,14 +120,19 @@ def test_timeout_next_processed_takes_effect_but_the_answer_is_late(fake: FakeUn
     assert len(fake.messages()) == 1  # the lost-answer case idempotent retries must survive
 
 
-def test_stop_does_not_wait_for_a_hanging_call() -> None:
-    server = FakeUnifonic(hang_seconds=30).start()
+def test_stop_wakes_a_hanging_call_instead_of_waiting_for_it() -> None:
+    server = FakeUnifonic(hang_seconds=3600).start()
     server.timeout_next(1)
-    with pytest.raises(requests.ReadTimeout):
-        send(server, timeout=0.2)
-    started = time.monotonic()
-    server.stop()
-    assert time.monotonic() - started < 2
+    with ThreadPoolExecutor(1) as pool:
+        hanging = pool.submit(send, server, timeout=60)
+        try:
+            wait_until(server.journal)  # the call arrived and hangs for an hour
+        finally:
+            server.stop()  # returns at all only because it does not wait out the hour
+    # The woken handler closes the connection unanswered, as a stalled provider's would.
+    with pytest.raises(requests.ConnectionError):
+        hanging.result()
+    assert [entry["fault"] for entry in server.journal()] == ["timeout"]
 
 
 def test_down_drops_provider_connections_while_control_still_answers(fake: FakeUnifonic) -> None:
@@ -202,12 +219,16 @@ def test_unknown_routes_answer_the_providers_404_and_405(fake: FakeUnifonic) -> 
 
 
 def test_a_fake_serves_concurrent_calls(fake: FakeUnifonic) -> None:
-    fake.latency_ms = 200
-    started = time.monotonic()
+    # Each call sleeps an hour's latency: all eight arriving proves they are handled side by side.
+    fake.latency_ms = HOUR_MS
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda _: send(fake).status_code, range(8)))
-    assert statuses == [200] * 8
-    assert time.monotonic() - started < 1.2  # threaded: the delays overlap
+        calls = [pool.submit(send, fake, timeout=60) for _ in range(8)]
+        try:
+            wait_until(lambda: len(fake.journal()) == 8, message=lambda: len(fake.journal()))
+            assert {entry["status"] for entry in fake.journal()} == {None}  # all in flight at once
+        finally:
+            fake.stop()  # wakes them all
+    assert [call.result().status_code for call in calls] == [200] * 8
 
 
 def test_a_client_gone_mid_answer_prints_no_traceback(capsys):

@@ -1,7 +1,6 @@
 """Delivery end to end: rows committed in PostgreSQL, a real `celery worker` subprocess on the real Redis,
 and the real Unifonic client talking HTTP to the fake Unifonic server."""
 
-import time
 from collections import Counter
 
 import pytest
@@ -13,6 +12,7 @@ from backend.fakes.unifonic import FakeUnifonic
 from backend.notifications.models import Kind, Notification, Status
 from backend.notifications.services import notification_create, notification_sweep
 from tests.support.processes import WorkerProcess, child_env
+from tests.support.waiting import wait_until
 from worker.celery import app
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -70,15 +70,6 @@ def write(count: int, prefix: str = "event") -> list[int]:
     return [row.pk for row in rows]
 
 
-def wait_until(condition, timeout: float, step: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return condition()
-
-
 def all_sent(ids: list[int]) -> bool:
     return Notification.objects.filter(pk__in=ids, status=Status.SENT).count() == len(ids)
 
@@ -89,7 +80,7 @@ def deliveries(fake: FakeUnifonic) -> Counter:
 
 def test_exactly_one_message_after_commit(worker, unifonic):
     [notification_id] = write(1)
-    assert wait_until(lambda: all_sent([notification_id]), timeout=20)
+    wait_until(lambda: all_sent([notification_id]))
     assert deliveries(unifonic) == {str(notification_id): 1}
     row = Notification.objects.get(pk=notification_id)
     assert row.provider == "unifonic" and row.provider_message_id and row.attempts == 1
@@ -103,7 +94,7 @@ def test_nothing_is_sent_after_a_rollback(worker, unifonic):
         )
         raise RuntimeError("booking failed")
     [control] = write(1, prefix="control")  # a committed row sent after it proves the worker was listening
-    assert wait_until(lambda: all_sent([control]), timeout=20)
+    wait_until(lambda: all_sent([control]))
     assert deliveries(unifonic) == {str(control): 1}
     assert not Notification.objects.filter(dedupe_key="x").exists()
 
@@ -111,7 +102,7 @@ def test_nothing_is_sent_after_a_rollback(worker, unifonic):
 def test_provider_503_three_times_then_success_sends_once(worker, unifonic):
     unifonic.fail_next(3, status=503)
     [notification_id] = write(1)
-    assert wait_until(lambda: all_sent([notification_id]), timeout=40)
+    wait_until(lambda: all_sent([notification_id]), timeout=60)
     row = Notification.objects.get(pk=notification_id)
     assert row.attempts == 4
     assert deliveries(unifonic) == {str(notification_id): 1}
@@ -127,7 +118,7 @@ def test_a_permanent_provider_error_fails_at_once(worker, unifonic):
             context=CONTEXT,
             dedupe_key="bad-number",
         )
-    assert wait_until(lambda: Notification.objects.get(pk=row.pk).status == Status.FAILED, timeout=20)
+    wait_until(lambda: Notification.objects.get(pk=row.pk).status == Status.FAILED)
     row.refresh_from_db()
     assert row.attempts == 1 and row.last_error
     assert len(unifonic.journal()) == 1
@@ -142,7 +133,7 @@ def test_a_worker_killed_mid_run_loses_nothing(worker_env, unifonic):
     unifonic.latency_ms = 300
     first = WorkerProcess(queues="notifications", concurrency=4, env=worker_env).start()
     ids = write(40)
-    assert wait_until(lambda: Notification.objects.filter(status=Status.SENT).count() >= 4, timeout=20)
+    wait_until(lambda: Notification.objects.filter(status=Status.SENT).count() >= 4)
     first.kill()
     in_flight = Notification.objects.filter(status=Status.SENDING).count()
     sent_before = Notification.objects.filter(status=Status.SENT).count()
@@ -150,7 +141,7 @@ def test_a_worker_killed_mid_run_loses_nothing(worker_env, unifonic):
     second = WorkerProcess(queues="notifications", concurrency=4, env=worker_env).start()
     try:
         # Beat runs the sweep every minute in production; here the test runs it until all is delivered.
-        assert wait_until(lambda: notification_sweep() >= 0 and all_sent(ids), timeout=60, step=1)
+        wait_until(lambda: notification_sweep() >= 0 and all_sent(ids), timeout=60, interval=1)
     finally:
         second.stop()
     assert deliveries(unifonic) == {str(pk): 1 for pk in ids}
@@ -169,9 +160,11 @@ def test_messages_lost_by_redis_are_recovered_by_the_sweep(worker_env, unifonic)
     broker.flushdb()  # what a Redis restart without persistence leaves behind
     worker = WorkerProcess(queues="notifications", concurrency=4, env=worker_env).start()
     try:
-        time.sleep(1)
-        assert Notification.objects.filter(status=Status.SENT).count() == 0  # nothing left to consume
-        assert wait_until(lambda: notification_sweep() >= 0 and all_sent(ids), timeout=30, step=1)
+        # A row committed now is delivered: the worker consumes, so the lost rows are not in its queue.
+        [control] = write(1, prefix="control")
+        wait_until(lambda: all_sent([control]))
+        assert Notification.objects.filter(pk__in=ids, status=Status.SENT).count() == 0
+        wait_until(lambda: notification_sweep() >= 0 and all_sent(ids), timeout=30, interval=1)
     finally:
         worker.stop()
-    assert deliveries(unifonic) == {str(pk): 1 for pk in ids}
+    assert deliveries(unifonic) == {str(pk): 1 for pk in [*ids, control]}

@@ -8,6 +8,7 @@ from backend.fakes.moyasar import DEFAULT_SECRET_KEY, FakeMoyasar
 from backend.payments.models import Payment, Status
 from backend.payments.services import payment_refresh
 from backend.providers import moyasar as moyasar_client
+from tests.support.api import error_code  # noqa: F401  (re-exported for one session; import tests.support.api)
 from tests.support.factories import client_for, make_booking, make_salon, make_service, make_staff, make_user
 
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -68,10 +69,6 @@ def booking(service, staff, customer):
 def pay(client, booking, source=None, callback_url=CALLBACK, **headers):
     body = {"source": source or {"type": "token", "token": "tok_good"}, "callback_url": callback_url}
     return client.post(f"/api/v1/bookings/{booking.id}/payments/", body, format="json", **headers)
-
-
-def error_code(response) -> str:
-    return response.json()["error"]["code"]
 
 
 def webhook_body(fake, event_type: str, payment_id: str) -> dict:

@@ -9,7 +9,8 @@ import pytest
 
 from backend.payments.models import Payment
 from backend.payments.serializers import callback_url_allowed
-from tests.payments.conftest import CALLBACK, error_code, pay
+from tests.payments.conftest import CALLBACK, pay
+from tests.support.api import error_code
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,8 @@
 import pytest
 
 from backend.payments.models import Status
-from tests.payments.conftest import authorize, error_code
+from tests.payments.conftest import authorize
+from tests.support.api import error_code
 from tests.support.factories import client_for
 
 pytestmark = pytest.mark.django_db

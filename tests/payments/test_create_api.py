@@ -11,7 +11,8 @@ from backend.notifications.models import Kind, Notification
 from backend.payments.models import Payment, Status
 from backend.payments.services import payments_reconcile
 from backend.providers import moyasar as moyasar_client
-from tests.payments.conftest import CALLBACK, error_code, pay
+from tests.payments.conftest import CALLBACK, pay
+from tests.support.api import error_code
 from tests.support.factories import client_for, make_admin, make_paid_payment, make_user
 
 pytestmark = pytest.mark.django_db

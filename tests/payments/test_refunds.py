@@ -15,7 +15,8 @@ from backend.payments.selectors import booking_paid_halalas
 from backend.payments.services import payment_refresh, payments_reconcile, refund_execute
 from backend.providers import moyasar as moyasar_client
 from backend.salons.models import StaffService
-from tests.payments.conftest import authorize, error_code, pay
+from tests.payments.conftest import authorize, pay
+from tests.support.api import error_code
 from tests.support.factories import at, client_for, make_admin, make_staff, make_user, next_weekday
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from backend.payments.models import Payment, Status, WebhookEvent
 from backend.payments.services import payment_apply, payment_transition_allowed
 from backend.providers import moyasar as moyasar_client
 from backend.providers.base import GatewayPayment
-from tests.payments.conftest import CALLBACK, error_code, pay, webhook_body
+from tests.payments.conftest import CALLBACK, pay, webhook_body
+from tests.support.api import error_code
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,6 @@
 """Thumbnails: made once by `photos.make_thumbnails` after the upload commits, by a real worker."""
 
 import io
-import time
 
 import pytest
 from django.core.files.storage import default_storage
@@ -11,6 +10,7 @@ from backend.photos.models import Photo
 from backend.photos.services import photo_delete, photo_thumbnail_make
 from tests.photos.conftest import image_bytes, upload
 from tests.support.factories import client_for, make_admin, make_salon, make_user
+from tests.support.waiting import wait_until
 from worker.tasks.photos import make_thumbnails
 
 pytestmark = pytest.mark.django_db
@@ -91,12 +91,12 @@ def test_a_real_worker_makes_the_thumbnail(settings, celery_worker_process):
     manager = make_user()
     salon = make_salon(managers=[manager])
     photo = add_photo(salon, manager, image_bytes("JPEG", size=(2000, 1000)))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def thumbnail_made():
         photo.refresh_from_db()
-        if photo.thumbnail:
-            break
-        time.sleep(0.2)
+        return photo.thumbnail
+
+    wait_until(thumbnail_made)
     assert photo.thumbnail.name.endswith("_thumb.webp")
     assert Image.open(media_root / photo.thumbnail.name).size == (480, 240)
 

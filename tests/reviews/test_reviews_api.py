@@ -14,6 +14,7 @@ from backend.reviews.models import Review
 from backend.reviews.selectors import review_personal_data
 from backend.reviews.services import review_create
 from tests.reviews.conftest import completed_booking
+from tests.support.api import error_code
 from tests.support.factories import client_for, make_admin, make_booking, make_salon, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +26,6 @@ def review_url(booking) -> str:
 
 def post_review(client, booking, body):
     return client.post(review_url(booking), body, format="json")
-
-
-def error_code(response) -> str:
-    return response.json()["error"]["code"]
 
 
 def salon_rating(salon) -> tuple[Decimal, int]:
