@@ -8,19 +8,24 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import BigIntegerRangeField, DateRangeField, RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
-from backend.salons.validators import validate_cancellation_policy, validate_timezone
+from backend.bookings.weeks import DAY_CODES
+from backend.salons.validators import validate_cancellation_policy, validate_timezone, validate_week_json
 
 DEFAULT_TIMEZONE = "Asia/Riyadh"
 DEFAULT_CURRENCY = "SAR"
-# date.weekday() order; the API's week starts on Sunday (WEEK_ORDER).
-DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# DAY_CODES: date.weekday() order; the API's week starts on Sunday (WEEK_ORDER).
 WEEK_ORDER = (6, 0, 1, 2, 3, 4, 5)
 MAX_SLOT_STEP_MINUTES = 24 * 60
 MAX_HORIZON_DAYS = 365
+MAX_SPECIAL_HOURS_DAYS = 366
 
 
 def default_cancellation_policy() -> list[dict[str, int]]:
@@ -102,7 +107,8 @@ class Weekday(models.IntegerChoices):
 
 
 class WeeklyRange(models.Model):
-    """One wall-clock range in the salon's zone on one weekday; a day may have several."""
+    """One wall-clock range in the salon's zone starting on one weekday; a day may have several. An `end`
+    at or before `start` ends on the next day ("00:00" is midnight); a range lasts less than 24 hours."""
 
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     start = models.TimeField()
@@ -118,7 +124,7 @@ class WeeklyRange(models.Model):
 
 def _weekly_range_constraints(prefix: str) -> list[models.BaseConstraint]:
     return [
-        models.CheckConstraint(condition=Q(end__gt=F("start")), name=f"{prefix}_end_after_start"),
+        models.CheckConstraint(condition=~Q(end=F("start")), name=f"{prefix}_shorter_than_a_day"),
         models.CheckConstraint(condition=Q(weekday__lte=6), name=f"{prefix}_weekday_valid"),
     ]
 
@@ -272,3 +278,74 @@ class Closure(models.Model):
 
     def __str__(self) -> str:
         return str(self.date)
+
+
+class _IdPoint(Func):
+    """An id as the one-point range [id, id]: "same owner" as "ranges overlap", so the exclusion
+    constraint needs no btree_gist (as the booking one, `backend/bookings/models.py`)."""
+
+    function = "int8range"
+    template = "%(function)s(%(expressions)s, %(expressions)s, '[]')"
+    output_field = BigIntegerRangeField()
+
+
+class _Dates(Func):
+    """[start_date, end_date], both dates included."""
+
+    function = "daterange"
+    template = "%(function)s(%(expressions)s, '[]')"
+    output_field = DateRangeField()
+
+
+class SpecialHours(models.Model):
+    """A span of local dates on which `hours` replace the weekly hours: the salon's business hours when
+    `staff` is null, else that staff member's working hours. A weekday absent from `hours` is closed."""
+
+    salon = models.ForeignKey(Salon, on_delete=models.CASCADE, related_name="special_hours")
+    staff = models.ForeignKey(
+        StaffMember, on_delete=models.CASCADE, null=True, blank=True, related_name="special_hours"
+    )
+    start_date = models.DateField()
+    end_date = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+    # [{"day": "thu", "start": "16:00", "end": "02:00"}, ...], as the API took them: read with the span,
+    # replaced whole, never queried by range (like the cancellation policy).
+    hours = models.JSONField(default=list, blank=True, validators=[validate_week_json])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("start_date", "id")
+        verbose_name_plural = "special hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date"))
+                & Q(end_date__lt=F("start_date") + timedelta(days=MAX_SPECIAL_HOURS_DAYS)),
+                name="special_hours_at_most_366_days",
+            ),
+            # Two spans of one owner never share a date, whatever the concurrency.
+            ExclusionConstraint(
+                name="special_hours_salon_dates_disjoint",
+                index_type="gist",
+                expressions=[
+                    (_IdPoint(F("salon_id")), RangeOperators.OVERLAPS),
+                    (_Dates(F("start_date"), F("end_date")), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(staff__isnull=True),
+            ),
+            ExclusionConstraint(
+                name="special_hours_staff_dates_disjoint",
+                index_type="gist",
+                expressions=[
+                    (_IdPoint(F("staff_id")), RangeOperators.OVERLAPS),
+                    (_Dates(F("start_date"), F("end_date")), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(staff__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_date} - {self.end_date}"
+
+    def clean(self) -> None:
+        if self.staff_id is not None and self.staff.salon_id != self.salon_id:
+            raise ValidationError({"staff": [_("This staff member works at another salon.")]})
