@@ -472,6 +472,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
             "services",
             "staff",
             "closures",
+            "special_hours",
             "bookings",
             "reviews",
             "photos",
@@ -480,13 +481,22 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "salons.Service", "exclude_fields": ["staff_services", "bookings", "reviews"]},
     {
         "model": "salons.StaffMember",
-        "exclude_fields": ["staff_services", "working_hours", "time_off", "bookings", "reviews", "photos"],
+        "exclude_fields": [
+            "staff_services",
+            "working_hours",
+            "special_hours",
+            "time_off",
+            "bookings",
+            "reviews",
+            "photos",
+        ],
     },
     "salons.StaffService",
     "salons.BusinessHours",
     "salons.WorkingHours",
     "salons.TimeOff",
     "salons.Closure",
+    "salons.SpecialHours",
     {"model": "bookings.Booking", "exclude_fields": ["updated_at", "review", "payments"]},
     # Every money action: payments (capture, refund, void, state changes) and each refund request.
     {

@@ -348,4 +348,6 @@ class SpecialHours(models.Model):
 
     def clean(self) -> None:
         if self.staff_id is not None and self.staff.salon_id != self.salon_id:
-            raise ValidationError({"staff": [_("This staff member works at another salon.")]})
+            # Not keyed by field: a field with an error is left out of the constraint checks that follow,
+            # and the exclusion constraints' conditions name `staff` (Django cannot then evaluate them).
+            raise ValidationError(_("This staff member works at another salon."))

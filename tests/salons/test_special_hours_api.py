@@ -4,9 +4,14 @@ what availability and booking make of them, and the overlap rule under real conc
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.utils import translation
 
+from backend.bookings import weeks
 from backend.bookings.models import BookingStatus
 from backend.bookings.selectors import availability_for, start_check
+from backend.salons import special_hours
 from backend.salons.models import SpecialHours
 from tests.bookings.test_booking_concurrency import race
 from tests.core.test_errors import ARABIC, assert_error_shape
@@ -286,3 +291,28 @@ def test_two_overlapping_spans_at_once_one_wins_the_other_is_400():
         if response.status_code == 400
     )
     assert SpecialHours.objects.filter(salon=salon).count() == 1
+
+
+# --- The rules below the API: the model's own checks, the service's mapping of database refusals ------
+def test_the_model_refuses_bad_weeks_and_a_staff_member_of_another_salon(salon, staff, thursday):
+    stranger = make_staff(make_salon())
+    with translation.override("en"):
+        for hours in ("all day", [{"day": "thu"}], [{"day": "someday", "start": "10:00", "end": "11:00"}]):
+            with pytest.raises(ValidationError, match="must be a list of"):
+                SpecialHours(salon=salon, start_date=thursday, end_date=thursday, hours=hours).full_clean()
+        with pytest.raises(ValidationError, match="another salon"):
+            SpecialHours(salon=salon, staff=stranger, start_date=thursday, end_date=thursday).full_clean()
+    SpecialHours(salon=salon, staff=staff, start_date=thursday, end_date=thursday, hours=RAMADAN).full_clean()
+
+
+def test_other_database_refusals_are_not_reported_as_overlaps(salon, thursday, monkeypatch):
+    monkeypatch.setattr(special_hours, "MAX_SPECIAL_HOURS_DAYS", 1000)  # past the check constraint's 366
+    with pytest.raises(IntegrityError, match="special_hours_at_most_366_days"):
+        special_hours.special_hours_create(
+            salon=salon, start_date=thursday, end_date=thursday + timedelta(days=400), hours=[]
+        )
+
+
+def test_an_engine_span_must_not_end_before_it_starts():
+    with pytest.raises(ValueError, match="on or after its first day"):
+        weeks.SpecialHours(date(2027, 1, 2), date(2027, 1, 1), weeks.WeeklyHours())
