@@ -8,30 +8,46 @@ Time model:
 - Every instant is an aware datetime. Internally everything is UTC, because adding a timedelta to a
   datetime in a DST zone does wall-clock arithmetic, not real elapsed time. Slots come back in UTC;
   the API layer shows them in the salon's zone.
-- Weekly hours are wall-clock times in the salon's zone, turned into instants per local date with
-  ``fold=0`` and normalised through UTC. An ambiguous wall time (fall-back) is its first occurrence. A
-  nonexistent one (inside the spring-forward gap) is read with the offset from before the gap, so it
-  lands as far past the gap as it was into it: 02:30 on Berlin's spring-forward day is 03:30 CEST.
-  A range that collapses to nothing that way is dropped.
-- A local date owns the instants from its midnight to the next one. Ranges are clipped to that, so every
-  slot belongs to the local date of its start, which is the one date ``check_start`` looks at (a date
-  the zone skipped, like Samoa's 30 December 2011, owns no instants and has no slots).
+- Weekly hours and special-hours spans become dated stretches of UTC time in ``weeks.py``: a range
+  belongs to the local date it starts on and may run past midnight (Thursday 16:00-02:00).
+- Every slot belongs to the date of the business range it starts in, the one date ``check_start``
+  looks at. Where ranges of two dates overlap (a night range spilling into a span of other hours, a
+  spring-forward gap) the earlier date keeps the overlap. A service runs to its range's end, not past.
+- On a day the clocks go back, a wall time of the repeated hour names its first occurrence: starts in
+  the second occurrence are not offered, so no wall-clock start is offered twice for one staff member
+  (a booking running through the repeated hour still lasts its real duration).
 - Horizon days are 24-hour days counted from now.
 """
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from operator import attrgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-MAX_DAYS = 31
+from backend.bookings.spans import DisjointSpans, intersect, merge, subtract
+from backend.bookings.weeks import ONE_DAY, HoursRange, SpecialHours, WeeklyHours, dated_spans, ranges_on
+from backend.bookings.weeks import Span as _Span
 
-# A half-open stretch [start, end) of UTC time. Plain tuples keep the inner loops cheap.
-_Span = tuple[datetime, datetime]
+__all__ = [
+    "MAX_DAYS",
+    "HoursRange",
+    "Interval",
+    "Rejection",
+    "SalonRules",
+    "Slot",
+    "SpecialHours",
+    "StaffSchedule",
+    "WeeklyHours",
+    "bookable_staff_ids",
+    "check_start",
+    "slots_for_any_staff",
+    "slots_for_staff",
+]
+
+MAX_DAYS = 31
 
 
 class Rejection(StrEnum):
@@ -59,35 +75,9 @@ class Interval:
 
 
 @dataclass(frozen=True, slots=True)
-class HoursRange:
-    """One wall-clock range on one weekday (0 = Monday, as ``date.weekday()``), within that day."""
-
-    weekday: int
-    start: time
-    end: time
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.weekday <= 6:
-            raise ValueError(f"weekday must be 0 (Monday) .. 6 (Sunday), got {self.weekday}")
-        if self.start.tzinfo is not None or self.end.tzinfo is not None:
-            raise ValueError("Hours are wall-clock times in the salon's zone; pass naive times")
-        if self.end <= self.start:
-            raise ValueError(f"Hours must end after they start, on the same day: {self.start} .. {self.end}")
-
-
-@dataclass(frozen=True, slots=True)
-class WeeklyHours:
-    """A week of hours, several ranges a day allowed; a weekday without ranges is closed (or off)."""
-
-    ranges: tuple[HoursRange, ...] = ()
-
-    def ranges_on(self, weekday: int) -> list[HoursRange]:
-        return [hours_range for hours_range in self.ranges if hours_range.weekday == weekday]
-
-
-@dataclass(frozen=True, slots=True)
 class SalonRules:
-    """The salon-wide inputs: its zone, business hours, closed dates and booking settings."""
+    """The salon-wide inputs: its zone, business hours (weekly, and special-hours spans that replace them
+    on their dates), closed dates and booking settings."""
 
     tz: ZoneInfo
     business_hours: WeeklyHours
@@ -95,6 +85,7 @@ class SalonRules:
     slot_step_minutes: int
     min_notice_minutes: int
     horizon_days: int
+    special_hours: tuple[SpecialHours, ...] = ()
 
     def __post_init__(self) -> None:
         if self.slot_step_minutes <= 0:
@@ -111,6 +102,7 @@ class StaffSchedule:
 
     ``service_duration`` is the service's duration for this staff member (overrides already applied).
     ``busy`` holds the active bookings, each already widened by its own buffer: [start, end + buffer).
+    ``special_hours`` replace ``working_hours`` on their dates.
     """
 
     staff_id: int
@@ -118,6 +110,7 @@ class StaffSchedule:
     service_duration: timedelta
     time_off: tuple[Interval, ...] = ()
     busy: tuple[Interval, ...] = ()
+    special_hours: tuple[SpecialHours, ...] = ()
 
     def __post_init__(self) -> None:
         if self.service_duration <= timedelta(0):
@@ -189,7 +182,7 @@ def check_start(
         return Rejection.TOO_SOON
     if start > availability.latest_start:
         return Rejection.TOO_FAR_AHEAD
-    working = availability.working_set(start.astimezone(rules.tz).date())
+    working = availability.working_set(availability.owning_date(start))
     # Membership in the very list the slot endpoint serves is what makes list and booking agree.
     if start in availability.offered_starts(working):
         return None
@@ -213,23 +206,38 @@ def bookable_staff_ids(
 
 
 class _SalonDays:
-    """The salon's part of each local date, the same for every staff member: the instants the date owns
-    and its business hours, in UTC; computed once a date."""
+    """The salon's part of each local date, the same for every staff member: the business hours the date
+    owns, in UTC; computed once a date."""
 
     def __init__(self, rules: SalonRules) -> None:
         self._rules = rules
-        self._days: dict[date, tuple[_Span, list[_Span]]] = {}
+        self._ranges: dict[date, list[_Span]] = {}
+        self._owned: dict[date, list[_Span]] = {}
 
-    def on(self, local_date: date) -> tuple[_Span, list[_Span]]:
-        day = self._days.get(local_date)
-        if day is None:
-            tz = self._rules.tz
-            whole_day = (
-                _wall_to_utc(local_date, time.min, tz),
-                _wall_to_utc(local_date + timedelta(days=1), time.min, tz),
+    def _ranges_of(self, local_date: date) -> list[_Span]:
+        """The business hours of the ranges starting on that date; none on a closure date."""
+        spans = self._ranges.get(local_date)
+        if spans is None:
+            rules = self._rules
+            if local_date in rules.closures:
+                spans = []
+            else:
+                ranges = ranges_on(local_date, rules.business_hours, rules.special_hours)
+                spans = merge(dated_spans(local_date, ranges, rules.tz))
+            self._ranges[local_date] = spans
+        return spans
+
+    def on(self, local_date: date) -> list[_Span]:
+        """The business hours the date owns: its ranges, less what the day before's ranges already hold."""
+        owned = self._owned.get(local_date)
+        if owned is None:
+            owned = self._owned[local_date] = subtract(
+                self._ranges_of(local_date), self._ranges_of(local_date - ONE_DAY)
             )
-            day = self._days[local_date] = (whole_day, _hours_on(local_date, self._rules.business_hours, tz))
-        return day
+        return owned
+
+    def owns(self, local_date: date, instant: datetime) -> bool:
+        return any(start <= instant < end for start, end in self.on(local_date))
 
 
 class _StaffAvailability:
@@ -254,8 +262,9 @@ class _StaffAvailability:
         self._step = timedelta(minutes=rules.slot_step_minutes)
         self.earliest_start = now + timedelta(minutes=rules.min_notice_minutes)
         self.latest_start = now + timedelta(days=rules.horizon_days)
-        self._time_off = _DisjointSpans(_utc_span(interval) for interval in staff.time_off)
-        self._busy = _DisjointSpans(_utc_span(interval) for interval in staff.busy)
+        self._time_off = DisjointSpans(_utc_span(interval) for interval in staff.time_off)
+        self._busy = DisjointSpans(_utc_span(interval) for interval in staff.busy)
+        self._staff_days: dict[date, list[_Span]] = {}
 
     def slots(self, local_dates: Iterable[date]) -> Iterator[Slot]:
         duration, staff_id = self._staff.service_duration, self._staff.staff_id
@@ -263,32 +272,58 @@ class _StaffAvailability:
             for start in self.offered_starts(self.working_set(local_date)):
                 yield Slot(start, start + duration, staff_id)
 
-    def working_set(self, local_date: date) -> "_DisjointSpans":
-        """Staff hours ∩ business hours on that date, minus time off; nothing on a closure date."""
-        if local_date in self._rules.closures:
-            return _DisjointSpans(())
-        whole_day, business_hours = self._salon_days.on(local_date)
-        hours = _intersect(
-            _intersect(business_hours, _hours_on(local_date, self._staff.working_hours, self._rules.tz)),
-            [whole_day],
-        )
-        return _DisjointSpans(_subtract(hours, self._time_off.overlapping(*whole_day)))
+    def owning_date(self, start: datetime) -> date:
+        """The date whose business range ``start`` falls in: its local date, or the day before when it
+        is in the night range of that day."""
+        local_date = start.astimezone(self._rules.tz).date()
+        day_before = local_date - ONE_DAY
+        return day_before if self._salon_days.owns(day_before, start) else local_date
 
-    def offered_starts(self, working: "_DisjointSpans") -> list[datetime]:
+    def working_set(self, local_date: date) -> DisjointSpans:
+        """The business hours the date owns ∩ the staff member's hours around it, minus time off."""
+        business_hours = self._salon_days.on(local_date)
+        if not business_hours:
+            return DisjointSpans(())
+        # The date's ranges start on it and end by the next one's end: staff ranges of the day before
+        # (spilling), of the date and of the next day may all meet them.
+        staff_hours = merge(
+            span for offset in (-1, 0, 1) for span in self._staff_ranges_of(local_date + offset * ONE_DAY)
+        )
+        hours = intersect(business_hours, staff_hours)
+        if not hours:
+            return DisjointSpans(())
+        return DisjointSpans(subtract(hours, self._time_off.overlapping(hours[0][0], hours[-1][1])))
+
+    def _staff_ranges_of(self, local_date: date) -> list[_Span]:
+        spans = self._staff_days.get(local_date)
+        if spans is None:
+            staff, tz = self._staff, self._rules.tz
+            ranges = ranges_on(local_date, staff.working_hours, staff.special_hours)
+            spans = self._staff_days[local_date] = dated_spans(local_date, ranges, tz)
+        return spans
+
+    def offered_starts(self, working: DisjointSpans) -> list[datetime]:
         """Grid starts that pass every rule; the grid restarts at the start of each free range."""
         if not working.spans:
             return []
         busy_that_day = self._busy.overlapping(working.spans[0][0], working.spans[-1][1])
+        tz = self._rules.tz
+        # Only where the offset differs across the day can a start fall in a repeated hour.
+        clock_moves = (
+            working.spans[0][0].astimezone(tz).utcoffset() != working.spans[-1][1].astimezone(tz).utcoffset()
+        )
         starts = []
-        for free_start, free_end in _subtract(working.spans, busy_that_day):
+        for free_start, free_end in subtract(working.spans, busy_that_day):
             candidate = free_start
             while candidate < free_end:
-                if self.rejection(candidate, working) is None:
+                if self.rejection(candidate, working) is None and not (
+                    clock_moves and candidate.astimezone(tz).fold
+                ):
                     starts.append(candidate)
                 candidate += self._step
         return starts
 
-    def rejection(self, start: datetime, working: "_DisjointSpans") -> Rejection | None:
+    def rejection(self, start: datetime, working: DisjointSpans) -> Rejection | None:
         """The first rule ``start`` breaks, grid aside, or None; ``working`` is its date's working set."""
         if start < self.earliest_start:
             return Rejection.TOO_SOON
@@ -300,90 +335,6 @@ class _StaffAvailability:
         if self._busy.overlaps(start, start + self._occupation):
             return Rejection.SLOT_UNAVAILABLE
         return None
-
-
-class _DisjointSpans:
-    """Sorted, disjoint, non-touching spans, with their starts and ends kept apart for bisect."""
-
-    __slots__ = ("_ends", "_starts", "spans")
-
-    def __init__(self, spans: Iterable[_Span]) -> None:
-        self.spans = _merge(spans)
-        self._starts = [start for start, _ in self.spans]
-        self._ends = [end for _, end in self.spans]
-
-    def overlapping(self, start: datetime, end: datetime) -> list[_Span]:
-        """The spans that overlap [start, end)."""
-        return self.spans[bisect_right(self._ends, start) : bisect_left(self._starts, end)]
-
-    def overlaps(self, start: datetime, end: datetime) -> bool:
-        first_ending_after_start = bisect_right(self._ends, start)
-        return first_ending_after_start < len(self.spans) and self._starts[first_ending_after_start] < end
-
-    def covers(self, start: datetime, end: datetime) -> bool:
-        """Whether [start, end) lies inside one span (touching spans are merged, so inside the union)."""
-        last_starting_by_start = bisect_right(self._starts, start) - 1
-        return last_starting_by_start >= 0 and self._ends[last_starting_by_start] >= end
-
-
-def _merge(spans: Iterable[_Span]) -> list[_Span]:
-    """Sorts spans and unites those that overlap or touch."""
-    merged: list[_Span] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _intersect(first: list[_Span], second: list[_Span]) -> list[_Span]:
-    """The intersection of two sorted, disjoint span lists, in one linear pass."""
-    result: list[_Span] = []
-    i = j = 0
-    while i < len(first) and j < len(second):
-        start = max(first[i][0], second[j][0])
-        end = min(first[i][1], second[j][1])
-        if start < end:
-            result.append((start, end))
-        if first[i][1] < second[j][1]:
-            i += 1
-        else:
-            j += 1
-    return result
-
-
-def _subtract(spans: list[_Span], holes: list[_Span]) -> list[_Span]:
-    """``spans`` minus ``holes``, both sorted and disjoint, in one linear pass."""
-    result: list[_Span] = []
-    first_relevant_hole = 0
-    for start, end in spans:
-        while first_relevant_hole < len(holes) and holes[first_relevant_hole][1] <= start:
-            first_relevant_hole += 1
-        # A hole can reach into the next span too, so scan from first_relevant_hole without consuming it.
-        hole = first_relevant_hole
-        while hole < len(holes) and holes[hole][0] < end:
-            if holes[hole][0] > start:
-                result.append((start, holes[hole][0]))
-            start = max(start, holes[hole][1])
-            hole += 1
-        if start < end:
-            result.append((start, end))
-    return result
-
-
-def _hours_on(local_date: date, hours: WeeklyHours, tz: ZoneInfo) -> list[_Span]:
-    spans = []
-    for hours_range in hours.ranges_on(local_date.weekday()):
-        start = _wall_to_utc(local_date, hours_range.start, tz)
-        end = _wall_to_utc(local_date, hours_range.end, tz)
-        if start < end:  # A range lying in a spring-forward gap collapses (see the module docstring).
-            spans.append((start, end))
-    return _merge(spans)
-
-
-def _wall_to_utc(local_date: date, wall_time: time, tz: ZoneInfo) -> datetime:
-    return datetime.combine(local_date, wall_time.replace(fold=0), tzinfo=tz).astimezone(UTC)
 
 
 def _utc_span(interval: Interval) -> _Span:

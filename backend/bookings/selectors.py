@@ -4,6 +4,7 @@ The slot list and the booking create path both go through `_schedules_load` and 
 (`backend.bookings.availability`), so the list never offers a slot that booking rejects. Loading is one
 SQL statement whatever the number of staff members and days (`_schedule_sql`)."""
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,12 +18,14 @@ from django.utils.translation import gettext_lazy as _
 from backend.accounts.models import User
 from backend.bookings import availability
 from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from backend.bookings.weeks import week_from_json
 from backend.core.errors import ApplicationError
 from backend.salons.models import (
     BusinessHours,
     Closure,
     Salon,
     Service,
+    SpecialHours,
     StaffMember,
     StaffService,
     TimeOff,
@@ -70,6 +73,24 @@ def _local_midnight_utc(local_date: date, salon: Salon) -> datetime:
         return datetime.min.replace(tzinfo=UTC)
 
 
+def _days_after(local_date: date, days: int) -> date:
+    """local_date + days, held to the dates `date` can say (a start in year 1 or 9999 is refused later)."""
+    try:
+        return local_date + timedelta(days=days)
+    except OverflowError:
+        return date.min if days < 0 else date.max
+
+
+def _special_hours(rows: list[tuple[date, int, str]]) -> tuple[availability.SpecialHours, ...]:
+    """Spans from the loader's rows: first date, days to the last, the week as the API saved it."""
+    return tuple(
+        availability.SpecialHours(
+            first_day, first_day + timedelta(days=length), week_from_json(json.loads(hours))
+        )
+        for first_day, length, hours in rows
+    )
+
+
 def _staff_refusal(*, salon: Salon, staff_id: int) -> Exception:
     """Why a staff member has no terms for the service: not an active member of this salon (a validation
     error on `staff`), or one who does not perform it. Asked only when the load found nobody."""
@@ -95,9 +116,11 @@ def _schedule_sql() -> str:
     would; they come back as one result, a row per fact tagged by its kind, so a schedule costs one round
     trip and no query building whatever the staff count and days (docs/adr/0005-availability.md).
 
-    Columns: kind, staff_id, number (weekday, or the link's duration), price, from_time, to_time (weekly
-    hours), from_at, to_at (time off, a booking's occupation), status, hold_expires_at, day (a closed date:
-    a closure over several days is a row for each of its dates in the range)."""
+    Columns: kind, staff_id, number (weekday, the link's duration, or a special-hours span's days after
+    its first), price, from_time, to_time (weekly hours), from_at, to_at (time off, a booking's
+    occupation), status (a booking's; a span's hours as JSON), hold_expires_at, day (a closed date: a
+    closure over several days is a row for each of its dates in the range; a span's first date). A
+    special-hours span with no staff id is the salon's."""
     tables = {
         "link": StaffService._meta.db_table,
         "member": StaffMember._meta.db_table,
@@ -106,6 +129,7 @@ def _schedule_sql() -> str:
         "closure": Closure._meta.db_table,
         "time_off": TimeOff._meta.db_table,
         "booking": Booking._meta.db_table,
+        "special": SpecialHours._meta.db_table,
     }
     return """
 WITH qualified AS (
@@ -140,6 +164,11 @@ FROM {booking}
 WHERE staff_id IN (SELECT staff_id FROM qualified) AND status = ANY(%(active)s)
   AND start < %(busy_end)s AND occupied_until > %(range_start)s
   AND (%(ignore)s::bigint IS NULL OR id <> %(ignore)s::bigint)
+UNION ALL
+SELECT 'special', staff_id, end_date - start_date, NULL, NULL, NULL, NULL, NULL, hours::text, NULL, start_date
+FROM {special}
+WHERE salon_id = %(salon)s AND (staff_id IS NULL OR staff_id IN (SELECT staff_id FROM qualified))
+  AND start_date <= %(end_day)s AND end_date >= %(first_day)s
 ORDER BY 1, 2
 """.format(**tables)  # noqa: S608 - the table names are ours, every value a parameter
 
@@ -158,15 +187,17 @@ def _schedules_load(
 
     `ignore_booking_id` leaves one booking out of the busy times (a reschedule must not clash with the
     time it is leaving). An unknown staff member is a ValidationError, one without the service
-    `staff_not_qualified` (a query more, only then)."""
+    `staff_not_qualified` (a query more, only then). Ranges run into the next day and the day before's
+    decide what the first date owns: rows are read from the day before to the end of the one after."""
     range_start = _local_midnight_utc(date_from, salon)
-    range_end = _local_midnight_utc(date_from + timedelta(days=days), salon)
+    range_end = _local_midnight_utc(_days_after(date_from, days + 1), salon)
     parameters = {
         "salon": salon.pk,
         "service": service.pk,
         "staff": staff_id,
-        "first_day": date_from,
-        "last_day": date_from + timedelta(days=days - 1),
+        "first_day": _days_after(date_from, -1),  # the day before: its night ranges spill into ours
+        "last_day": _days_after(date_from, days - 1),
+        "end_day": _days_after(date_from, days),
         "range_start": range_start,
         "range_end": range_end,
         # A slot late on the last day occupies its staff member for its buffer past the range's end.
@@ -180,6 +211,7 @@ def _schedules_load(
     closures: set[date] = set()
     time_off: dict[int, list[availability.Interval]] = defaultdict(list)
     busy: dict[int, list[availability.Interval]] = defaultdict(list)
+    special: dict[int | None, list[tuple[date, int, str]]] = defaultdict(list)
     stale_holds: set[int] = set()
     with connection.cursor() as cursor:
         cursor.execute(_schedule_sql(), parameters)
@@ -208,6 +240,8 @@ def _schedules_load(
             business_hours.append(availability.HoursRange(number, from_time, to_time))
         elif kind == "closure":
             closures.add(day)
+        elif kind == "special":
+            special[row_staff_id].append((day, number, status))
         elif kind == "time_off":
             time_off[row_staff_id].append(availability.Interval(from_at, to_at))
         elif kind == "busy":
@@ -226,6 +260,7 @@ def _schedules_load(
         slot_step_minutes=salon.slot_step_minutes,
         min_notice_minutes=salon.min_notice_minutes,
         horizon_days=salon.horizon_days,
+        special_hours=_special_hours(special[None]),
     )
     staff = [
         availability.StaffSchedule(
@@ -234,6 +269,7 @@ def _schedules_load(
             service_duration=terms.duration,
             time_off=tuple(time_off[staff_member_id]),
             busy=tuple(busy[staff_member_id]),
+            special_hours=_special_hours(special[staff_member_id]),
         )
         for staff_member_id, terms in links.items()
     ]
@@ -294,11 +330,12 @@ def start_check(
     this, so booking accepts exactly what the list offers. An unknown staff member is a ValidationError,
     one without the service `staff_not_qualified`."""
     now = now or timezone.now()
+    # The start may be in the night range of the day before its own date.
     schedules = _schedules_load(
         salon=salon,
         service=service,
-        date_from=start.astimezone(salon.tz).date(),
-        days=1,
+        date_from=_days_after(start.astimezone(salon.tz).date(), -1),
+        days=2,
         staff_id=staff_id,
         now=now,
         ignore_booking_id=ignore_booking_id,

@@ -5,6 +5,7 @@ from backend.salons.models import (
     Closure,
     Salon,
     Service,
+    SpecialHours,
     StaffMember,
     StaffService,
     TimeOff,
@@ -94,3 +95,15 @@ class StaffMemberAdmin(admin.ModelAdmin):
     # The invitation a phone sends is answered by its owner (/me/staff-invitations/), not here.
     readonly_fields = ("rating", "review_count", "invited_at", "invitation_declined_at")
     inlines = (StaffServiceInline, WorkingHoursInline, TimeOffInline)
+
+
+@admin.register(SpecialHours)
+class SpecialHoursAdmin(admin.ModelAdmin):
+    """Spans of dates whose week replaces the salon's business hours (no staff member) or a staff member's
+    working hours. `hours` is the API's week: [{"day": "thu", "start": "16:00", "end": "02:00"}]."""
+
+    list_display = ("salon", "staff", "start_date", "end_date", "reason")
+    list_filter = ("start_date",)
+    search_fields = ("salon__name", "staff__name", "reason")
+    list_select_related = ("salon", "staff")
+    raw_id_fields = ("salon", "staff")

@@ -63,6 +63,8 @@ class HourMinuteField(serializers.TimeField):
 
 
 class WeekRangeSerializer(serializers.Serializer):
+    """A range starting on `day`; an `end` at or before `start` is on the next day ("00:00": midnight)."""
+
     day = serializers.ChoiceField(choices=DAY_CODES, help_text="sun mon tue wed thu fri sat")
     start = HourMinuteField()
     end = HourMinuteField()
@@ -75,8 +77,8 @@ class WeekRangeSerializer(serializers.Serializer):
         }
 
     def validate(self, attrs: dict[str, Any]) -> WeekRange:
-        if attrs["end"] <= attrs["start"]:
-            raise serializers.ValidationError({"end": [_("The end must be after the start.")]})
+        if attrs["end"] == attrs["start"]:
+            raise serializers.ValidationError({"end": [_("A range must last less than 24 hours.")]})
         return WeekRange(weekday=DAY_CODES.index(attrs["day"]), start=attrs["start"], end=attrs["end"])
 
 

@@ -3,7 +3,6 @@
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from itertools import pairwise
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from backend.accounts.models import User
 from backend.core.phone import phone_normalize_for_login
 from backend.salons.models import (
-    DAY_CODES,
     DEFAULT_TIMEZONE,
     MAX_CLOSURE_DAYS,
     BusinessHours,
@@ -28,6 +26,7 @@ from backend.salons.models import (
     TimeOff,
     WorkingHours,
 )
+from backend.salons.validators import validate_week_ranges
 
 # The settings a manager may change, in the order the API shows them (serializers build on it).
 SALON_SETTINGS_FIELDS = (
@@ -101,25 +100,21 @@ def salon_update(*, salon: Salon, data: Mapping[str, Any]) -> Salon:
 
 
 # --- Weekly hours -----------------------------------------------------------------------------------
-def _week_check(ranges: list[WeekRange]) -> list[WeekRange]:
-    """The week sorted by day and start; ranges must end after they start and not overlap within a day
-    (touching is fine: 13:00-16:00 after 10:00-13:00)."""
-    week = sorted(ranges, key=lambda hours: (hours.weekday, hours.start))
-    for hours in week:
-        if hours.end <= hours.start:
-            raise ValidationError({"non_field_errors": [_("The end must be after the start.")]})
-    for earlier, later in pairwise(week):
-        if earlier.weekday == later.weekday and later.start < earlier.end:
-            raise ValidationError(
-                {"non_field_errors": [_("Ranges on %(day)s overlap.") % {"day": DAY_CODES[later.weekday]}]}
-            )
-    return week
+def week_check(ranges: list[WeekRange], *, field: str = "non_field_errors") -> list[WeekRange]:
+    """The week sorted by day and start; each range lasts less than 24 hours (an end at or before the
+    start is on the next day) and none overlaps another, the spill into the next day included (touching
+    is fine: 13:00-16:00 after 10:00-13:00). Errors name the range, under `field`."""
+    try:
+        validate_week_ranges([(hours.weekday, hours.start, hours.end) for hours in ranges])
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from None
+    return sorted(ranges, key=lambda hours: (hours.weekday, hours.start))
 
 
 @transaction.atomic
 def business_hours_replace(*, salon: Salon, ranges: list[WeekRange]) -> list[BusinessHours]:
     """Replaces the salon's whole week; a day without ranges is closed."""
-    week = _week_check(ranges)
+    week = week_check(ranges)
     salon.business_hours.all().delete()
     return BusinessHours.objects.bulk_create(
         BusinessHours(salon=salon, weekday=hours.weekday, start=hours.start, end=hours.end) for hours in week
@@ -129,7 +124,7 @@ def business_hours_replace(*, salon: Salon, ranges: list[WeekRange]) -> list[Bus
 @transaction.atomic
 def working_hours_replace(*, staff: StaffMember, ranges: list[WeekRange]) -> list[WorkingHours]:
     """Replaces the staff member's whole week; a day without ranges is off."""
-    week = _week_check(ranges)
+    week = week_check(ranges)
     staff.working_hours.all().delete()
     return WorkingHours.objects.bulk_create(
         WorkingHours(staff=staff, weekday=hours.weekday, start=hours.start, end=hours.end) for hours in week

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backend.salons import closure_views, invitation_views, views
+from backend.salons import closure_views, invitation_views, special_hours_views, views
 
 manage = "manage/salons/<int:salon_id>"
 staff = f"{manage}/staff/<int:staff_id>"
@@ -51,6 +51,26 @@ urlpatterns = [
         name="manage-closure",
     ),
     path(f"{manage}/bookings/", views.SalonBookingListView.as_view(), name="manage-bookings"),
+    path(
+        f"{manage}/special-hours/",
+        special_hours_views.SalonSpecialHoursListView.as_view(),
+        name="manage-special-hours-list",
+    ),
+    path(
+        f"{manage}/special-hours/<int:special_hours_id>/",
+        special_hours_views.SalonSpecialHoursDetailView.as_view(),
+        name="manage-special-hours",
+    ),
+    path(
+        f"{staff}/special-hours/",
+        special_hours_views.StaffSpecialHoursListView.as_view(),
+        name="manage-staff-special-hours-list",
+    ),
+    path(
+        f"{staff}/special-hours/<int:special_hours_id>/",
+        special_hours_views.StaffSpecialHoursDetailView.as_view(),
+        name="manage-staff-special-hours",
+    ),
     # Platform administration
     path("admin/salons/", views.AdminSalonCreateView.as_view(), name="admin-salon-create"),
 ]

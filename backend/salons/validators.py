@@ -1,5 +1,6 @@
 """Rules on single values of the salon's settings, shared by the models, the services and the API."""
 
+from datetime import time
 from functools import cache
 from itertools import pairwise
 from typing import Any
@@ -7,6 +8,8 @@ from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from backend.bookings.weeks import DAY_CODES
 
 MAX_REFUND_PERCENT = 100
 # Not "invalid": a model JSONField replaces messages coded "invalid" with its own "Value must be valid
@@ -56,3 +59,64 @@ def validate_cancellation_policy(value: Any) -> None:
             raise ValidationError(
                 _("Cancelling earlier must never refund less than cancelling later."), code=POLICY_ERROR_CODE
             )
+
+
+# --- Weeks of hours ---------------------------------------------------------------------------------
+MINUTES_A_DAY = 24 * 60
+MINUTES_A_WEEK = 7 * MINUTES_A_DAY
+WEEK_ERROR_CODE = "invalid_week"
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def _range_name(weekday: int, start: time, end: time) -> str:
+    return f"{DAY_CODES[weekday]} {start:%H:%M}-{end:%H:%M}"
+
+
+def validate_week_ranges(ranges: list[tuple[int, time, time]]) -> None:
+    """Ranges (weekday, start, end) of one week list: each lasts less than 24 hours (an end at or before
+    the start is on the next day), and none overlaps another, the spill into the next day included (the
+    week wraps: Sunday's night spills into Monday). Touching is fine. Errors name the range."""
+    stretches = []
+    for weekday, start, end in ranges:
+        if end == start:
+            raise ValidationError(
+                _("The range %(range)s must last less than 24 hours.")
+                % {"range": _range_name(weekday, start, end)},
+                code=WEEK_ERROR_CODE,
+            )
+        begin = weekday * MINUTES_A_DAY + _minutes(start)
+        length = (_minutes(end) - _minutes(start)) % MINUTES_A_DAY
+        stretches.append((begin, begin + length, weekday, start, end))
+    stretches.sort()
+    # The first range again a week later: the last one of the week may spill into it.
+    later_ones = [*stretches[1:], *((first[0] + MINUTES_A_WEEK, *first[1:]) for first in stretches[:1])]
+    for earlier, later in zip(stretches, later_ones, strict=False):
+        if len(stretches) > 1 and later[0] < earlier[1]:
+            raise ValidationError(
+                _("The range %(range)s overlaps %(other)s.")
+                % {"range": _range_name(*later[2:]), "other": _range_name(*earlier[2:])},
+                code=WEEK_ERROR_CODE,
+            )
+
+
+def validate_week_json(value: Any) -> None:
+    """A special-hours week as stored: [{"day": "thu", "start": "16:00", "end": "02:00"}, ...]."""
+    ranges = []
+    for item in value if isinstance(value, list) else [None]:
+        try:
+            ranges.append(
+                (
+                    DAY_CODES.index(item["day"]),
+                    time.fromisoformat(item["start"]),
+                    time.fromisoformat(item["end"]),
+                )
+            )
+        except (TypeError, KeyError, ValueError):
+            raise ValidationError(
+                _('The hours must be a list of {"day": "sun".."sat", "start": "HH:MM", "end": "HH:MM"}.'),
+                code=WEEK_ERROR_CODE,
+            ) from None
+    validate_week_ranges(ranges)

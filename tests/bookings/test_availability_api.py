@@ -259,7 +259,7 @@ def test_berlin_night_hours_across_the_spring_gap_last_one_real_hour_less(api_cl
     ]
 
 
-def test_berlin_night_hours_across_the_fall_back_last_one_real_hour_more(api_client):
+def test_berlin_night_hours_across_the_fall_back_offer_the_repeated_hour_once(api_client):
     change = _next_offset_change(BERLIN, forward=False)
     salon = make_salon(timezone="Europe/Berlin", hours=week("01:00-04:00"), slot_step_minutes=60)
     service = make_service(salon, duration_minutes=60)
@@ -267,7 +267,6 @@ def test_berlin_night_hours_across_the_fall_back_last_one_real_hour_more(api_cli
     assert starts(availability(api_client, salon, service, change)) == [
         iso(change, "01:00", "+02:00"),
         iso(change, "02:00", "+02:00"),
-        iso(change, "02:00", "+01:00"),
         iso(change, "03:00", "+01:00"),
     ]
 

@@ -7,13 +7,18 @@ from datetime import datetime
 import pytest
 from django.urls import get_resolver
 
-from backend.salons.models import Closure, Salon, TimeOff
+from backend.salons.models import Closure, Salon, SpecialHours, TimeOff
 from tests.core.test_errors import assert_error_shape
 from tests.support.factories import client_for, make_salon, make_service, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
 
 WEEK = [{"day": "sun", "start": "09:00", "end": "13:00"}]
+SPAN = {
+    "start_date": "2027-03-01",
+    "end_date": "2027-03-29",
+    "hours": [{"day": "sun", "start": "21:00", "end": "03:00"}],
+}
 TIME_OFF = {"start": "2027-01-10T12:00:00+03:00", "end": "2027-01-10T14:00:00+03:00"}
 # Every management endpoint: method, path under /manage/salons/{salon}/, a valid body, success status.
 ENDPOINTS = [
@@ -40,6 +45,12 @@ ENDPOINTS = [
     ("get", "closures/", None, 200),
     ("post", "closures/", {"date": "2027-04-01"}, 201),
     ("delete", "closures/{closure}/", None, 204),
+    ("get", "special-hours/", None, 200),
+    ("post", "special-hours/", SPAN, 201),
+    ("delete", "special-hours/{special_hours}/", None, 204),
+    ("get", "staff/{staff}/special-hours/", None, 200),
+    ("post", "staff/{staff}/special-hours/", SPAN, 201),
+    ("delete", "staff/{staff}/special-hours/{staff_special_hours}/", None, 204),
     ("get", "bookings/", None, 200),
 ]
 ENDPOINT_IDS = [f"{method} {path}" for method, path, _, _ in ENDPOINTS]
@@ -58,7 +69,18 @@ def target():
         end=datetime.fromisoformat(TIME_OFF["end"]),
     )
     closure = Closure.objects.create(salon=salon, date="2027-05-01")
-    ids = {"service": service.id, "staff": staff.id, "time_off": time_off.id, "closure": closure.id}
+    span = SpecialHours.objects.create(salon=salon, start_date="2027-06-01", end_date="2027-06-02")
+    staff_span = SpecialHours.objects.create(
+        salon=salon, staff=staff, start_date="2027-06-01", end_date="2027-06-02"
+    )
+    ids = {
+        "service": service.id,
+        "staff": staff.id,
+        "time_off": time_off.id,
+        "closure": closure.id,
+        "special_hours": span.id,
+        "staff_special_hours": staff_span.id,
+    }
     return salon, manager, ids
 
 
@@ -133,6 +155,8 @@ def test_every_management_route_is_covered():
         .replace("{staff}", "<int:staff_id>")
         .replace("{time_off}", "<int:time_off_id>")
         .replace("{closure}", "<int:closure_id>")
+        .replace("{staff_special_hours}", "<int:special_hours_id>")
+        .replace("{special_hours}", "<int:special_hours_id>")
         for _, path, _, _ in ENDPOINTS
     }
     assert routes == covered

@@ -80,6 +80,8 @@ def test_a_random_week_renders_the_same_bytes_as_before(seed):
         TimeOff.objects.create(staff=member, start=at(day, "12:00", tz), end=at(day, "14:30", tz))
     slots = availability_for(salon=salon, service=service, date_from=first, days=7)
     as_shipped = bench_urls.availability_for(salon=salon, service=service, date_from=first, days=7)
+    # Since issue 19 a start in the hour the clocks went back over is not offered (its wall time was).
+    as_shipped = [slot for slot in as_shipped if not slot.start.astimezone(tz).fold]
     assert len(slots) > 100
     assert [tuple(slot) for slot in slots] == [(s.start, s.end, s.staff_id) for s in as_shipped]
     assert availability_json(salon=salon, slots=slots) == old_body(salon, as_shipped)

@@ -17,5 +17,8 @@ def test_bench_availability_prints_its_table_and_rolls_back():
     lines = out.getvalue().splitlines()
     assert lines[0].split()[:3] == ["scenario", "slots", "SQL"]
     assert lines[2].startswith("1 staff x 1 day") and lines[3].startswith("20 staff x 7 days, 500 bookings")
+    assert lines[4].startswith("the same with special hours")
     assert "ratio (busy / small): queries 1.00" in out.getvalue()
+    # Special hours are read by the same one statement.
+    assert "with special hours / without: queries 1.00" in out.getvalue()
     assert not Salon.objects.exists() and not Booking.objects.exists()

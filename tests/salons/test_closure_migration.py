@@ -1,4 +1,4 @@
-"""salons 0003: closures gain `end_date` (forward, each closes its one date) and lose it (backward, a span
+"""salons 0004: closures gain `end_date` (forward, each closes its one date) and lose it (backward, a span
 becomes a closure a date, so no closed date reopens)."""
 
 from datetime import date, timedelta
@@ -20,6 +20,18 @@ def migrate(target):
     return executor.loader.project_state(target).apps
 
 
+def latest():
+    """Every app's last migration: where the rest of the suite expects the database."""
+    executor = MigrationExecutor(connection)
+    return executor.loader.graph.leaf_nodes()
+
+
+@pytest.fixture(autouse=True)
+def back_to_latest():
+    yield
+    migrate(latest())
+
+
 def test_forward_and_backward():
     old_apps = migrate(BEFORE)
     salon = old_apps.get_model("salons", "Salon").objects.create(name="Old", city="Riyadh")
@@ -39,4 +51,3 @@ def test_forward_and_backward():
     assert list(rows) == [(eid + timedelta(days=n), "Eid") for n in range(4)] + [
         (date(2027, 4, 5), "Inventory")
     ]
-    migrate(AFTER)

@@ -179,7 +179,8 @@ def test_touching_ranges_are_fine(manager_client, week_url):
     [
         [{"day": "sun", "start": "09:00", "end": "13:00"}, {"day": "sun", "start": "12:00", "end": "14:00"}],
         [{"day": "sun", "start": "09:00", "end": "18:00"}, {"day": "sun", "start": "10:00", "end": "11:00"}],
-        [{"day": "sun", "start": "13:00", "end": "09:00"}],
+        [{"day": "sun", "start": "13:00", "end": "09:00"}, {"day": "mon", "start": "08:00", "end": "10:00"}],
+        [{"day": "sat", "start": "13:00", "end": "09:00"}, {"day": "sun", "start": "08:00", "end": "10:00"}],
         [{"day": "sun", "start": "09:00", "end": "09:00"}],
         [{"day": "sunday", "start": "09:00", "end": "13:00"}],
         [{"day": "sun", "start": "25:00", "end": "26:00"}],
@@ -201,6 +202,28 @@ def test_bad_weeks_are_400_and_keep_the_saved_week(manager_client, week_url, wee
     manager_client.put(week_url, WEEK, format="json")
     assert_error_shape(manager_client.put(week_url, week, format="json"), 400, "validation_error")
     assert manager_client.get(week_url).json() == SAVED_WEEK
+
+
+def test_a_night_range_is_saved_and_answered_as_given(manager_client, week_url):
+    week = [
+        {"day": "thu", "start": "16:00", "end": "02:00"},
+        {"day": "fri", "start": "02:00", "end": "04:00"},
+        {"day": "sat", "start": "10:00", "end": "00:00"},
+    ]
+    response = manager_client.put(week_url, week, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json() == [week[0], week[1], week[2]]
+    assert manager_client.get(week_url).json() == week
+
+
+def test_an_overlapping_spill_is_400_naming_the_range(manager_client, week_url):
+    week = [
+        {"day": "thu", "start": "16:00", "end": "02:00"},
+        {"day": "fri", "start": "01:00", "end": "04:00"},
+    ]
+    response = manager_client.put(week_url, week, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    body = assert_error_shape(response, 400, "validation_error")
+    assert "fri 01:00-04:00 overlaps thu 16:00-02:00" in str(body["fields"])
 
 
 def test_overlap_message_names_the_day_in_arabic(manager_client, salon):

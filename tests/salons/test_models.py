@@ -27,7 +27,8 @@ def test_constraints():
     salon = make_salon()
     service = make_service(salon)
     staff = make_staff(salon, services=[service])
-    assert refused(lambda: BusinessHours.objects.create(salon=salon, weekday=0, start=time(13), end=time(9)))
+    assert refused(lambda: BusinessHours.objects.create(salon=salon, weekday=0, start=time(13), end=time(13)))
+    assert BusinessHours.objects.create(salon=salon, weekday=0, start=time(16), end=time(2)).pk
     assert refused(lambda: BusinessHours.objects.create(salon=salon, weekday=7, start=time(9), end=time(13)))
     assert refused(lambda: WorkingHours.objects.create(staff=staff, weekday=0, start=time(9), end=time(9)))
     assert refused(lambda: Service.objects.create(salon=salon, name="X", duration_minutes=0, price_halalas=1))

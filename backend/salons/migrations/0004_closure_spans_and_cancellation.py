@@ -73,8 +73,8 @@ class Migration(migrations.Migration):
             model_name="closure",
             constraint=django.contrib.postgres.constraints.ExclusionConstraint(
                 expressions=[
-                    (backend.salons.models._SalonPoint(models.F("salon_id")), "&&"),
-                    (backend.salons.models._ClosedDays(models.F("date"), models.F("end_date")), "&&"),
+                    (backend.salons.models._IdPoint(models.F("salon_id")), "&&"),
+                    (backend.salons.models._Dates(models.F("date"), models.F("end_date")), "&&"),
                 ],
                 name="closure_no_overlap",
                 violation_error_message="The salon is already closed on one of these dates.",

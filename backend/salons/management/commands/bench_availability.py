@@ -1,5 +1,6 @@
 """Benchmark of the availability read path: SQL queries and median wall time of `availability_for`
-(loading + engine), then with the response body built, for a small and a busy salon.
+(loading + engine), then with the response body built, for a small and a busy salon, and the busy one
+again with special hours (a night-range span for the salon and one for each staff member) present.
 
 It creates its salons, staff and bookings in the database it is pointed at, inside a transaction that it
 rolls back, so it leaves nothing behind. Not a test: the figures depend on the machine."""
@@ -21,6 +22,7 @@ from backend.salons import services
 from backend.salons.availability_body import availability_json
 from backend.salons.models import Salon, Service
 from backend.salons.services import WeekRange
+from backend.salons.special_hours import special_hours_create
 
 BENCH_CUSTOMER_PHONE = "+966500009999"
 BOOKING_WALL_TIMES = (time(10), time(11, 30), time(16), time(18))
@@ -42,6 +44,19 @@ def _salon_with_staff(*, staff_count: int) -> tuple[Salon, Service]:
         staff = services.staff_create(salon=salon, name=f"Staff {number}", service_ids=[service.id])
         services.working_hours_replace(staff=staff, ranges=week)
     return salon, service
+
+
+def _add_special_hours(*, salon: Salon, date_from: date, days: int) -> None:
+    """A span over the dates, for the salon and each staff member: 10:00-13:00 and a night 21:00-03:00."""
+    week = [
+        WeekRange(day, start, end)
+        for day in range(7)
+        for start, end in ((time(10), time(13)), (time(21), time(3)))
+    ]
+    last = date_from + timedelta(days=days - 1)
+    special_hours_create(salon=salon, start_date=date_from, end_date=last, hours=week)
+    for staff in salon.staff.all():
+        special_hours_create(salon=salon, staff=staff, start_date=date_from, end_date=last, hours=week)
 
 
 def _book(*, salon: Salon, service: Service, date_from: date, days: int, count: int) -> None:
@@ -71,7 +86,10 @@ def _book(*, salon: Salon, service: Service, date_from: date, days: int, count: 
 
 
 class Command(BaseCommand):
-    help = "Prints SQL queries and median times of availability for 1 staff x 1 day and 20 staff x 7 days."
+    help = (
+        "Prints SQL queries and median times of availability for 1 staff x 1 day and 20 staff x 7 days, "
+        "the latter also with special hours."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--runs", type=int, default=30, help="timed runs per scenario (default 30)")
@@ -88,6 +106,10 @@ class Command(BaseCommand):
                     "20 staff x 7 days, 500 bookings", *busy, date_from=date_from, days=7, runs=runs
                 ),
             ]
+            _add_special_hours(salon=busy[0], date_from=date_from, days=7)
+            rows.append(
+                self._measure("the same with special hours", *busy, date_from=date_from, days=7, runs=runs)
+            )
             transaction.set_rollback(True)
         self._print(rows)
 
@@ -119,11 +141,15 @@ class Command(BaseCommand):
                 f"{row['scenario']:<34} {row['slots']:>6} {row['queries']:>12} "
                 f"{row['engine_ms']:>10.1f} {row['api_ms']:>10.1f}"
             )
-        small, busy = rows
+        small, busy, special = rows
         self.stdout.write(
             f"ratio (busy / small): queries {busy['queries'] / small['queries']:.2f}, "
             f"time {busy['engine_ms'] / small['engine_ms']:.1f}x, "
             f"with the body {busy['api_ms'] / small['api_ms']:.1f}x"
+        )
+        self.stdout.write(
+            f"with special hours / without: queries {special['queries'] / busy['queries']:.2f}, "
+            f"time {special['engine_ms'] / busy['engine_ms']:.1f}x"
         )
         self.stdout.write("(the API adds 1 query to these: the service with its salon)")
 

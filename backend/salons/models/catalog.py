@@ -8,19 +8,16 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import BigIntegerRangeField, DateRangeField, RangeOperators
 from django.db import models
-from django.db.models import F, Func, Q
+from django.db.models import F, Q
 from django.utils.translation import get_language
-from django.utils.translation import gettext_lazy as _
 
+from backend.bookings.weeks import DAY_CODES
 from backend.salons.validators import validate_cancellation_policy, validate_timezone
 
 DEFAULT_TIMEZONE = "Asia/Riyadh"
 DEFAULT_CURRENCY = "SAR"
-# date.weekday() order; the API's week starts on Sunday (WEEK_ORDER).
-DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# DAY_CODES: date.weekday() order; the API's week starts on Sunday (WEEK_ORDER).
 WEEK_ORDER = (6, 0, 1, 2, 3, 4, 5)
 MAX_SLOT_STEP_MINUTES = 24 * 60
 MAX_HORIZON_DAYS = 365
@@ -117,7 +114,8 @@ class Weekday(models.IntegerChoices):
 
 
 class WeeklyRange(models.Model):
-    """One wall-clock range in the salon's zone on one weekday; a day may have several."""
+    """One wall-clock range in the salon's zone starting on one weekday; a day may have several. An `end`
+    at or before `start` ends on the next day ("00:00" is midnight); a range lasts less than 24 hours."""
 
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     start = models.TimeField()
@@ -133,7 +131,7 @@ class WeeklyRange(models.Model):
 
 def _weekly_range_constraints(prefix: str) -> list[models.BaseConstraint]:
     return [
-        models.CheckConstraint(condition=Q(end__gt=F("start")), name=f"{prefix}_end_after_start"),
+        models.CheckConstraint(condition=~Q(end=F("start")), name=f"{prefix}_shorter_than_a_day"),
         models.CheckConstraint(condition=Q(weekday__lte=6), name=f"{prefix}_weekday_valid"),
     ]
 
@@ -250,133 +248,3 @@ class WorkingHours(WeeklyRange):
         constraints = _weekly_range_constraints("working_hours")
         indexes = [models.Index(fields=["staff", "weekday"])]
         verbose_name_plural = "working hours"
-
-
-class CancellationState(models.TextChoices):
-    """Where the background cancellation of the bookings in a closure's or time off's way is."""
-
-    PENDING = "pending"
-    DONE = "done"
-
-
-class CancelsBookingsInTheWay(models.Model):
-    """A closure or a time off that may ask for the active bookings in its way to be cancelled by the salon
-    in the background (backend/bookings/bulk_cancellations.py): `cancel_requested_at` records the request,
-    `cancel_finished_at` the end; `cancel_progress_at` is the last time a batch moved it on, so the sweep
-    tells a running cancellation from one a crash left."""
-
-    cancel_requested_at = models.DateTimeField(null=True, blank=True)
-    cancel_progress_at = models.DateTimeField(null=True, blank=True)
-    cancel_finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def cancellation(self) -> str | None:
-        """None (nothing asked), pending or done."""
-        if self.cancel_requested_at is None:
-            return None
-        if self.cancel_finished_at is None:
-            return CancellationState.PENDING
-        return CancellationState.DONE
-
-
-def _cancellation_constraint(prefix: str) -> models.CheckConstraint:
-    return models.CheckConstraint(
-        condition=Q(cancel_finished_at__isnull=True) | Q(cancel_requested_at__isnull=False),
-        name=f"{prefix}_cancellation_finished_after_requested",
-    )
-
-
-def _cancellation_pending_index(prefix: str) -> models.Index:
-    """What the sweep reads: the cancellations not finished, by their last progress."""
-    return models.Index(
-        fields=["cancel_progress_at"],
-        condition=Q(cancel_requested_at__isnull=False, cancel_finished_at__isnull=True),
-        name=f"{prefix}_cancellation_pending",
-    )
-
-
-class TimeOff(CancelsBookingsInTheWay):
-    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="time_off")
-    start = models.DateTimeField()
-    end = models.DateTimeField()
-    reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ("start", "id")
-        verbose_name_plural = "time off"
-        constraints = [
-            models.CheckConstraint(condition=Q(end__gt=F("start")), name="time_off_end_after_start"),
-            _cancellation_constraint("time_off"),
-        ]
-        indexes = [models.Index(fields=["staff", "end"]), _cancellation_pending_index("time_off")]
-
-    def __str__(self) -> str:
-        return f"{self.start} - {self.end}"
-
-
-MAX_CLOSURE_DAYS = 366  # a closure spans at most this many dates, first and last included
-
-
-class _SalonPoint(Func):
-    """The salon id as the one-point range [id, id], so "same salon" is "ranges overlap" and the exclusion
-    constraint needs no btree_gist (as bookings' `_StaffPoint`)."""
-
-    function = "int8range"
-    template = "%(function)s(%(expressions)s, %(expressions)s, '[]')"
-    output_field = BigIntegerRangeField()
-
-
-class _ClosedDays(Func):
-    """[date, end_date]: every local date the closure closes."""
-
-    function = "daterange"
-    template = "%(function)s(%(expressions)s, '[]')"
-    output_field = DateRangeField()
-
-
-class Closure(CancelsBookingsInTheWay):
-    """Whole local days (in the salon's zone), `date` to `end_date` inclusive, on which the salon is closed.
-
-    It may ask for the bookings starting on those dates to be cancelled (CancelsBookingsInTheWay)."""
-
-    salon = models.ForeignKey(Salon, on_delete=models.CASCADE, related_name="closures")
-    date = models.DateField()
-    end_date = models.DateField()
-    reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ("date",)
-        constraints = [
-            # Closures of one salon never share a date: a second closure for a closed date is refused.
-            ExclusionConstraint(
-                name="closure_no_overlap",
-                index_type="gist",
-                expressions=[
-                    (_SalonPoint(F("salon_id")), RangeOperators.OVERLAPS),
-                    (_ClosedDays(F("date"), F("end_date")), RangeOperators.OVERLAPS),
-                ],
-                violation_error_message=_("The salon is already closed on one of these dates."),
-            ),
-            models.CheckConstraint(
-                condition=Q(
-                    end_date__gte=F("date"), end_date__lt=F("date") + timedelta(days=MAX_CLOSURE_DAYS)
-                ),
-                name="closure_span_in_range",
-                violation_error_message=_("A closure ends on or after its first date, within a year."),
-            ),
-            _cancellation_constraint("closure"),
-        ]
-        indexes = [_cancellation_pending_index("closure")]
-
-    def __str__(self) -> str:
-        return str(self.date) if self.end_date in (None, self.date) else f"{self.date} - {self.end_date}"
-
-    def save(self, *args, **kwargs) -> None:
-        if self.end_date is None:  # one day unless said otherwise, as before closures had spans
-            self.end_date = self.date
-        super().save(*args, **kwargs)

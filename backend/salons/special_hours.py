@@ -1,0 +1,151 @@
+"""Special hours: spans of local dates on which their own week replaces the weekly hours of a salon (its
+business hours) or of a staff member (their working hours). Writes and reads, one place each.
+
+Two spans of one owner never share a date: an exclusion constraint holds it whatever the concurrency,
+and its refusal is the 400 `overlapping_special_hours` (`SpecialHours` in models.py)."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+
+from backend.bookings import weeks
+from backend.bookings.models import ACTIVE_STATUSES, Booking
+from backend.core.errors import ApplicationError
+from backend.salons.models import (
+    MAX_SPECIAL_HOURS_DAYS,
+    WEEK_ORDER,
+    Salon,
+    SpecialHours,
+    StaffMember,
+)
+from backend.salons.services import WeekRange, week_check
+
+OVERLAP_CONSTRAINTS = ("special_hours_salon_dates_disjoint", "special_hours_staff_dates_disjoint")
+
+
+def overlapping_special_hours_error() -> ApplicationError:
+    return ApplicationError(
+        "overlapping_special_hours", _("Other special hours already cover some of these dates.")
+    )
+
+
+def special_hours_create(
+    *,
+    salon: Salon,
+    start_date: date,
+    end_date: date,
+    hours: list[WeekRange],
+    reason: str = "",
+    staff: StaffMember | None = None,
+) -> SpecialHours:
+    """A span of special hours for the salon (its business hours), or for `staff` (their working hours).
+    The week is stored as the API writes it, Sunday first; its ranges follow the weekly hours' rules."""
+    if end_date < start_date:
+        raise ValidationError({"end_date": [_("The end date must not be before the start date.")]})
+    if (end_date - start_date).days >= MAX_SPECIAL_HOURS_DAYS:
+        raise ValidationError({"end_date": [_("Special hours cover at most 366 days.")]})
+    week = sorted(
+        week_check(hours, field="hours"), key=lambda item: (WEEK_ORDER.index(item.weekday), item.start)
+    )
+    span = SpecialHours(
+        salon=salon,
+        staff=staff,
+        start_date=start_date,
+        end_date=end_date,
+        reason=reason,
+        hours=[
+            {"day": weeks.DAY_CODES[item.weekday], "start": f"{item.start:%H:%M}", "end": f"{item.end:%H:%M}"}
+            for item in week
+        ],
+    )
+    # The overlap rule is the database's (the same answer for two requests at once), not full_clean's.
+    span.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            span.save()
+    except IntegrityError as error:
+        if any(name in str(error) for name in OVERLAP_CONSTRAINTS):
+            raise overlapping_special_hours_error() from None
+        raise
+    return span
+
+
+def special_hours_delete(*, span: SpecialHours) -> None:
+    span.delete()
+
+
+def special_hours_list(*, salon: Salon, staff: StaffMember | None = None) -> QuerySet[SpecialHours]:
+    """The salon's own spans (staff None), or those of one staff member."""
+    spans = SpecialHours.objects.filter(salon=salon)
+    return spans.filter(staff=staff) if staff is not None else spans.filter(staff__isnull=True)
+
+
+def special_hours_get_managed(
+    *, salon: Salon, span_id: int, staff: StaffMember | None = None
+) -> SpecialHours:
+    return get_object_or_404(special_hours_list(salon=salon, staff=staff), id=span_id)
+
+
+def with_bookings_in_the_way(
+    spans: Sequence[SpecialHours], *, salon: Salon, staff: StaffMember | None = None
+) -> Sequence[SpecialHours]:
+    """Sets `bookings_in_the_way` on each span: the owner's active bookings starting on its dates that its
+    hours no longer hold (the whole service inside one range). Three queries whatever the spans: the
+    owner's weekly hours, all its spans, the bookings of those dates."""
+    if not spans:
+        return spans
+    tz = salon.tz
+    if staff is None:
+        weekly_rows, owner_bookings = salon.business_hours.all(), Booking.objects.filter(salon=salon)
+    else:
+        weekly_rows, owner_bookings = staff.working_hours.all(), Booking.objects.filter(staff=staff)
+    weekly = weeks.WeeklyHours(
+        tuple(weeks.HoursRange(row.weekday, row.start, row.end) for row in weekly_rows)
+    )
+    special = tuple(
+        weeks.SpecialHours(row.start_date, row.end_date, weeks.week_from_json(row.hours))
+        for row in special_hours_list(salon=salon, staff=staff)
+    )
+    first = min(span.start_date for span in spans)
+    last = max(span.end_date for span in spans)
+    bookings = owner_bookings.filter(
+        status__in=ACTIVE_STATUSES,
+        start__gte=_midnight(first, tz),
+        start__lt=_midnight(last + weeks.ONE_DAY, tz),
+    ).values_list("start", "end")
+    out_of_hours: dict[date, int] = defaultdict(int)
+    for start, end in bookings:
+        local_date = start.astimezone(tz).date()
+        if not _held(start, end, _stretches(local_date, weekly, special, tz)):
+            out_of_hours[local_date] += 1
+    for span in spans:
+        span.bookings_in_the_way = sum(
+            count for day, count in out_of_hours.items() if span.start_date <= day <= span.end_date
+        )
+    return spans
+
+
+def _stretches(
+    local_date: date, weekly: weeks.WeeklyHours, special: tuple[weeks.SpecialHours, ...], tz: ZoneInfo
+) -> list[weeks.Span]:
+    """The hours of the ranges starting on the date and on the day before (whose night may spill)."""
+    return [
+        stretch
+        for day in (local_date - weeks.ONE_DAY, local_date)
+        for stretch in weeks.dated_spans(day, weeks.ranges_on(day, weekly, special), tz)
+    ]
+
+
+def _held(start: datetime, end: datetime, stretches: Iterable[weeks.Span]) -> bool:
+    return any(begin <= start and end <= finish for begin, finish in stretches)
+
+
+def _midnight(local_date: date, tz: ZoneInfo) -> datetime:
+    return weeks.wall_to_utc(local_date, time.min, tz)
