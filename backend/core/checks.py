@@ -12,12 +12,15 @@ from django.core.checks.security.base import (
 
 @register(Tags.security, deploy=True)
 def providers_are_real(app_configs, **kwargs) -> list[Error]:
+    from backend.providers.registry import provider_names
+
     errors = []
-    if settings.OTP_PROVIDER == "console":
+    otp = provider_names(settings.OTP_PROVIDER)
+    if "console" in otp:
         errors.append(Error("OTP_PROVIDER=console writes login codes to the log.", id="salon.E001"))
     if settings.SMS_PROVIDER == "console":
         errors.append(Error("SMS_PROVIDER=console sends no message to customers.", id="salon.E002"))
-    uses = {settings.OTP_PROVIDER, settings.SMS_PROVIDER}
+    uses = {*otp, settings.SMS_PROVIDER}
     if "authentica" in uses and not settings.AUTHENTICA_API_KEY:
         errors.append(Error("Authentica is chosen but AUTHENTICA_API_KEY is empty.", id="salon.E003"))
     if "unifonic" in uses and not settings.UNIFONIC_APP_SID:
