@@ -155,3 +155,12 @@ def test_an_unknown_sms_provider_is_a_permanent_error(settings):
     with pytest.raises(ProviderError) as raised:
         channels_module.message_send(phone="+966501234567", body="hi", channel="sms", reference="1")
     assert raised.value.retryable is False
+
+
+def test_devices_and_statuses_name_themselves_in_the_admin():
+    from backend.notifications.models import WhatsAppStatus
+
+    user = customer(["push"], devices=("device-1",))
+    device = Device.objects.get()
+    assert str(device) == f"android device #{device.pk} of user #{user.pk}"
+    assert str(WhatsAppStatus(wamid="wamid.1", status="read")) == "wamid.1: read"
