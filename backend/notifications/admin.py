@@ -18,6 +18,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "status",
         "attempts",
         "provider",
+        "provider_status",
         "created_at",
         "sent_at",
     )

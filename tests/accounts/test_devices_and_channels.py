@@ -73,6 +73,7 @@ def test_devices_are_exported_without_tokens_and_deleted_with_the_account(client
     [exported] = export["devices"]
     assert (exported["id"], exported["platform"]) == (device["id"], "ios") and "token" not in exported
     assert "secret-token" not in str(export)
+    assert export["profile"]["channels"] == ["push", "sms"]
     user = Device.objects.get().user
     user_delete(user=user)
     assert not Device.objects.exists()
