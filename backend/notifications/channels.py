@@ -23,8 +23,13 @@ def next_channel(notification: Notification) -> str | None:
     return plan[position + 1] if position + 1 < len(plan) else None
 
 
-def _unusable(provider: str, message: str, code: str) -> RecipientUnreachable:
-    return RecipientUnreachable(provider, message, code=code, status=None, forget_address=False)
+class ChannelUnusable(RecipientUnreachable):
+    """The channel cannot carry this row and no provider was called (not configured, no device, no
+    template): moving on needs no record, since trying this channel again sends nothing."""
+
+
+def _unusable(provider: str, message: str, code: str) -> ChannelUnusable:
+    return ChannelUnusable(provider, message, code=code, status=None, forget_address=False)
 
 
 def _push_title(notification: Notification) -> str:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from backend.core.http import ProviderError
 from backend.core.tasks import enqueue_on_commit
-from backend.notifications.channels import channel_send, next_channel
+from backend.notifications.channels import ChannelUnusable, channel_send, next_channel
 from backend.notifications.models import Channel, Notification, Status
 from backend.notifications.preferences import channels_for
 from backend.notifications.rendering import notification_render
@@ -118,7 +118,9 @@ class DeliveryOutcome:
 
 
 def _finish(notification: Notification, **fields) -> bool:
-    """Records the outcome, only while the row is still ours (claimed at the same instant)."""
+    """Records the outcome, only while the row is still ours (claimed at the same instant), with the
+    channel it concerns."""
+    fields = {"channel": notification.channel, "attempts": notification.attempts, **fields}
     fields["updated_at"] = timezone.now()
     return bool(
         Notification.objects.filter(
@@ -129,7 +131,9 @@ def _finish(notification: Notification, **fields) -> bool:
 
 def _move_on(notification: Notification, channel: str, error: ProviderError) -> bool:
     """Points the claimed row at its next channel BEFORE that channel is called, so a worker killed from
-    here on resumes there and never calls the channel that failed again. False: the row is not ours."""
+    here on resumes there and never calls the channel that failed again. A channel that made no provider
+    call (ChannelUnusable) is passed over in memory: trying it again after a kill sends nothing, and most
+    rows (no device, no template) then cost no extra write. False: the row is not ours any more."""
     logger.info(
         "notification %s: %s cannot deliver (%s), moving on to %s",
         notification.pk,
@@ -138,7 +142,9 @@ def _move_on(notification: Notification, channel: str, error: ProviderError) -> 
         channel,
     )
     last_error = f"{notification.channel}: {error}"[:1000]
-    if not _finish(notification, channel=channel, attempts=1, last_error=last_error):
+    if not isinstance(error, ChannelUnusable) and not _finish(
+        notification, channel=channel, attempts=1, last_error=last_error
+    ):
         return False
     notification.channel, notification.attempts, notification.last_error = channel, 1, last_error
     return True

@@ -164,3 +164,13 @@ def test_devices_and_statuses_name_themselves_in_the_admin():
     device = Device.objects.get()
     assert str(device) == f"android device #{device.pk} of user #{user.pk}"
     assert str(WhatsAppStatus(wamid="wamid.1", status="read")) == "wamid.1: read"
+
+
+def test_a_channel_passed_over_without_a_call_is_recorded_with_the_outcome(fakes):
+    """No device: nothing was sent by push, so the move is written with the SMS outcome, not before."""
+    fakes.unifonic.fail_next(1, status=503)
+    row = deliver(message_to(customer(["push", "sms"])))
+    assert (row.status, row.channel, row.attempts) == (Status.PENDING, "sms", 1)
+    assert fakes.fcm.journal() == []
+    row = deliver(Notification.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now()) and row)
+    assert (row.status, row.channel, row.attempts) == (Status.SENT, "sms", 2)
