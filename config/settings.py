@@ -372,7 +372,7 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "backend.bookings.models.PaymentStatus",
         "NotificationStatusEnum": "backend.notifications.models.Status",
         "NotificationChannelEnum": "backend.notifications.models.Channel",
-        "OtpChannelEnum": "backend.accounts.models.OtpChannel",
+        "ChannelEnum": "backend.accounts.models.OtpChannel",  # the name clients were generated with
         "PaymentGatewayStatusEnum": "backend.payments.models.Status",
         "DependencyStatusEnum": ["ok", "down"],
         "StaffInvitationStatusEnum": "backend.salons.models.InvitationStatus",

@@ -103,7 +103,8 @@ class Device(models.Model):
     belongs to one account at a time (the last one that registered it)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
-    token = models.CharField(_("token"), max_length=4096, unique=True)
+    # FCM tokens are about 160 characters; the bound keeps the unique index within a btree page.
+    token = models.CharField(_("token"), max_length=512, unique=True)
     platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

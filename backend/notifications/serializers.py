@@ -27,7 +27,7 @@ class DeliveryStatsSerializer(serializers.Serializer):
 
 
 class DeviceRegisterSerializer(serializers.Serializer):
-    token = StrictCharField(max_length=4096, help_text="The FCM registration token of the app install.")
+    token = StrictCharField(max_length=512, help_text="The FCM registration token of the app install.")
     platform = serializers.ChoiceField(choices=Platform.choices)
 
 

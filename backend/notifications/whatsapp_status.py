@@ -11,7 +11,9 @@ committed: the webhook after storing the status, the worker after recording the 
 second sees the other's write, so no status is lost."""
 
 import logging
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -22,11 +24,17 @@ from backend.providers.whatsapp_webhook import FAILED, StatusUpdate, status_adva
 
 logger = logging.getLogger(__name__)
 
+MAX_WAMID = WhatsAppStatus._meta.get_field("wamid").max_length
+MAX_STATUS = WhatsAppStatus._meta.get_field("status").max_length
+
 
 def whatsapp_statuses_record(*, updates: list[StatusUpdate]) -> list[str]:
     """Stores the statuses not seen before; returns the message ids they concern (in order, once)."""
     wamids: list[str] = []
     for update in updates:
+        if len(update.wamid) > MAX_WAMID or len(update.status) > MAX_STATUS:
+            logger.warning("WhatsApp status webhook: an id or status too long to be Meta's, ignored")
+            continue
         try:
             with transaction.atomic():
                 WhatsAppStatus.objects.create(
@@ -83,3 +91,13 @@ def whatsapp_statuses_apply(*, wamid: str) -> bool:
         notification.updated_at = timezone.now()
         notification.save()
     return True
+
+
+def whatsapp_statuses_purge(*, now: datetime | None = None) -> int:
+    """Retention (beat, daily, with the notification bodies): statuses received more than
+    RETENTION_NOTIFICATION_BODY_DAYS ago are deleted; their message was settled long before. Returns how
+    many rows went."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.RETENTION_NOTIFICATION_BODY_DAYS)
+    deleted, _by_model = WhatsAppStatus.objects.filter(received_at__lt=cutoff).delete()
+    return deleted

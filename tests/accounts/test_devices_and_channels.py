@@ -99,3 +99,10 @@ def test_an_unknown_channel_is_refused(client, sent):
     error = error_of(client.patch(ME, {"channels": sent}, format="json"), 400, "validation_error")
     assert list(error["fields"]) == ["channels"]
     assert client.get(ME).json()["channels"] == ["push", "sms"]
+
+
+def test_a_token_longer_than_fcm_makes_is_refused(client):
+    error = error_of(
+        client.post(DEVICES, {"token": "t" * 513, "platform": "ios"}, format="json"), 400, "validation_error"
+    )
+    assert list(error["fields"]) == ["token"]

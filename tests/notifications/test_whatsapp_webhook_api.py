@@ -168,3 +168,23 @@ def test_unknown_and_malformed_statuses_are_received_and_ignored(api_client, fak
     assert post(api_client, ["not", "an", "object"]).json() == {"received": 0}
     row.refresh_from_db()
     assert row.provider_status == ""
+
+
+def test_ids_and_statuses_too_long_to_be_metas_are_ignored(api_client, fakes):
+    assert post(api_client, payload("w" * 129, "sent")).json() == {"received": 1}
+    assert post(api_client, payload("wamid.1", "s" * 17)).json() == {"received": 1}
+    assert not WhatsAppStatus.objects.exists()
+
+
+def test_old_statuses_are_purged_by_retention(fakes):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from worker.tasks.retention import purge_notification_bodies
+
+    WhatsAppStatus.objects.create(wamid="wamid.old", status="read")
+    WhatsAppStatus.objects.create(wamid="wamid.new", status="read")
+    WhatsAppStatus.objects.filter(wamid="wamid.old").update(received_at=timezone.now() - timedelta(days=31))
+    assert purge_notification_bodies() == 1
+    assert list(WhatsAppStatus.objects.values_list("wamid", flat=True)) == ["wamid.new"]

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             name='Device',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=4096, unique=True, verbose_name='token')),
+                ('token', models.CharField(max_length=512, unique=True, verbose_name='token')),
                 ('platform', models.CharField(choices=[('ios', 'iOS'), ('android', 'Android')], max_length=16, verbose_name='platform')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
