@@ -138,3 +138,60 @@ def test_the_webhook_refuses_a_wrong_signature_over_http(live_server, fakes):
     )
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "webhook_unauthorized"
     assert fakes.whatsapp.subscribe("wrong")["verified"] is False
+
+
+@override_settings(NOTIFICATION_STALE_SECONDS=4, NOTIFICATION_SWEEP_AFTER_SECONDS=2)
+def test_a_worker_killed_mid_run_sends_each_message_on_one_channel(fakes):
+    """SIGKILL while push, WhatsApp and fallthrough-to-SMS messages are queued and in flight, then a new
+    worker and the sweep: every row is sent, on exactly one channel (never also by SMS), and the only
+    repeats are calls in flight at the kill, on the channel they were made on."""
+    from collections import Counter
+
+    from backend.notifications.services import notification_sweep
+
+    app.control.purge()
+    for fake in (fakes.fcm, fakes.whatsapp, fakes.unifonic):
+        fake.latency_ms = 300
+    rows = []
+    for n in range(24):
+        phone = f"+96650{3000000 + n:07d}"
+        if n % 3 == 0:
+            user = customer(["push", "sms"], devices=(f"device-{n}",), phone=phone)
+        elif n % 3 == 1:
+            user = customer(["whatsapp", "sms"], phone=phone)
+        else:
+            user = customer(["push", "sms"], devices=(f"gone-{n}",), phone=phone)
+            fakes.fcm.unregister(f"gone-{n}")
+        rows.append(message_to(user, key=f"kill:{n}"))
+    env = child_env(**fakes.settings, **FAST_CLOCKS)
+    first = WorkerProcess(queues="notifications", concurrency=4, env=env).start()
+    assert wait_until(lambda: Notification.objects.filter(status=Status.SENT).count() >= 4, timeout=30)
+    first.kill()
+    in_flight = Notification.objects.filter(status=Status.SENDING).count()
+    assert Notification.objects.filter(status=Status.SENT).count() < len(rows), "the kill came too late"
+    second = WorkerProcess(queues="notifications", concurrency=4, env=env).start()
+    try:
+        assert wait_until(
+            lambda: (
+                notification_sweep() >= 0
+                and Notification.objects.filter(status=Status.SENT).count() == len(rows)
+            ),
+            timeout=90,
+            step=1,
+        )
+    finally:
+        second.stop()
+    pushes = Counter(message["message"]["data"]["notification_id"] for message in fakes.fcm.messages())
+    whatsapps = Counter(message["to"] for message in fakes.whatsapp.messages())
+    texts = Counter(message["CorrelationID"] for message in fakes.unifonic.messages())
+    repeats = 0
+    for row in Notification.objects.filter(pk__in=[row.pk for row in rows]):
+        counts = {
+            "push": pushes[str(row.pk)],
+            "whatsapp": whatsapps[row.phone.lstrip("+")],
+            "sms": texts[str(row.pk)],
+        }
+        assert {channel for channel, count in counts.items() if count} == {row.channel}, (row.pk, counts)
+        repeats += counts[row.channel] - 1
+    assert repeats <= in_flight <= 4
+    assert sorted({row.channel for row in Notification.objects.all()}) == ["push", "sms", "whatsapp"]
