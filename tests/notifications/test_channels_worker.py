@@ -134,7 +134,10 @@ def test_the_webhook_refuses_a_wrong_signature_over_http(live_server, fakes):
 
     body = b'{"entry": []}'
     refused = requests.post(
-        live_server.url + WEBHOOK, data=body, headers={"X-Hub-Signature-256": sign(body, "other")}, timeout=5
+        live_server.url + WEBHOOK,
+        data=body,
+        headers={"X-Hub-Signature-256": sign(body, "other"), "Content-Type": "application/json"},
+        timeout=5,
     )
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "webhook_unauthorized"
     assert fakes.whatsapp.subscribe("wrong")["verified"] is False
