@@ -177,9 +177,9 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="SA")
 PHONE_ALLOWED_REGIONS = env.list("PHONE_ALLOWED_REGIONS", default=["SA"])
 
 # --- OTP login (docs/adr/0004-otp-login.md) -----------------------------------------------------
+# One provider or several in order, comma-separated (`authentica,unifonic`): the next sends when one
+# fails. Every provider setting is checked at start (backend/providers/registry.py, notifications app).
 OTP_PROVIDER = env("OTP_PROVIDER", default="console" if DEBUG else "authentica")
-if OTP_PROVIDER not in ("authentica", "unifonic", "console"):
-    raise ImproperlyConfigured("OTP_PROVIDER must be authentica, unifonic or console.")
 OTP_HASH_KEY = env("OTP_HASH_KEY", default=SECRET_KEY)  # keys the HMAC of stored codes
 OTP_CODE_TTL_SECONDS = env.int("OTP_CODE_TTL_SECONDS", default=300)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
@@ -190,7 +190,12 @@ OTP_SEND_LIMIT_PER_NETWORK_HOUR = env.int("OTP_SEND_LIMIT_PER_NETWORK_HOUR", def
 OTP_SEND_LIMIT_PER_PREFIX_HOUR = env.int("OTP_SEND_LIMIT_PER_PREFIX_HOUR", default=100)
 # Past this many sends in the hour, each destination prefix gets only its fair share (README "Security").
 OTP_SEND_BUDGET_HOUR = env.int("OTP_SEND_BUDGET_HOUR", default=1000)
-OTP_SEND_TIMEOUT_SECONDS = env.float("OTP_SEND_TIMEOUT_SECONDS", default=5.0)  # read timeout of a send
+# The time one login-code request may spend sending, across every provider it tries.
+OTP_SEND_TIMEOUT_SECONDS = env.float("OTP_SEND_TIMEOUT_SECONDS", default=5.0)
+# A provider failing this many times within the window is skipped for the cool-down (all web processes).
+PROVIDER_BREAKER_FAILURES = env.int("PROVIDER_BREAKER_FAILURES", default=5)
+PROVIDER_BREAKER_WINDOW_SECONDS = env.int("PROVIDER_BREAKER_WINDOW_SECONDS", default=60)
+PROVIDER_BREAKER_COOLDOWN_SECONDS = env.int("PROVIDER_BREAKER_COOLDOWN_SECONDS", default=60)
 
 # --- Sign in with Apple and Google (docs/adr/0014-social-sign-in.md) -----------------------------------
 # The app's client ids an identity token's audience must be one of; an empty list disables the provider.
@@ -381,6 +386,8 @@ SPECTACULAR_SETTINGS = {
         "BookingStatusEnum": "backend.bookings.models.BookingStatus",
         "PaymentStatusEnum": "backend.bookings.models.PaymentStatus",
         "NotificationStatusEnum": "backend.notifications.models.Status",
+        "NotificationChannelEnum": "backend.notifications.models.Channel",
+        "ChannelEnum": "backend.accounts.models.OtpChannel",  # the name clients were generated with
         "PaymentGatewayStatusEnum": "backend.payments.models.Status",
         "DependencyStatusEnum": ["ok", "down"],
         "StaffInvitationStatusEnum": "backend.salons.models.InvitationStatus",
@@ -498,6 +505,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
             "staff_profiles",
             "bookings",
             "notifications",
+            "devices",
             "reviews",
             "social_identities",
         ],

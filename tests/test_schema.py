@@ -47,7 +47,12 @@ def test_validation_messages_may_nest_as_the_input_does():
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 # Views that opt out of DRF's throttles (`throttle_classes = []`): load balancers and Moyasar call them.
-UNTHROTTLED = {"health", "payments_webhook"}
+UNTHROTTLED = {
+    "health",
+    "payments_webhook",
+    "notifications_webhooks_whatsapp_verify",
+    "notifications_webhooks_whatsapp_receive",
+}
 
 
 @pytest.fixture(scope="module")

@@ -80,8 +80,16 @@ class UserAdmin(DjangoUserAdmin):
 class OtpChallengeAdmin(ReadOnlyAdmin):
     """Login codes in flight, for support ("did the code go out?"); the code's hash is never shown."""
 
-    list_display = ("phone_number", "channel", "sent_at", "expires_at", "failed_attempts", "consumed_at")
-    list_filter = ("channel",)
+    list_display = (
+        "phone_number",
+        "channel",
+        "provider",
+        "sent_at",
+        "expires_at",
+        "failed_attempts",
+        "consumed_at",
+    )
+    list_filter = ("channel", "provider")
     search_fields = ("phone_number",)
     exclude = ("code_hash",)
 

@@ -16,6 +16,12 @@ class Language(models.TextChoices):
     ENGLISH = "en", _("English")
 
 
+def default_channels() -> list[str]:
+    """How a new account is reached: push when it has a device, else SMS (backend/notifications/
+    preferences.py checks what may be stored)."""
+    return ["push", "sms"]
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -74,6 +80,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     marketing_opt_in = models.BooleanField(_("marketing messages"), default=False)
     marketing_opt_in_at = models.DateTimeField(
         _("marketing consent given at"), null=True, blank=True, help_text=_("Empty while not opted in.")
+    )
+    channels = models.JSONField(
+        _("message channels"),
+        default=default_channels,
+        help_text=_("Channels to reach the user by, in order; sms is always last. Listing whatsapp opts in."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("Django admin access"), default=False)
@@ -149,6 +160,7 @@ class OtpChallenge(models.Model):
 
     phone_number = models.CharField(_("phone number"), max_length=16, unique=True, help_text="E.164")
     channel = models.CharField(_("channel"), max_length=16, choices=OtpChannel.choices)
+    provider = models.CharField(_("provider"), max_length=32, blank=True, help_text=_("Who sent the code."))
     code_hash = models.CharField(_("code hash"), max_length=64)
     sent_at = models.DateTimeField(_("sent at"))
     expires_at = models.DateTimeField(_("expires at"))

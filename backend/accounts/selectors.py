@@ -47,6 +47,7 @@ def user_personal_data_profile(*, user: User) -> dict[str, Any]:
         "roles": user_roles(user=user),
         "marketing_opt_in": user.marketing_opt_in,
         "marketing_opt_in_at": _local(user.marketing_opt_in_at),
+        "channels": user.channels,
         "date_joined": _local(user.date_joined),
         "last_login": _local(user.last_login),
     }

@@ -4,6 +4,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from backend.accounts.channels import ALLOWED as CHANNELS
+from backend.accounts.channels import channels_normalise
 from backend.accounts.models import Language, OtpChannel, SocialProvider, User
 from backend.accounts.selectors import user_roles
 from backend.accounts.services import OTP_CODE_DIGITS
@@ -64,6 +66,16 @@ class UserUpdateSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=Language.choices, required=False)
     email = serializers.EmailField(allow_blank=True, required=False)
     marketing_opt_in = StrictBooleanField(required=False)
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=[(channel.value, channel.label) for channel in CHANNELS]),
+        max_length=len(CHANNELS) * 2,
+        required=False,
+        help_text="Channels to reach me by, in order (push, whatsapp, sms). Listing whatsapp opts in to "
+        "WhatsApp messages. `sms` is always last: it is moved there, or added, and repeats are dropped.",
+    )
+
+    def validate_channels(self, value: list[str]) -> list[str]:
+        return channels_normalise(value)
 
 
 # --- Output ---------------------------------------------------------------------------------------
@@ -77,10 +89,14 @@ class UserSerializer(serializers.ModelSerializer):
     # Not `format: email`: an account without an email answers "", which that format refuses.
     email = serializers.CharField(read_only=True, help_text="An email address, or empty when none was given.")
     roles = serializers.SerializerMethodField()
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=[(channel.value, channel.label) for channel in CHANNELS]),
+        help_text="Channels messages try, in order; sms is last.",
+    )
 
     class Meta:
         model = User
-        fields = ("id", "phone", "name", "language", "email", "roles", "marketing_opt_in")
+        fields = ("id", "phone", "name", "language", "email", "roles", "marketing_opt_in", "channels")
         read_only_fields = fields
 
     def get_roles(self, user: User) -> list[str]:

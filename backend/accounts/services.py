@@ -31,7 +31,7 @@ from backend.core.phone import phone_normalize_for_login
 logger = logging.getLogger(__name__)
 
 OTP_CODE_DIGITS = 6
-USER_EDITABLE_FIELDS = ("name", "language", "email", "marketing_opt_in")
+USER_EDITABLE_FIELDS = ("name", "language", "email", "marketing_opt_in", "channels")
 
 
 # --- Login codes ----------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def otp_request(*, phone: str, channel: str, client_ip: str, language: str) -> O
     reservation = otp_send_reserve(phone_number=phone_number, client_ip=client_ip)
     code = _otp_code_generate()
     try:
-        otp_deliver(
+        sent = otp_deliver(
             phone_number=phone_number,
             code=code,
             channel=channel,
@@ -90,6 +90,7 @@ def otp_request(*, phone: str, channel: str, client_ip: str, language: str) -> O
         phone_number=phone_number,
         defaults={
             "channel": channel,
+            "provider": sent.provider,
             "code_hash": otp_code_hash(phone_number=phone_number, code=code),
             "sent_at": now,
             "expires_at": now + timedelta(seconds=settings.OTP_CODE_TTL_SECONDS),
@@ -229,7 +230,7 @@ def user_get_or_create_by_phone(*, phone: str, language: str = Language.ARABIC) 
 
 
 def user_update(*, user: User, data: Mapping[str, Any]) -> User:
-    """Profile changes (name, language, email, marketing_opt_in); the consent time is recorded when
+    """Profile changes (name, language, email, marketing_opt_in, channels); the consent time is recorded when
     the user opts in and cleared when they opt out."""
     changed = [field for field in USER_EDITABLE_FIELDS if field in data]
     opt_in = data.get("marketing_opt_in", user.marketing_opt_in)

@@ -20,7 +20,14 @@ from django.db import connection
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
@@ -33,6 +40,14 @@ HTTP_LATENCY = Histogram(
     "Time to answer an HTTP request, by route pattern, method and status (the count is the request rate).",
     ["route", "method", "status"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+# Login codes by provider and outcome (`sent`, `failed`, `skipped`: its breaker was open), counted by the
+# web process that sent them (backend/accounts/otp_delivery.py): ops see which provider carries logins.
+OTP_SENDS = Counter(
+    "salon_otp_sends_total",
+    "Login-code send attempts by provider and outcome (sent, failed, skipped).",
+    ["provider", "outcome"],
 )
 
 

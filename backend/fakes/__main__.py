@@ -6,7 +6,7 @@ python -m backend.fakes jwks --port 8707  # then POST :8707/_control/tokens {"pr
 python -m backend.fakes moyasar --port 8703      # webhooks to http://127.0.0.1:$PORT/api/v1/payments/webhook/
 python -m backend.fakes moyasar --webhook-url https://api.example.test/api/v1/payments/webhook/
 python -m backend.fakes fcm --credentials-out .dev/fcm-service-account.json
-python -m backend.fakes whatsapp --status-webhook-url http://127.0.0.1:8000/<status webhook path>
+python -m backend.fakes whatsapp --status-webhook-url http://127.0.0.1:8000/api/v1/notifications/webhooks/whatsapp/
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from backend.notifications.models import Notification, Status
+from backend.core.admin import ReadOnlyAdmin
+from backend.notifications.models import Device, Notification, Status, WhatsAppStatus
 from backend.notifications.selectors import notification_delivery_stats
 from backend.notifications.services import notification_retry
 
@@ -17,6 +18,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "status",
         "attempts",
         "provider",
+        "provider_status",
         "created_at",
         "sent_at",
     )
@@ -58,3 +60,23 @@ class NotificationAdmin(admin.ModelAdmin):
             request,
             ngettext("%d notification queued again.", "%d notifications queued again.", count) % count,
         )
+
+
+@admin.register(Device)
+class DeviceAdmin(ReadOnlyAdmin):
+    """Push devices, for support ("does this customer have the app?"); the token is not shown."""
+
+    list_display = ("id", "user", "platform", "created_at", "updated_at")
+    list_filter = ("platform",)
+    search_fields = ("user__phone_number",)
+    exclude = ("token",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(WhatsAppStatus)
+class WhatsAppStatusAdmin(ReadOnlyAdmin):
+    """Delivery statuses WhatsApp reported, as received."""
+
+    list_display = ("wamid", "status", "error_codes", "reported_at", "received_at")
+    list_filter = ("status",)
+    search_fields = ("wamid",)

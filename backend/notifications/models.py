@@ -3,10 +3,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from backend.accounts.channels import Channel
 
-class Channel(models.TextChoices):
-    SMS = "sms", _("SMS")
-    WHATSAPP = "whatsapp", _("WhatsApp")
+
+class Platform(models.TextChoices):
+    IOS = "ios", _("iOS")
+    ANDROID = "android", _("Android")
 
 
 class Kind(models.TextChoices):
@@ -39,7 +41,13 @@ class Notification(models.Model):
         related_name="notifications",
     )
     phone = models.CharField(_("phone"), max_length=32, help_text="E.164, copied when the row was written")
+    # The channel being tried; once sent, the one that delivered the message.
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.SMS)
+    # The recipient's channel preference when the row was written, in order; `sms` is last. A permanent
+    # failure on `channel` moves the row on to the next one (services.notification_deliver).
+    channels = models.JSONField(_("channels"), default=list, blank=True)
+    # The facts the body was rendered from: WhatsApp templates take them as parameters.
+    context = models.JSONField(_("context"), default=dict, blank=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     language = models.CharField(_("language"), max_length=2, default="ar")
     body = models.TextField(_("body"))
@@ -50,6 +58,8 @@ class Notification(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     provider = models.CharField(_("provider"), max_length=32, blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=128, blank=True)
+    # The last delivery status the provider reported by webhook (WhatsApp: sent, delivered, read, failed).
+    provider_status = models.CharField(_("provider status"), max_length=16, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     # When a delivery task was last put on the queue: the sweep re-enqueues only rows whose message
     # looks lost, not rows still waiting their turn in a long queue.
@@ -72,7 +82,52 @@ class Notification(models.Model):
                 condition=models.Q(status__in=["pending", "sending"]),
             ),
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
+            # Status webhooks find their row by the provider's message id.
+            models.Index(
+                fields=["provider_message_id"],
+                name="notification_provider_msg",
+                condition=~models.Q(provider_message_id=""),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.phone} ({self.status})"
+
+
+class Device(models.Model):
+    """A phone or tablet of a user that takes push notifications: its FCM registration token. A token
+    belongs to one account at a time (the last one that registered it)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
+    # FCM tokens are about 160 characters; the bound keeps the unique index within a btree page.
+    token = models.CharField(_("token"), max_length=512, unique=True)
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.platform} device #{self.pk} of user #{self.user_id}"
+
+
+class WhatsAppStatus(models.Model):
+    """Every delivery status WhatsApp reported, once each: a webhook may arrive before the worker has
+    recorded the message id on its row, so statuses are kept and applied by whichever comes second."""
+
+    wamid = models.CharField(_("WhatsApp message id"), max_length=128)
+    status = models.CharField(_("status"), max_length=16)
+    error_codes = models.JSONField(_("error codes"), default=list, blank=True)
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("WhatsApp status")
+        verbose_name_plural = _("WhatsApp statuses")
+        constraints = [models.UniqueConstraint(fields=["wamid", "status"], name="whatsapp_status_once")]
+
+    def __str__(self) -> str:
+        return f"{self.wamid}: {self.status}"

@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from backend.core.http import ProviderError
 from backend.core.tasks import enqueue_on_commit
+from backend.notifications.channels import ChannelUnusable, channel_send, next_channel
 from backend.notifications.models import Channel, Notification, Status
+from backend.notifications.preferences import channels_for
 from backend.notifications.rendering import notification_render
-from backend.notifications.senders import message_send
 
 logger = logging.getLogger(__name__)
 
@@ -59,18 +60,21 @@ def notification_create(
     context: dict[str, str],
     dedupe_key: str,
     recipient=None,
-    channel: str = Channel.SMS,
 ) -> Notification | None:
     """Writes one outbox row in the caller's transaction; None when this event already has its row (the
-    caller's transaction goes on either way)."""
+    caller's transaction goes on either way). The row keeps the recipient's channel preference of now
+    (SMS alone without a recipient) and starts on its first channel."""
+    channels = channels_for(recipient)
     notification = _insert_unless_duplicate(
         Notification(
             dedupe_key=dedupe_key,
             recipient=recipient,
             phone=phone,
-            channel=channel,
+            channel=channels[0],
+            channels=channels,
             kind=kind,
             language=language,
+            context=dict(context),
             body=notification_render(kind=kind, language=language, context=context),
         )
     )
@@ -113,15 +117,58 @@ class DeliveryOutcome:
     retry_in: float | None = None
 
 
-def _finish(notification: Notification, **fields) -> None:
-    """Records the outcome, only while the row is still ours (claimed at the same instant)."""
+def _finish(notification: Notification, **fields) -> bool:
+    """Records the outcome, only while the row is still ours (claimed at the same instant), with the
+    channel it concerns."""
+    fields = {"channel": notification.channel, "attempts": notification.attempts, **fields}
     fields["updated_at"] = timezone.now()
-    Notification.objects.filter(
-        pk=notification.pk, status=Status.SENDING, claimed_at=notification.claimed_at
-    ).update(**fields)
+    return bool(
+        Notification.objects.filter(
+            pk=notification.pk, status=Status.SENDING, claimed_at=notification.claimed_at
+        ).update(**fields)
+    )
+
+
+def _move_on(notification: Notification, channel: str, error: ProviderError) -> bool:
+    """Points the claimed row at its next channel BEFORE that channel is called, so a worker killed from
+    here on resumes there and never calls the channel that failed again. A channel that made no provider
+    call (ChannelUnusable) is passed over in memory: trying it again after a kill sends nothing, and most
+    rows (no device, no template) then cost no extra write. False: the row is not ours any more."""
+    logger.info(
+        "notification %s: %s cannot deliver (%s), moving on to %s",
+        notification.pk,
+        notification.channel,
+        error.code or error.message,
+        channel,
+    )
+    last_error = f"{notification.channel}: {error}"[:1000]
+    if not isinstance(error, ChannelUnusable) and not _finish(
+        notification, channel=channel, attempts=1, last_error=last_error
+    ):
+        return False
+    notification.channel, notification.attempts, notification.last_error = channel, 1, last_error
+    return True
+
+
+def _retry_later(notification: Notification, error: ProviderError, now: datetime) -> DeliveryOutcome:
+    """Back to `pending` on the same channel after the backoff, or after the provider's Retry-After when
+    it asks for longer. The task's own countdown is capped (Celery's limit): a row not yet due when its
+    message comes back is left alone and sent by the sweep once due."""
+    delay = max(retry_delay_seconds(attempts=notification.attempts), error.retry_after or 0)
+    _finish(
+        notification,
+        status=Status.PENDING,
+        last_error=str(error)[:1000],
+        next_attempt_at=now + timedelta(seconds=delay),
+        enqueued_at=now,
+    )
+    return DeliveryOutcome("retry", retry_in=min(delay, settings.NOTIFICATION_RETRY_MAX_DELAY_SECONDS))
 
 
 def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
+    """One delivery attempt of the row: on its current channel, then on the next ones while a channel
+    fails permanently (it cannot reach the person: no device, an unregistered token, not on WhatsApp, no
+    template; or the provider refused). A retryable failure retries the same channel later."""
     notification = notification_claim(notification_id=notification_id)
     if notification is None:
         return DeliveryOutcome("skipped")
@@ -130,42 +177,43 @@ def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
         # Claimed again after its last attempt died with its worker: give up, visibly.
         _finish(notification, status=Status.FAILED, failed_at=now, last_error="attempts exhausted")
         return DeliveryOutcome("failed")
-    try:
-        result = message_send(
-            phone=notification.phone,
-            body=notification.body,
-            channel=notification.channel,
-            reference=str(notification.pk),
-        )
-    except ProviderError as error:
-        retry = error.retryable and notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
-        logger.warning(
-            "notification %s attempt %s failed (%s): %s",
-            notification.pk,
-            notification.attempts,
-            "will retry" if retry else "final",
-            error,
-        )
-        if not retry:
+    while True:
+        try:
+            result = channel_send(notification)
+            break
+        except ProviderError as error:
+            following = None if error.retryable else next_channel(notification)
+            if following is not None:
+                if not _move_on(notification, following, error):
+                    return DeliveryOutcome("skipped")
+                continue
+            retry = error.retryable and notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
+            logger.warning(
+                "notification %s attempt %s on %s failed (%s): %s",
+                notification.pk,
+                notification.attempts,
+                notification.channel,
+                "will retry" if retry else "final",
+                error,
+            )
+            if retry:
+                return _retry_later(notification, error, now)
             _finish(notification, status=Status.FAILED, failed_at=now, last_error=str(error)[:1000])
             return DeliveryOutcome("failed")
-        delay = retry_delay_seconds(attempts=notification.attempts)
-        _finish(
-            notification,
-            status=Status.PENDING,
-            last_error=str(error)[:1000],
-            next_attempt_at=now + timedelta(seconds=delay),
-            enqueued_at=now,
-        )
-        return DeliveryOutcome("retry", retry_in=delay)
     _finish(
         notification,
         status=Status.SENT,
         sent_at=timezone.now(),
         provider=result.provider,
         provider_message_id=result.message_id or "",
+        provider_status="",
         last_error="",
     )
+    if notification.channel == Channel.WHATSAPP and result.message_id:
+        # Statuses that came in before the message id was on the row are applied now.
+        from backend.notifications.whatsapp_status import whatsapp_statuses_apply
+
+        whatsapp_statuses_apply(wamid=result.message_id)
     return DeliveryOutcome("sent")
 
 
@@ -224,9 +272,9 @@ def notification_bodies_purge(*, now: datetime | None = None) -> int:
     changed = (
         old.filter(recipient__deleted_at__isnull=False)
         .exclude(body="", phone="")
-        .update(body="", phone="", updated_at=now)
+        .update(body="", phone="", context={}, updated_at=now)
     )
-    return changed + old.exclude(body="").update(body="", updated_at=now)
+    return changed + old.exclude(body="").update(body="", context={}, updated_at=now)
 
 
 def notifications_anonymise_deleted_recipients(*, now: datetime | None = None) -> int:
@@ -237,4 +285,4 @@ def notifications_anonymise_deleted_recipients(*, now: datetime | None = None) -
     finished = Notification.objects.filter(
         recipient__deleted_at__isnull=False, status__in=[Status.SENT, Status.FAILED]
     )
-    return finished.exclude(body="", phone="").update(body="", phone="", updated_at=now)
+    return finished.exclude(body="", phone="").update(body="", phone="", context={}, updated_at=now)

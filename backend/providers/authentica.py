@@ -41,8 +41,9 @@ def _post(*, operation: str, path: str, payload: dict[str, Any], read_timeout: f
     return SendResult(provider=PROVIDER, message_id=None, raw=response.body)
 
 
-def send_otp(*, phone: str, code: str, method: str) -> SendResult:
-    """Sends our `code` to the E.164 `phone` by `method` (sms or whatsapp), with the OTP read timeout."""
+def send_otp(*, phone: str, code: str, method: str, timeout: float | None = None) -> SendResult:
+    """Sends our `code` to the E.164 `phone` by `method` (sms or whatsapp), waiting at most `timeout`
+    seconds (default OTP_SEND_TIMEOUT_SECONDS)."""
     if method not in OTP_METHODS:
         raise ValueError(f"Authentica OTP method must be one of {OTP_METHODS}, not {method!r}")
     payload = {
@@ -55,7 +56,7 @@ def send_otp(*, phone: str, code: str, method: str) -> SendResult:
         operation="send_otp",
         path="/send-otp",
         payload=payload,
-        read_timeout=settings.OTP_SEND_TIMEOUT_SECONDS,
+        read_timeout=settings.OTP_SEND_TIMEOUT_SECONDS if timeout is None else timeout,
     )
 
 

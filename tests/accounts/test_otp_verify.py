@@ -30,6 +30,7 @@ def test_first_login_creates_the_account(api_client, authentica):
         "email": "",
         "roles": ["customer"],
         "marketing_opt_in": False,
+        "channels": ["push", "sms"],
     }
     assert not user.has_usable_password() and user.last_login is not None
     me = api_client.get("/api/v1/me/", **bearer(body["access"]))

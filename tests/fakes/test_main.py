@@ -110,12 +110,14 @@ def test_the_documented_webhook_paths_are_our_route() -> None:
 
     from django.urls import resolve
 
+    from backend.notifications.webhook_views import WhatsAppWebhookView
     from backend.payments.views import PaymentWebhookView
 
     texts = [(ROOT / "backend/fakes/__main__.py").read_text(), (ROOT / "backend/fakes/README.md").read_text()]
     paths = {path for text in texts for path in re.findall(r"/api/v1/[\w/]*webhook[\w/]*", text)}
-    assert paths == {"/api/v1/payments/webhook/"}
-    assert all(resolve(path).func.view_class is PaymentWebhookView for path in paths)
+    assert paths == {"/api/v1/payments/webhook/", "/api/v1/notifications/webhooks/whatsapp/"}
+    ours = {PaymentWebhookView, WhatsAppWebhookView}
+    assert all(resolve(path).func.view_class in ours for path in paths)
     assert "/work/" not in texts[1]  # the README points at nothing outside the repository
 
 

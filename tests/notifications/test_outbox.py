@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.core.http import ProviderError
-from backend.notifications import services
+from backend.notifications import channels
 from backend.notifications.models import Kind, Notification, Status
 from backend.notifications.rendering import format_amount, format_when, notification_render
 from backend.notifications.selectors import notification_delivery_stats
@@ -147,7 +147,7 @@ def _failing_with(monkeypatch, error: ProviderError) -> None:
     def fail(**_kwargs):
         raise error
 
-    monkeypatch.setattr(services, "message_send", fail)
+    monkeypatch.setattr(channels, "message_send", fail)
 
 
 @override_settings(NOTIFICATION_RETRY_BASE_DELAY_SECONDS=30, NOTIFICATION_RETRY_JITTER=0.25)

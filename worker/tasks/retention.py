@@ -9,6 +9,7 @@ from backend.notifications.services import (
     notification_bodies_purge,
     notifications_anonymise_deleted_recipients,
 )
+from backend.notifications.whatsapp_status import whatsapp_statuses_purge
 from backend.reviews.services import reviews_anonymise_deleted_customers
 
 
@@ -20,8 +21,9 @@ def purge_otp_challenges() -> int:
 
 @shared_task(name="retention.notification_bodies", ignore_result=True)
 def purge_notification_bodies() -> int:
-    """Texts of notifications delivered more than RETENTION_NOTIFICATION_BODY_DAYS ago are blanked."""
-    return notification_bodies_purge()
+    """Texts of notifications delivered more than RETENTION_NOTIFICATION_BODY_DAYS ago are blanked, and
+    WhatsApp delivery statuses as old are deleted."""
+    return notification_bodies_purge() + whatsapp_statuses_purge()
 
 
 @shared_task(name="retention.deleted_accounts", ignore_result=True)

@@ -1,0 +1,88 @@
+"""How one outbox row goes out on its current channel, and which channel comes next.
+
+A row carries the recipient's preference (`channels`, ordered, `sms` last) and the channel being tried
+(`channel`). Push needs FCM configured and a registered device; WhatsApp needs the recipient's opt-in
+(listing it), the sender configured and a template for the message kind; SMS always goes. A channel that
+cannot carry the row raises `RecipientUnreachable`, like a provider saying it cannot reach the person
+(an unregistered device token, a number not on WhatsApp): the caller moves on to the next channel."""
+
+from django.conf import settings
+from django.utils import translation
+
+from backend.notifications.models import Channel, Device, Kind, Notification
+from backend.notifications.senders import message_send
+from backend.providers import fcm, whatsapp
+from backend.providers.base import RecipientUnreachable, SendResult
+from backend.providers.registry import push_configured, whatsapp_configured
+
+
+def next_channel(notification: Notification) -> str | None:
+    """The channel after the row's current one in its preference, or None when it is the last."""
+    plan = list(notification.channels or [notification.channel])
+    position = plan.index(notification.channel) if notification.channel in plan else len(plan)
+    return plan[position + 1] if position + 1 < len(plan) else None
+
+
+class ChannelUnusable(RecipientUnreachable):
+    """The channel cannot carry this row and no provider was called (not configured, no device, no
+    template): moving on needs no record, since trying this channel again sends nothing."""
+
+
+def _unusable(provider: str, message: str, code: str) -> ChannelUnusable:
+    return ChannelUnusable(provider, message, code=code, status=None, forget_address=False)
+
+
+def _push_title(notification: Notification) -> str:
+    with translation.override(notification.language):
+        return str(Kind(notification.kind).label)
+
+
+def _send_push(notification: Notification) -> SendResult:
+    """To the recipient's most recently registered device; a device FCM no longer knows is deleted and
+    the next one tried."""
+    if not push_configured():
+        raise _unusable(fcm.PROVIDER, "push is not configured", "not_configured")
+    devices = (
+        list(Device.objects.filter(user_id=notification.recipient_id)) if notification.recipient_id else []
+    )
+    unreachable = _unusable(fcm.PROVIDER, "no registered device", "no_device")
+    for device in devices:
+        try:
+            return fcm.send_push(
+                device_token=device.token,
+                title=_push_title(notification),
+                body=notification.body,
+                data={"kind": notification.kind, "notification_id": notification.pk},
+                timeout=settings.NOTIFICATION_SEND_TIMEOUT_SECONDS,
+            )
+        except RecipientUnreachable as error:
+            if error.forget_address:
+                Device.objects.filter(pk=device.pk, token=device.token).delete()
+            unreachable = error
+    raise unreachable
+
+
+def _send_whatsapp(notification: Notification) -> SendResult:
+    found = whatsapp.template_for(settings.WHATSAPP_TEMPLATES, notification.kind, notification.language)
+    if not whatsapp_configured() or found is None:
+        raise _unusable(whatsapp.PROVIDER, f"no WhatsApp template for {notification.kind}", "no_template")
+    template, language = found
+    return whatsapp.send_template(
+        phone=notification.phone,
+        template=template.name,
+        language=language,
+        parameters=whatsapp.template_parameters(template, notification.context),
+        timeout=settings.NOTIFICATION_SEND_TIMEOUT_SECONDS,
+    )
+
+
+def channel_send(notification: Notification) -> SendResult:
+    """Sends the row on its current channel. Raises ProviderError: `RecipientUnreachable` when this
+    channel cannot reach the recipient."""
+    if notification.channel == Channel.PUSH:
+        return _send_push(notification)
+    if notification.channel == Channel.WHATSAPP:
+        return _send_whatsapp(notification)
+    return message_send(
+        phone=notification.phone, body=notification.body, channel=Channel.SMS, reference=str(notification.pk)
+    )
