@@ -24,6 +24,7 @@ from backend.bookings.access import (
 )
 from backend.bookings.availability import Rejection
 from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, CancelledBy, PaymentStatus
+from backend.bookings.payment_hooks import RefundCause, booking_paid_halalas, refund_request_hooks_run
 from backend.bookings.policy import customer_may_reschedule, refund_for_cancellation
 from backend.bookings.selectors import start_check
 from backend.core.errors import ApplicationError
@@ -243,7 +244,9 @@ def booking_create(
 # --- transitions -----------------------------------------------------------------------------------
 
 
-def _locked(booking_id: int) -> Booking:
+def booking_lock(*, booking_id: int) -> Booking:
+    """Locks the booking's row (in the caller's transaction): the first lock of every write touching it
+    (the lock order: backend/bookings/payment_hooks.py)."""
     return (
         Booking.objects.select_for_update(of=("self",))
         .select_related("salon", "service", "staff", "customer")
@@ -258,7 +261,7 @@ def _not_in_state(code: str, message) -> ApplicationError:
 def booking_confirm(*, booking_id: int) -> Booking:
     """A held booking is paid: it becomes `confirmed`. Confirming a confirmed booking changes nothing."""
     with transaction.atomic():
-        booking = _locked(booking_id)
+        booking = booking_lock(booking_id=booking_id)
         if booking.status == BookingStatus.CONFIRMED:
             return booking
         if booking.status != BookingStatus.PENDING_PAYMENT:
@@ -270,14 +273,22 @@ def booking_confirm(*, booking_id: int) -> Booking:
     return booking
 
 
+def booking_payment_status_set(*, booking_id: int, status: str) -> None:
+    """Records the booking's payment status (payments derives it from its rows, the booking locked)."""
+    Booking.objects.filter(pk=booking_id).update(payment_status=status, updated_at=timezone.now())
+
+
+def booking_checkout_complete(booking: Booking) -> None:
+    """A started booking (locked by the caller) paid at the salon's counter: paid and completed."""
+    booking.status = BookingStatus.COMPLETED
+    booking.payment_status = PaymentStatus.PAID
+    booking.save(update_fields=["status", "payment_status", "updated_at"])
+
+
 def _cancel_locked(booking: Booking, *, by_salon: bool, reason: str, now: datetime) -> Booking:
     """Cancels `booking`, locked by the caller and known to be cancellable: the refund by the salon's
     tiers (in full when the salon cancels), its refund request and the customer's message, all in the
     caller's transaction."""
-    # Function-level import: payments builds on bookings (it confirms them), not the other way round.
-    from backend.payments.selectors import booking_paid_halalas
-    from backend.payments.services import refunds_request_for_cancellation
-
     refund = refund_for_cancellation(
         paid_halalas=booking_paid_halalas(booking_id=booking.pk),
         policy=booking.salon.cancellation_policy,
@@ -291,7 +302,7 @@ def _cancel_locked(booking: Booking, *, by_salon: bool, reason: str, now: dateti
     booking.refund_halalas = refund
     booking.hold_expires_at = None
     booking.save()
-    refunds_request_for_cancellation(booking=booking, amount_halalas=refund)
+    refund_request_hooks_run(booking=booking, amount_halalas=refund, cause=RefundCause.CANCELLATION)
     booking_notify(booking, Kind.BOOKING_CANCELLED, refund_halalas=refund)
     return booking
 
@@ -303,7 +314,7 @@ def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | 
     request is committed with it; the payments app executes it after commit."""
     now = now or timezone.now()
     with transaction.atomic():
-        booking = _locked(booking_id)
+        booking = booking_lock(booking_id=booking_id)
         by_salon = booking_access_for_cancel(user=actor, booking=booking) == ActingAs.SALON
         if booking.status not in ACTIVE_STATUSES or (not by_salon and booking.start <= now):
             raise _not_in_state("not_cancellable", _("This booking can no longer be cancelled."))
@@ -360,13 +371,9 @@ def booking_reschedule(
     The customer may move a paid booking only while cancelling it would refund everything (else 409
     `reschedule_too_late`); the salon moves its customer's bookings whatever the tiers. A price drop on a
     paid booking is refunded through the cancellation refund path (requested in this transaction)."""
-    # Function-level import: payments builds on bookings (it confirms them), not the other way round.
-    from backend.payments.selectors import booking_paid_halalas
-    from backend.payments.services import refunds_request_for_reprice
-
     now = now or timezone.now()
     with transaction.atomic():
-        booking = _locked(booking_id)
+        booking = booking_lock(booking_id=booking_id)
         acting_as = booking_access_for_reschedule(user=actor, booking=booking)
         if booking.status not in ACTIVE_STATUSES or booking.start <= now:
             raise _not_in_state("not_reschedulable", _("This booking can no longer be moved."))
@@ -423,7 +430,7 @@ def booking_reschedule(
                 raise rejection_error(Rejection.SLOT_UNAVAILABLE) from error
             raise
         if refund:
-            refunds_request_for_reprice(booking=booking, amount_halalas=refund)
+            refund_request_hooks_run(booking=booking, amount_halalas=refund, cause=RefundCause.REPRICE)
         booking_notify(booking, Kind.BOOKING_RESCHEDULED, event=start.isoformat(), refund_halalas=refund)
     return Rescheduled(booking=booking, refund_halalas=refund)
 
@@ -431,7 +438,7 @@ def booking_reschedule(
 def _finish(*, booking_id: int, actor, status: str, now: datetime | None) -> Booking:
     now = now or timezone.now()
     with transaction.atomic():
-        booking = _locked(booking_id)
+        booking = booking_lock(booking_id=booking_id)
         booking_access_for_close(user=actor, booking=booking)
         if booking.status != BookingStatus.CONFIRMED:
             raise _not_in_state("invalid_booking_state", _("Only a confirmed booking can be closed."))

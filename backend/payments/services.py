@@ -4,8 +4,9 @@
 - Whatever the gateway reports (create answer, 3-D Secure return, webhook, reconciliation) goes through
   `payment_apply`: under the row locks, through a state machine that never moves backwards (refunded,
   voided and failed are final; amounts only grow), after checking amount and currency against our row.
-- Lock order: the booking, then the payment (`_lock`). booking_cancel locks the booking first too, so
-  writes touching both never deadlock.
+- Lock order: the booking, then the payment (`_lock`), as backend/bookings/payment_hooks.py sets it.
+  Booking rows change only through the booking services made for payments (lock, payment status,
+  confirm); cancellations and re-prices reach the refunds here through that module's hook.
 - A refund is a `Refund` row committed with its reason, executed once by `refund_execute` (see there).
 (docs/adr/0006-payments.md)"""
 
@@ -23,7 +24,13 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from backend.bookings.models import PaymentStatus as BookingPaymentStatus
-from backend.bookings.services import booking_confirm, booking_notify
+from backend.bookings.payment_hooks import RefundCause
+from backend.bookings.services import (
+    booking_confirm,
+    booking_lock,
+    booking_notify,
+    booking_payment_status_set,
+)
 from backend.core.errors import ApplicationError
 from backend.core.http import ProviderError
 from backend.core.tasks import enqueue_on_commit
@@ -114,11 +121,7 @@ def _invalid_amount(most: int) -> ApplicationError:
 def _lock(payment_id) -> tuple[Booking, Payment]:
     """Locks the payment's booking, then the payment: the one lock order of every write touching both."""
     booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
-    booking = (
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("salon", "service", "staff", "customer")
-        .get(pk=booking_id)
-    )
+    booking = booking_lock(booking_id=booking_id)
     return booking, Payment.objects.select_for_update().get(pk=payment_id)
 
 
@@ -140,7 +143,7 @@ def _booking_payment_status_sync(booking_id: int) -> None:
         status = BookingPaymentStatus.PENDING
     else:
         status = BookingPaymentStatus.UNPAID
-    Booking.objects.filter(pk=booking_id).update(payment_status=status, updated_at=timezone.now())
+    booking_payment_status_set(booking_id=booking_id, status=status)
 
 
 def _enqueue_refund(refund_id: int, *, countdown: float | None = None) -> None:
@@ -244,7 +247,7 @@ def _payment_fail(payment_id, *, message: str) -> None:
 def _payment_open(*, booking_id: int, source_type: str, request_key: str, now: datetime) -> Payment:
     """The pending row, committed; or the row an earlier run of the same request made."""
     with transaction.atomic():
-        booking = Booking.objects.select_for_update(of=("self",)).get(pk=booking_id)
+        booking = booking_lock(booking_id=booking_id)
         if request_key:
             earlier = Payment.objects.filter(booking=booking, request_key=request_key).first()
             if earlier is not None:
@@ -484,26 +487,17 @@ def _refunds_request(*, booking: Booking, amount_halalas: int, key: str, reason:
             left -= take
 
 
-def refunds_request_for_cancellation(*, booking: Booking, amount_halalas: int) -> None:
-    """Called by booking_cancel in its transaction (the booking locked): the cancellation's refund is
-    committed with it."""
-    _refunds_request(
-        booking=booking,
-        amount_halalas=amount_halalas,
-        key=f"cancellation:{booking.pk}",
-        reason=f"booking cancelled by the {booking.cancelled_by}",
-    )
-
-
-def refunds_request_for_reprice(*, booking: Booking, amount_halalas: int) -> None:
-    """Called by booking_reschedule in its transaction (the booking locked): a paid booking moved to a
-    lower price gets the difference back, committed with the move. Keyed by the move (`scheduled_at`)."""
-    _refunds_request(
-        booking=booking,
-        amount_halalas=amount_halalas,
-        key=f"reprice:{booking.pk}:{booking.scheduled_at.isoformat()}",
-        reason="booking rescheduled to a lower price",
-    )
+def refunds_request_for_booking(*, booking: Booking, amount_halalas: int, cause: RefundCause) -> None:
+    """Bookings' refund-request hook (registered in PaymentsConfig.ready), called in the transaction that
+    cancels or re-prices the booking (locked): the refund is committed with it. A cancellation is keyed by
+    the booking; a re-price by the move (`scheduled_at`)."""
+    if cause == RefundCause.CANCELLATION:
+        key = f"cancellation:{booking.pk}"
+        reason = f"booking cancelled by the {booking.cancelled_by}"
+    else:
+        key = f"reprice:{booking.pk}:{booking.scheduled_at.isoformat()}"
+        reason = "booking rescheduled to a lower price"
+    _refunds_request(booking=booking, amount_halalas=amount_halalas, key=key, reason=reason)
 
 
 def payment_refund(*, payment_id, amount_halalas: int | None = None, reason: str = "") -> Payment:
