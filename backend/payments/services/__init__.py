@@ -26,7 +26,7 @@ from backend.payments.services.refunds import (
     refund_execute,
     refunds_request_for_booking,
 )
-from backend.payments.services.webhooks import WEBHOOK_EVENT_TYPES, webhook_receive
+from backend.payments.services.webhooks import WEBHOOK_EVENT_TYPES, webhook_authenticate, webhook_receive
 
 __all__ = [
     "MIN_AMOUNT_HALALAS",
@@ -43,5 +43,6 @@ __all__ = [
     "payments_reconcile",
     "refund_execute",
     "refunds_request_for_booking",
+    "webhook_authenticate",
     "webhook_receive",
 ]

@@ -1,9 +1,13 @@
 """Gateway events: each processed once; the payment it names is re-fetched, the body only a hint."""
 
+import hmac
 import uuid
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from backend.core.errors import ApplicationError
 from backend.payments.models import Payment, WebhookEvent
 from backend.payments.services.apply import payment_apply
 from backend.payments.services.base import gateway
@@ -19,6 +23,15 @@ WEBHOOK_EVENT_TYPES = frozenset(
         "payment_voided",
     }
 )
+
+
+def webhook_authenticate(body: dict) -> None:
+    """Checks the shared secret Moyasar sends in the event's body (`secret_token`), in constant time;
+    401 `webhook_unauthorized` when it is wrong, missing, or no secret is configured."""
+    token = body.get("secret_token")
+    secret = settings.MOYASAR_WEBHOOK_SECRET
+    if not (secret and isinstance(token, str) and hmac.compare_digest(token.encode(), secret.encode())):
+        raise ApplicationError("webhook_unauthorized", _("The webhook secret is wrong."), status=401)
 
 
 def webhook_receive(*, event_id: str, event_type: str, payload: dict) -> str:
