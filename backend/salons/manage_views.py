@@ -11,6 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.bookings.filters import SalonBookingFilter
+from backend.bookings.list_selectors import booking_list_for_salon
 from backend.bookings.models import Booking
 from backend.bookings.serializers import BulkCancellationSerializer, StaffCancelUpcomingSerializer
 from backend.bookings.services import bookings_cancel_upcoming_of_staff
@@ -19,7 +21,6 @@ from backend.core.serializers import error_responses
 from backend.einvoicing.profiles import tax_profile_set
 from backend.salons import selectors, services
 from backend.salons.absence_serializers import TimeOffSerializer
-from backend.salons.filters import SalonBookingFilter
 from backend.salons.models import Salon, Service, StaffMember, TimeOff
 from backend.salons.permissions import ManagedSalonMixin, schema_only
 from backend.salons.responses import (
@@ -360,7 +361,7 @@ class SalonBookingListView(ManagedSalonMixin, generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Booking]:
         if schema_only(self):
             return Booking.objects.none()
-        return selectors.booking_list_for_salon(salon=self.salon)
+        return booking_list_for_salon(salon=self.salon)
 
 
 class AdminSalonCreateView(APIView):
