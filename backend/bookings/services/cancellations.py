@@ -49,8 +49,8 @@ def _cancel_upcoming(
 def bookings_cancel_for_deleted_account(*, user, now: datetime | None = None) -> int:
     """Account deletion: the customer's future active bookings are cancelled as if they asked."""
     now = now or timezone.now()
-    mine = Booking.objects.filter(customer=user)
-    return _cancel_upcoming(mine, by_salon=False, reason="account deleted", now=now).cancelled
+    customer_bookings = Booking.objects.filter(customer=user)
+    return _cancel_upcoming(customer_bookings, by_salon=False, reason="account deleted", now=now).cancelled
 
 
 STAFF_CANCEL_BATCH = 50  # bookings a call: ~50 short transactions, about a second
@@ -69,7 +69,7 @@ def bookings_cancel_upcoming_of_staff(
     as when the salon cancels one. At most `limit` a call, so that the manager's request stays short;
     `remaining` says how many the next call will find."""
     now = now or timezone.now()
-    mine = Booking.objects.filter(staff=staff)
+    staff_bookings = Booking.objects.filter(staff=staff)
     if overlapping is not None:
-        mine = mine.filter(start__lt=overlapping[1], end__gt=overlapping[0])
-    return _cancel_upcoming(mine, by_salon=True, reason=reason, now=now, limit=limit)
+        staff_bookings = staff_bookings.filter(start__lt=overlapping[1], end__gt=overlapping[0])
+    return _cancel_upcoming(staff_bookings, by_salon=True, reason=reason, now=now, limit=limit)

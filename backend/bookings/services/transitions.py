@@ -94,7 +94,8 @@ def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | 
         return _cancel_locked(booking, by_salon=by_salon, reason=reason, now=now)
 
 
-def _finish(*, booking_id: int, actor, status: str, now: datetime | None) -> Booking:
+def _close_started(*, booking_id: int, actor, status: str, now: datetime | None) -> Booking:
+    """Closes a confirmed booking that has started as `status` (completed or no-show), for its staff."""
     now = now or timezone.now()
     with transaction.atomic():
         booking = booking_lock(booking_id=booking_id)
@@ -109,8 +110,8 @@ def _finish(*, booking_id: int, actor, status: str, now: datetime | None) -> Boo
 
 
 def booking_complete(*, booking_id: int, actor, now: datetime | None = None) -> Booking:
-    return _finish(booking_id=booking_id, actor=actor, status=BookingStatus.COMPLETED, now=now)
+    return _close_started(booking_id=booking_id, actor=actor, status=BookingStatus.COMPLETED, now=now)
 
 
 def booking_mark_no_show(*, booking_id: int, actor, now: datetime | None = None) -> Booking:
-    return _finish(booking_id=booking_id, actor=actor, status=BookingStatus.NO_SHOW, now=now)
+    return _close_started(booking_id=booking_id, actor=actor, status=BookingStatus.NO_SHOW, now=now)
