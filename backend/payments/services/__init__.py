@@ -11,7 +11,7 @@
 One module per concern: base (state machine, errors, locks), apply, creation, reconciliation, webhooks,
 capture (and void), refunds. The public names are re-exported here. (docs/adr/0006-payments.md)"""
 
-from backend.payments.services.apply import payment_apply
+from backend.payments.services.apply import ApplyOutcome, payment_apply
 from backend.payments.services.base import (
     MIN_AMOUNT_HALALAS,
     RECEIVED_STATUSES,
@@ -21,18 +21,27 @@ from backend.payments.services.capture import payment_capture, payment_void
 from backend.payments.services.creation import payment_create
 from backend.payments.services.reconciliation import payment_refresh, payments_reconcile
 from backend.payments.services.refunds import (
+    RefundAttempt,
     RefundOutcome,
     payment_refund,
     refund_execute,
     refunds_request_for_booking,
 )
-from backend.payments.services.webhooks import WEBHOOK_EVENT_TYPES, webhook_authenticate, webhook_receive
+from backend.payments.services.webhooks import (
+    WEBHOOK_EVENT_TYPES,
+    WebhookOutcome,
+    webhook_authenticate,
+    webhook_receive,
+)
 
 __all__ = [
     "MIN_AMOUNT_HALALAS",
     "RECEIVED_STATUSES",
     "WEBHOOK_EVENT_TYPES",
+    "ApplyOutcome",
+    "RefundAttempt",
     "RefundOutcome",
+    "WebhookOutcome",
     "payment_apply",
     "payment_capture",
     "payment_create",

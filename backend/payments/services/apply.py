@@ -2,6 +2,7 @@
 the row locks, through the state machine, after checking amount and currency against our row."""
 
 import logging
+from enum import StrEnum
 
 from django.db import transaction
 
@@ -54,9 +55,16 @@ def _on_success(booking: Booking, payment: Payment) -> None:
     )
 
 
-def _apply(booking: Booking, payment: Payment, remote: GatewayPayment) -> str:
-    """Applies the gateway's view of the payment (both rows locked by the caller). Returns the outcome:
-    `applied`, `unchanged` or `mismatch`."""
+class ApplyOutcome(StrEnum):
+    """What applying the gateway's view of a payment did."""
+
+    APPLIED = "applied"  # the payment changed
+    UNCHANGED = "unchanged"  # stale or repeated news: nothing to do
+    MISMATCH = "mismatch"  # the gateway's amount or currency is not ours: nothing applied
+
+
+def _apply(booking: Booking, payment: Payment, remote: GatewayPayment) -> ApplyOutcome:
+    """Applies the gateway's view of the payment (both rows locked by the caller); says what it did."""
     if remote.amount != payment.amount_halalas or remote.currency != payment.currency:
         logger.error(
             "payment %s: the gateway reports %s %s, we expect %s %s; nothing applied",
@@ -66,7 +74,7 @@ def _apply(booking: Booking, payment: Payment, remote: GatewayPayment) -> str:
             payment.amount_halalas,
             payment.currency,
         )
-        return "mismatch"
+        return ApplyOutcome.MISMATCH
     was_success = payment.status in SUCCESS_STATUSES
     before = (payment.status, payment.refunded_halalas, payment.captured_halalas)
     if payment_transition_allowed(current=payment.status, new=remote.status):
@@ -74,7 +82,7 @@ def _apply(booking: Booking, payment: Payment, remote: GatewayPayment) -> str:
     payment.refunded_halalas = max(payment.refunded_halalas, min(remote.refunded, payment.amount_halalas))
     payment.captured_halalas = max(payment.captured_halalas, min(remote.captured, payment.amount_halalas))
     if before == (payment.status, payment.refunded_halalas, payment.captured_halalas):
-        return "unchanged"
+        return ApplyOutcome.UNCHANGED
     payment.transaction_url = remote.transaction_url or payment.transaction_url
     payment.message = remote.message or payment.message
     payment.gateway_payload = remote.raw
@@ -84,10 +92,10 @@ def _apply(booking: Booking, payment: Payment, remote: GatewayPayment) -> str:
     if payment.status in RECEIVED_STATUSES and before[0] not in RECEIVED_STATUSES:
         payment_received_hooks_run(payment=payment)  # the money is the salon's: invoice it
     _booking_payment_status_sync(booking.pk)
-    return "applied"
+    return ApplyOutcome.APPLIED
 
 
-def payment_apply(*, payment_id, remote: GatewayPayment) -> str:
+def payment_apply(*, payment_id, remote: GatewayPayment) -> ApplyOutcome:
     """Applies a gateway answer about the payment under its locks (see `_apply`)."""
     with transaction.atomic():
         booking, payment = _lock(payment_id)

@@ -4,6 +4,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
@@ -76,9 +77,18 @@ def payment_refund(*, payment_id, amount_halalas: int | None = None, reason: str
     return Payment.objects.get(pk=payment_id)
 
 
+class RefundAttempt(StrEnum):
+    """What one run of `refund_execute` came to (the first two are the refund's settled RefundStatus)."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    RETRY = "retry"  # not settled: run again in `retry_in` seconds
+    SKIPPED = "skipped"  # settled already, or being executed by another run
+
+
 @dataclass(frozen=True)
 class RefundOutcome:
-    status: str  # "succeeded", "failed", "retry", "skipped"
+    status: str  # a RefundAttempt
     retry_in: float | None = None
 
 
@@ -151,13 +161,13 @@ def _refund_retry_or_fail(refund: Refund, error: str) -> RefundOutcome:
         with transaction.atomic():
             booking, _payment = _lock(refund.payment_id)
             _refund_settle(refund, booking, status=RefundStatus.FAILED, error=f"attempts exhausted: {error}")
-        return RefundOutcome("failed")
+        return RefundOutcome(RefundAttempt.FAILED)
     Refund.objects.filter(pk=refund.pk).update(last_error=error[:1000], claimed_at=None)
     delay = min(
         settings.CELERY_MAX_RETRY_COUNTDOWN_SECONDS,
         settings.PAYMENT_REFUND_RETRY_BASE_DELAY_SECONDS * 2 ** (refund.attempts - 1),
     )
-    return RefundOutcome("retry", retry_in=delay)
+    return RefundOutcome(RefundAttempt.RETRY, retry_in=delay)
 
 
 def refund_execute(*, refund_id: int) -> RefundOutcome:
@@ -171,7 +181,7 @@ def refund_execute(*, refund_id: int) -> RefundOutcome:
     PAYMENT_REFUND_MAX_ATTEMPTS."""
     refund = _refund_claim(refund_id)
     if refund is None:
-        return RefundOutcome("skipped")
+        return RefundOutcome(RefundAttempt.SKIPPED)
     try:
         if _refund_prepare(refund):
             remote = gateway.payment_refund(gateway_id=str(refund.payment_id), amount=refund.amount_halalas)

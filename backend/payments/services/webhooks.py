@@ -2,6 +2,7 @@
 
 import hmac
 import uuid
+from enum import StrEnum
 
 from django.conf import settings
 from django.utils import timezone
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.core.errors import ApplicationError
 from backend.payments.models import Payment, WebhookEvent
-from backend.payments.services.apply import payment_apply
+from backend.payments.services.apply import ApplyOutcome, payment_apply
 from backend.payments.services.base import gateway
 
 # Every payment event is handled alike: it only names the payment to re-fetch. Others are acknowledged.
@@ -25,6 +26,14 @@ WEBHOOK_EVENT_TYPES = frozenset(
 )
 
 
+class WebhookOutcome(StrEnum):
+    """What became of an event that did not reach a payment (those answer with an ApplyOutcome)."""
+
+    DUPLICATE = "duplicate"  # processed before: nothing done
+    IGNORED = "ignored"  # not a payment event: acknowledged
+    UNKNOWN_PAYMENT = "unknown_payment"  # names no payment of ours
+
+
 def webhook_authenticate(body: dict) -> None:
     """Checks the shared secret Moyasar sends in the event's body (`secret_token`), in constant time;
     401 `webhook_unauthorized` when it is wrong, missing, or no secret is configured."""
@@ -34,7 +43,7 @@ def webhook_authenticate(body: dict) -> None:
         raise ApplicationError("webhook_unauthorized", _("The webhook secret is wrong."), status=401)
 
 
-def webhook_receive(*, event_id: str, event_type: str, payload: dict) -> str:
+def webhook_receive(*, event_id: str, event_type: str, payload: dict) -> WebhookOutcome | ApplyOutcome:
     """Handles one authenticated gateway event; returns its outcome. An event is processed once: a replay
     of a processed event does nothing. The payment is re-fetched with our secret key; the body is only a
     hint. A fetch failure raises ProviderError and leaves the event unprocessed for the gateway's retry."""
@@ -44,14 +53,14 @@ def webhook_receive(*, event_id: str, event_type: str, payload: dict) -> str:
         event_id=event_id, defaults={"type": event_type, "payload": stored}
     )
     if event.processed_at is not None:
-        return "duplicate"
+        return WebhookOutcome.DUPLICATE
     payment = None
     if event_type not in WEBHOOK_EVENT_TYPES:
-        outcome = "ignored"
+        outcome: WebhookOutcome | ApplyOutcome = WebhookOutcome.IGNORED
     else:
         payment = _payment_named_by(payload)
         if payment is None:
-            outcome = "unknown_payment"
+            outcome = WebhookOutcome.UNKNOWN_PAYMENT
         else:
             remote = gateway.payment_fetch(gateway_id=str(payment.pk))
             outcome = payment_apply(payment_id=payment.pk, remote=remote)
