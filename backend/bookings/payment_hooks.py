@@ -17,12 +17,10 @@ LOCK ORDER, for every write touching both apps' rows: the booking row first, the
 first and payments' refund requests lock payments after it; payments locks the booking before the
 payment it acts on. Kept by both sides, writes touching both never deadlock."""
 
-from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-PaidHalalasSource = Callable[..., int]
-RefundRequestHook = Callable[..., None]
+from backend.core.hooks import HookList
 
 
 class RefundCause(StrEnum):
@@ -32,20 +30,18 @@ class RefundCause(StrEnum):
     REPRICE = "reprice"  # the booking moved to a lower price: the difference
 
 
-_paid_sources: list[PaidHalalasSource] = []
-_refund_requests: list[RefundRequestHook] = []
+_paid_sources = HookList()
+_refund_requests = HookList()
 
 
-def register_paid_halalas_source(source: PaidHalalasSource) -> None:
+def register_paid_halalas_source(source) -> None:
     """Adds `source(booking_id=...)`; registering the same source again does nothing."""
-    if source not in _paid_sources:
-        _paid_sources.append(source)
+    _paid_sources.register(source)
 
 
-def register_refund_request_hook(hook: RefundRequestHook) -> None:
+def register_refund_request_hook(hook) -> None:
     """Adds `hook(booking=..., amount_halalas=..., cause=...)`; registering it again does nothing."""
-    if hook not in _refund_requests:
-        _refund_requests.append(hook)
+    _refund_requests.register(hook)
 
 
 def booking_paid_halalas(*, booking_id: int) -> int:
