@@ -25,9 +25,9 @@ from rest_framework.views import APIView
 from backend.bookings import selectors as booking_selectors
 from backend.core.models import IdempotencyRecord
 from backend.salons import selectors
+from backend.salons.catalog_views import AvailabilityView
 from backend.salons.models import Salon, Service
 from backend.salons.serializers import AvailabilityQuerySerializer
-from backend.salons.views import AvailabilityView
 from config import bench_engine_as_shipped as engine_as_shipped
 from config.urls import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them
 from config.urls import urlpatterns as real_urlpatterns

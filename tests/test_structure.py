@@ -18,16 +18,10 @@ MAX_MODULE_LINES = 400
 # Import cycles between apps that exist today, each to be mended by issue 18's seam and placement work.
 # Remove an entry once its cycle is gone (the test says so); never add one.
 KNOWN_CYCLES: dict[tuple[str, ...], str] = {
-    # payments locks and updates Booking rows; bookings/services.py imports payments to refund a
-    # cancellation. Issue 18, "the bookings-payments seam": bookings exposes lock/confirm/set-status as its
-    # own services and reaches refunds through a registered hook, which removes bookings -> payments.
-    ("bookings", "payments"): "issue 18: the bookings-payments seam",
     # bookings' models point at the catalog; salons imports bookings for the manager booking queries,
     # filters and serializers (views.py, selectors.py, filters.py, serializers.py), the availability body
     # and the bench command. Issue 18, "module size and placement": those queries move to bookings.
     ("bookings", "salons"): "issue 18: manager booking queries move to bookings' selectors",
-    # The two above joined through payments/models.py's DEFAULT_CURRENCY: gone with either of them.
-    ("bookings", "payments", "salons"): "issue 18: the two cycles above, through payments -> salons",
     # photos' models point at salons; salons' selectors and serializers embed photos, and photos' views use
     # salons' ManagedSalonMixin. Issue 18, "shared view mixins to a permissions module", removes the last.
     ("photos", "salons"): "issue 18: shared view mixins to a permissions module; photo embedding",
@@ -37,18 +31,13 @@ KNOWN_CYCLES: dict[tuple[str, ...], str] = {
     # that removes these four.
     ("einvoicing", "salons"): "issue 18: salons' settings take e-invoicing's tax section by registration",
     ("einvoicing", "payments", "salons"): "issue 18: as above, through payments -> salons",
-    ("bookings", "payments", "salons", "einvoicing"): "issue 18: as above, through the bookings cycles",
     ("bookings", "salons", "einvoicing"): "issue 18: as above",
     ("bookings", "salons", "einvoicing", "payments"): "issue 18: as above",
 }
 
 # Modules over MAX_MODULE_LINES today, with their size now: each may only shrink. Remove an entry once its
 # module is at or under the limit (the test says so); never add one (split the module by concern instead).
-OVERSIZED_MODULES: dict[str, int] = {
-    "backend/bookings/services.py": 590,
-    "backend/payments/services.py": 642,  # issue 18: becomes a package by concern
-    "backend/salons/views.py": 582,  # issue 18: manager booking queries move to bookings' selectors
-}
+OVERSIZED_MODULES: dict[str, int] = {}
 
 
 def backend_modules(*, skip_fakes: bool = False) -> list[Path]:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from backend.bookings.models import Booking
 
 # The one bulk path of the booking services (staff leaving, account deletion use it too).
-from backend.bookings.services import _cancel_upcoming
+from backend.bookings.services.cancellations import _cancel_upcoming
 from backend.core.tasks import enqueue_on_commit
 from backend.salons.models import CancelsBookingsInTheWay, Closure, TimeOff
 from backend.salons.selectors import bookings_on_local_dates, bookings_overlapping

@@ -1,4 +1,3 @@
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
@@ -7,7 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.permissions import PhoneRequiredToWrite
-from backend.bookings.access import booking_get_for_user, booking_list_for_user
+from backend.bookings.access import booking_get_for_user
+from backend.bookings.list_selectors import booking_list_for_user_filtered
 from backend.bookings.serializers import (
     BookingCancelSerializer,
     BookingCreateSerializer,
@@ -57,11 +57,11 @@ class BookingListCreateView(APIView):
         """The caller's bookings; for staff and managers, also their salon's. Soonest first."""
         query = BookingListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        bookings = booking_list_for_user(user=request.user).order_by("start", "id")
-        if query.validated_data.get("status"):
-            bookings = bookings.filter(status=query.validated_data["status"])
-        if query.validated_data["upcoming"]:
-            bookings = bookings.filter(start__gt=timezone.now())
+        bookings = booking_list_for_user_filtered(
+            user=request.user,
+            status=query.validated_data.get("status", ""),
+            upcoming=query.validated_data["upcoming"],
+        )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(bookings, request, view=self)
         return paginator.get_paginated_response(BookingSerializer(page, many=True).data)

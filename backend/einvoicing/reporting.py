@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -36,9 +37,20 @@ STATUSES = {
 }
 
 
+class ReportStatus(StrEnum):
+    """What one run of `unit_report` came to."""
+
+    DONE = "done"  # nothing left waiting
+    MORE = "more"  # a full batch reported: call again
+    BUSY = "busy"  # another run holds the unit
+    NOT_ONBOARDED = "not_onboarded"
+    RETRY = "retry"  # a retryable failure: run again in `retry_in` seconds
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class ReportOutcome:
-    status: str  # done | more | busy | not_onboarded | retry | failed
+    status: ReportStatus
     reported: int = 0
     retry_in: float | None = None
 
@@ -80,9 +92,9 @@ def _failure(unit: Unit, document: Document, error: Exception, *, retryable: boo
         delay = _retry_delay(attempts)
         Unit.objects.filter(pk=unit.pk).update(report_not_before=timezone.now() + timedelta(seconds=delay))
         logger.warning("document %s not reported (attempt %s): %r", document.number, attempts, error)
-        return ReportOutcome("retry", retry_in=delay)
+        return ReportOutcome(ReportStatus.RETRY, retry_in=delay)
     logger.error("document %s cannot be reported: %r", document.number, error)
-    return ReportOutcome("failed")
+    return ReportOutcome(ReportStatus.FAILED)
 
 
 def _report_documents(unit: Unit) -> ReportOutcome:
@@ -108,22 +120,22 @@ def _report_documents(unit: Unit) -> ReportOutcome:
         _record(document, result)
         reported += 1
     Unit.objects.filter(pk=unit.pk).update(report_not_before=None)
-    return ReportOutcome("more" if waiting.exists() else "done", reported)
+    return ReportOutcome(ReportStatus.MORE if waiting.exists() else ReportStatus.DONE, reported)
 
 
 def unit_report(*, unit_id: int) -> ReportOutcome:
     """Reports up to REPORT_BATCH of the unit's waiting documents, oldest first (`more`: call again)."""
     now = timezone.now()
     if not _claim(unit_id, now):
-        return ReportOutcome("busy")
+        return ReportOutcome(ReportStatus.BUSY)
     try:
         unit = Unit.objects.get(pk=unit_id)
         if unit.status != UnitStatus.ONBOARDED:
-            return ReportOutcome("not_onboarded")
+            return ReportOutcome(ReportStatus.NOT_ONBOARDED)
         return _report_documents(unit)
     except (keys.KeyMaterialError, ImproperlyConfigured, qr.QrError, StampMismatch):
         logger.exception("unit %s: documents cannot be stamped or sent", unit_id)
-        return ReportOutcome("failed")
+        return ReportOutcome(ReportStatus.FAILED)
     finally:
         Unit.objects.filter(pk=unit_id).update(reporting_claimed_at=None)
 

@@ -24,7 +24,7 @@ from backend.einvoicing.serializers import (
     OnboardResultSerializer,
     OnboardSerializer,
 )
-from backend.salons.views import ManagedSalonMixin
+from backend.salons.permissions import ManagedSalonMixin
 
 # text/xml (RFC 7303: the same as application/xml) so that generated clients read it as text.
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"

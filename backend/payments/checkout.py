@@ -2,7 +2,8 @@
 
 The booking must have started and not be paid online. The payment is recorded as an `InSalonPayment`
 (one per booking), the booking becomes paid and completed, and the payment-received hooks run in the same
-transaction (e-invoicing issues the invoice). Lock order as everywhere in payments: the booking first."""
+transaction (e-invoicing issues the invoice). Lock order: backend/bookings/payment_hooks.py (the booking
+first)."""
 
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.bookings.models import Booking, BookingStatus
 from backend.bookings.models import PaymentStatus as BookingPaymentStatus
+from backend.bookings.services import booking_checkout_complete, booking_lock
 from backend.core.errors import ApplicationError
 from backend.payments.hooks import payment_received_hooks_run
 from backend.payments.models import OPEN_STATUSES, InSalonPayment, Payment
@@ -33,14 +35,9 @@ def booking_checkout(
     `payment_in_progress` or `already_paid`."""
     now = now or timezone.now()
     with transaction.atomic():
-        booking = (
-            Booking.objects.select_for_update(of=("self",))
-            .select_related("salon", "service")
-            .filter(salon_id=salon_id, pk=booking_id)
-            .first()
-        )
-        if booking is None:
+        if not Booking.objects.filter(salon_id=salon_id, pk=booking_id).exists():
             raise Http404
+        booking = booking_lock(booking_id=booking_id)
         if booking.status not in CHECKOUT_STATUSES:
             raise _conflict("invalid_booking_state", _("Only a confirmed or completed booking can be paid."))
         if booking.start > now:
@@ -58,8 +55,6 @@ def booking_checkout(
             currency=booking.currency,
             recorded_by=actor,
         )
-        booking.status = BookingStatus.COMPLETED
-        booking.payment_status = BookingPaymentStatus.PAID
-        booking.save(update_fields=["status", "payment_status", "updated_at"])
+        booking_checkout_complete(booking)
         payment_received_hooks_run(payment=payment)
     return booking

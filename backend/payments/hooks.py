@@ -9,26 +9,22 @@ A payment-received hook is `hook(payment=...)` with a `Payment` that just became
 just succeeded. Both run inside the transaction that records the event, with the booking and payment rows
 locked: a hook only writes rows and enqueues work on commit, and raising rolls the event back."""
 
-from collections.abc import Callable
 from typing import Any
 
-PaymentReceivedHook = Callable[..., None]
-RefundLandedHook = Callable[..., None]
+from backend.core.hooks import HookList
 
-_payment_received: list[PaymentReceivedHook] = []
-_refund_landed: list[RefundLandedHook] = []
+_payment_received = HookList()
+_refund_landed = HookList()
 
 
-def register_payment_received_hook(hook: PaymentReceivedHook) -> None:
+def register_payment_received_hook(hook) -> None:
     """Adds `hook(payment=payment)`; registering the same hook again does nothing."""
-    if hook not in _payment_received:
-        _payment_received.append(hook)
+    _payment_received.register(hook)
 
 
-def register_refund_landed_hook(hook: RefundLandedHook) -> None:
+def register_refund_landed_hook(hook) -> None:
     """Adds `hook(refund=refund)`; registering the same hook again does nothing."""
-    if hook not in _refund_landed:
-        _refund_landed.append(hook)
+    _refund_landed.register(hook)
 
 
 def payment_received_hooks_run(*, payment: Any) -> None:

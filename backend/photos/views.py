@@ -15,8 +15,8 @@ from backend.core.serializers import error_responses
 from backend.photos import selectors, services
 from backend.photos.models import PhotoKind
 from backend.photos.serializers import AvatarUploadSerializer, PhotoSerializer, PhotoUploadSerializer
+from backend.salons.permissions import ManagedSalonMixin
 from backend.salons.selectors import staff_get_managed
-from backend.salons.views import ManagedSalonMixin
 
 # The multipart envelope around the file: boundaries, headers, the `kind` field.
 _ENVELOPE_BYTES = 64 * 1024

@@ -23,7 +23,7 @@ from backend.reviews.serializers import (
     ReviewReplySerializer,
     ReviewSerializer,
 )
-from backend.salons.views import ManagedSalonMixin, PublicSalonMixin
+from backend.salons.permissions import ManagedSalonMixin, PublicSalonMixin
 
 
 class BookingReviewView(APIView):

@@ -10,13 +10,8 @@ from rest_framework.views import APIView
 from backend.salons import selectors, services
 from backend.salons.absence_serializers import ClosureSerializer
 from backend.salons.models import Closure
-from backend.salons.views import (
-    MANAGE_INPUT_ERRORS,
-    MANAGE_LIST_ERRORS,
-    NO_CONTENT,
-    ManagedSalonMixin,
-    _schema_only,
-)
+from backend.salons.permissions import ManagedSalonMixin, schema_only
+from backend.salons.responses import MANAGE_INPUT_ERRORS, MANAGE_LIST_ERRORS, NO_CONTENT
 
 
 @extend_schema_view(
@@ -33,7 +28,7 @@ class ClosureListView(ManagedSalonMixin, generics.ListAPIView):
     serializer_class = ClosureSerializer
 
     def get_queryset(self) -> QuerySet[Closure]:
-        if _schema_only(self):
+        if schema_only(self):
             return Closure.objects.none()
         return selectors.closure_list(salon=self.salon)
 

@@ -3,7 +3,6 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from backend.bookings.models import Booking, BookingStatus
 from backend.salons.models import Salon, StaffMember
 
 
@@ -29,16 +28,3 @@ class StaffFilter(django_filters.FilterSet):
     class Meta:
         model = StaffMember
         fields = ("service",)
-
-
-class SalonBookingFilter(django_filters.FilterSet):
-    # `__date` compares in the current time zone: the views activate the salon's.
-    date = django_filters.DateFilter(
-        field_name="start", lookup_expr="date", help_text="Bookings starting on this local date (YYYY-MM-DD)."
-    )
-    staff = django_filters.NumberFilter(field_name="staff_id")
-    status = django_filters.ChoiceFilter(choices=BookingStatus.choices)
-
-    class Meta:
-        model = Booking
-        fields = ("date", "staff", "status")

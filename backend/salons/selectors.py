@@ -153,7 +153,3 @@ def closure_list(*, salon: Salon) -> QuerySet[Closure]:
 
 def closure_get_managed(*, salon: Salon, closure_id: int) -> Closure:
     return get_object_or_404(closure_list(salon=salon), id=closure_id)
-
-
-def booking_list_for_salon(*, salon: Salon) -> QuerySet[Booking]:
-    return salon.bookings.select_related("customer").order_by("start", "id")

@@ -13,6 +13,8 @@ from rest_framework.views import APIView
 from backend.core.serializers import StrictCharField, error_responses
 from backend.salons import selectors
 from backend.salons.models import MAX_SPECIAL_HOURS_DAYS, SpecialHours, StaffMember
+from backend.salons.permissions import ManagedSalonMixin, schema_only
+from backend.salons.responses import MANAGE_LIST_ERRORS, NO_CONTENT
 from backend.salons.serializers import WeekRangeSerializer
 from backend.salons.special_hours import (
     special_hours_create,
@@ -21,7 +23,6 @@ from backend.salons.special_hours import (
     special_hours_list,
     with_bookings_in_the_way,
 )
-from backend.salons.views import MANAGE_LIST_ERRORS, NO_CONTENT, ManagedSalonMixin, _schema_only
 
 CREATE_ERRORS = error_responses(400, 401, 404, codes={400: "overlapping_special_hours"})
 
@@ -77,7 +78,7 @@ class _SpecialHoursListView(_SpecialHoursOwnerMixin, generics.ListAPIView):
     serializer_class = SpecialHoursSerializer
 
     def get_queryset(self) -> QuerySet[SpecialHours]:
-        if _schema_only(self):
+        if schema_only(self):
             return SpecialHours.objects.none()
         return special_hours_list(salon=self.salon, staff=self.owner_staff())
 

@@ -1,17 +1,21 @@
 from django.urls import path
 
-from backend.salons import closure_views, invitation_views, special_hours_views, views
+from backend.salons import catalog_views, closure_views, invitation_views, manage_views, special_hours_views
 
 manage = "manage/salons/<int:salon_id>"
 staff = f"{manage}/staff/<int:staff_id>"
 
 urlpatterns = [
     # Public catalog
-    path("salons/", views.SalonListView.as_view(), name="salon-list"),
-    path("salons/<int:salon_id>/", views.SalonDetailView.as_view(), name="salon-detail"),
-    path("salons/<int:salon_id>/services/", views.ServiceListView.as_view(), name="salon-services"),
-    path("salons/<int:salon_id>/staff/", views.StaffListView.as_view(), name="salon-staff"),
-    path("salons/<int:salon_id>/availability/", views.AvailabilityView.as_view(), name="salon-availability"),
+    path("salons/", catalog_views.SalonListView.as_view(), name="salon-list"),
+    path("salons/<int:salon_id>/", catalog_views.SalonDetailView.as_view(), name="salon-detail"),
+    path("salons/<int:salon_id>/services/", catalog_views.ServiceListView.as_view(), name="salon-services"),
+    path("salons/<int:salon_id>/staff/", catalog_views.StaffListView.as_view(), name="salon-staff"),
+    path(
+        "salons/<int:salon_id>/availability/",
+        catalog_views.AvailabilityView.as_view(),
+        name="salon-availability",
+    ),
     # Staff invitations, as the invited person sees them
     path(
         "me/staff-invitations/", invitation_views.StaffInvitationListView.as_view(), name="staff-invitations"
@@ -27,30 +31,36 @@ urlpatterns = [
         name="staff-invitation-decline",
     ),
     # Salon management
-    path("manage/salons/", views.ManagedSalonListView.as_view(), name="manage-salon-list"),
-    path(f"{manage}/settings/", views.SalonSettingsView.as_view(), name="manage-settings"),
-    path(f"{manage}/business-hours/", views.BusinessHoursView.as_view(), name="manage-business-hours"),
-    path(f"{manage}/services/", views.ServiceManageListView.as_view(), name="manage-services"),
+    path("manage/salons/", manage_views.ManagedSalonListView.as_view(), name="manage-salon-list"),
+    path(f"{manage}/settings/", manage_views.SalonSettingsView.as_view(), name="manage-settings"),
+    path(f"{manage}/business-hours/", manage_views.BusinessHoursView.as_view(), name="manage-business-hours"),
+    path(f"{manage}/services/", manage_views.ServiceManageListView.as_view(), name="manage-services"),
     path(
-        f"{manage}/services/<int:service_id>/", views.ServiceManageDetailView.as_view(), name="manage-service"
+        f"{manage}/services/<int:service_id>/",
+        manage_views.ServiceManageDetailView.as_view(),
+        name="manage-service",
     ),
-    path(f"{manage}/staff/", views.StaffManageListView.as_view(), name="manage-staff-list"),
-    path(f"{staff}/", views.StaffManageDetailView.as_view(), name="manage-staff"),
+    path(f"{manage}/staff/", manage_views.StaffManageListView.as_view(), name="manage-staff-list"),
+    path(f"{staff}/", manage_views.StaffManageDetailView.as_view(), name="manage-staff"),
     path(
         f"{staff}/cancel-upcoming/",
-        views.StaffCancelUpcomingView.as_view(),
+        manage_views.StaffCancelUpcomingView.as_view(),
         name="manage-staff-cancel-upcoming",
     ),
-    path(f"{staff}/working-hours/", views.WorkingHoursView.as_view(), name="manage-working-hours"),
-    path(f"{staff}/time-off/", views.TimeOffListView.as_view(), name="manage-time-off-list"),
-    path(f"{staff}/time-off/<int:time_off_id>/", views.TimeOffDetailView.as_view(), name="manage-time-off"),
+    path(f"{staff}/working-hours/", manage_views.WorkingHoursView.as_view(), name="manage-working-hours"),
+    path(f"{staff}/time-off/", manage_views.TimeOffListView.as_view(), name="manage-time-off-list"),
+    path(
+        f"{staff}/time-off/<int:time_off_id>/",
+        manage_views.TimeOffDetailView.as_view(),
+        name="manage-time-off",
+    ),
     path(f"{manage}/closures/", closure_views.ClosureListView.as_view(), name="manage-closures"),
     path(
         f"{manage}/closures/<int:closure_id>/",
         closure_views.ClosureDetailView.as_view(),
         name="manage-closure",
     ),
-    path(f"{manage}/bookings/", views.SalonBookingListView.as_view(), name="manage-bookings"),
+    path(f"{manage}/bookings/", manage_views.SalonBookingListView.as_view(), name="manage-bookings"),
     path(
         f"{manage}/special-hours/",
         special_hours_views.SalonSpecialHoursListView.as_view(),
@@ -72,5 +82,5 @@ urlpatterns = [
         name="manage-staff-special-hours",
     ),
     # Platform administration
-    path("admin/salons/", views.AdminSalonCreateView.as_view(), name="admin-salon-create"),
+    path("admin/salons/", manage_views.AdminSalonCreateView.as_view(), name="admin-salon-create"),
 ]

@@ -12,6 +12,8 @@ from django.utils import timezone
 from backend.bookings import services
 from backend.bookings.models import Booking, BookingStatus
 from backend.bookings.services import booking_cancel, booking_confirm, booking_create, booking_reschedule
+from backend.bookings.services import create as create_services
+from backend.bookings.services import reschedule as reschedule_services
 from backend.core.errors import ApplicationError
 from backend.notifications.models import Kind, Notification
 from tests.support.factories import (
@@ -48,13 +50,14 @@ def staff(service):
 def recheck_misses_clashes(monkeypatch):
     """A re-check that says every start is free: only the exclusion constraint stands in the way."""
 
-    real_check = services.start_check
+    real_check = create_services.start_check
 
     def everyone_free(**kwargs):
         check = real_check(**kwargs)
         return dataclasses.replace(check, reasons=dict.fromkeys(check.reasons))
 
-    monkeypatch.setattr(services, "start_check", everyone_free)
+    for module in (create_services, reschedule_services):  # each re-checks under its locks
+        monkeypatch.setattr(module, "start_check", everyone_free)
 
 
 def test_paying_a_hold_confirms_it_once_with_its_message(service, staff, day):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from backend.einvoicing import qr, verify
 from backend.einvoicing.models import Document
 from backend.payments.models import Refund, RefundStatus
-from backend.payments.services import _refund_settle
+from backend.payments.services.refunds import _refund_settle
 from tests.einvoicing.wiring import make_paid_payment, make_tax_profile, onboard
 from tests.support.factories import client_for, make_booking, make_user
 

@@ -14,7 +14,8 @@ from backend.einvoicing import hashing, issuing, qr, ubl, vat
 from backend.einvoicing.models import Document, DocumentKind, DocumentStatus, Unit
 from backend.payments.checkout import booking_checkout
 from backend.payments.models import Refund, RefundStatus
-from backend.payments.services import _refund_settle, payment_apply
+from backend.payments.services import payment_apply
+from backend.payments.services.refunds import _refund_settle
 from tests.einvoicing.wiring import (
     assert_chain,
     chain_of,

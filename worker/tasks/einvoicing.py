@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from backend.einvoicing.reporting import unit_report, units_sweep
+from backend.einvoicing.reporting import ReportStatus, unit_report, units_sweep
 
 
 @shared_task(name="einvoicing.report", bind=True, max_retries=None)
@@ -10,7 +10,7 @@ def report(self, unit_id: int) -> str:
     outcome = unit_report(unit_id=unit_id)
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
-    if outcome.status == "more":
+    if outcome.status == ReportStatus.MORE:
         report.delay(unit_id)
     return outcome.status
 

@@ -1,26 +1,19 @@
-"""The salon API: the public catalog and availability, salon management, platform administration
-(closures: closure_views.py; staff invitations: invitation_views.py).
-
-Views validate input with a serializer, call one service or selector, and serialize the result. Views
-under a salon resolve it first (404 when unknown, or not the caller's to manage) and show times in its
-time zone."""
-
-from collections.abc import Callable
-from typing import Any
+"""Salon management (its managers) and platform administration (closures: closure_views.py; staff
+invitations: invitation_views.py). Views validate input with a serializer, call one service or selector,
+and serialize the result; under a salon they resolve it first (404 when not the caller's to manage) and
+show times in its time zone."""
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpResponse
-from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.bookings.filters import SalonBookingFilter
+from backend.bookings.list_selectors import booking_list_for_salon
 from backend.bookings.models import Booking
-from backend.bookings.selectors import availability_for
 from backend.bookings.serializers import BulkCancellationSerializer, StaffCancelUpcomingSerializer
 from backend.bookings.services import bookings_cancel_upcoming_of_staff
 from backend.core.permissions import IsPlatformAdmin
@@ -28,186 +21,29 @@ from backend.core.serializers import error_responses
 from backend.einvoicing.profiles import tax_profile_set
 from backend.salons import selectors, services
 from backend.salons.absence_serializers import TimeOffSerializer
-from backend.salons.availability_body import CONTENT_TYPE, availability_json
-from backend.salons.filters import SalonBookingFilter, SalonFilter, StaffFilter
 from backend.salons.models import Salon, Service, StaffMember, TimeOff
+from backend.salons.permissions import ManagedSalonMixin, schema_only
+from backend.salons.responses import (
+    MANAGE_ERRORS,
+    MANAGE_INPUT_ERRORS,
+    MANAGE_LIST_ERRORS,
+    NO_CONTENT,
+)
 from backend.salons.serializers import (
     AdminSalonCreateSerializer,
-    AvailabilityQuerySerializer,
-    AvailabilitySerializer,
     SalonBookingSerializer,
-    SalonDetailSerializer,
-    SalonListSerializer,
     SalonSettingsInputSerializer,
     SalonSettingsSerializer,
     ServiceInputSerializer,
     ServiceManageSerializer,
-    ServicePublicSerializer,
     StaffInputSerializer,
     StaffManageSerializer,
-    StaffPublicSerializer,
     WeekRangeSerializer,
     week_input,
     week_representation,
 )
 
-PUBLIC_ERRORS = error_responses(404)
-MANAGE_ERRORS = error_responses(401, 404)
-MANAGE_INPUT_ERRORS = error_responses(400, 401, 404)
-# Paginated lists: 400 for a bad `page_size`, 404 for a page past the last.
-PUBLIC_LIST_ERRORS = error_responses(400, 404)
-MANAGE_LIST_ERRORS = error_responses(400, 401, 404)
-NO_CONTENT = {204: OpenApiResponse(description="Deleted."), **MANAGE_ERRORS}
 
-
-def _schema_only(view: APIView) -> bool:
-    """True while drf-spectacular inspects a list view: there is no request, so no salon."""
-    return getattr(view, "swagger_fake_view", False)
-
-
-class SalonScopedMixin:
-    """Resolves `salon_id` into `self.salon` once the caller is authenticated, and renders datetimes in
-    the salon's time zone for the rest of the request."""
-
-    salon: Salon
-    # How the salon is found, and for whom: PublicSalonMixin (the catalog) or ManagedSalonMixin (its
-    # managers) says. Declared only: a view that says neither has no lookup to fall back on.
-    salon_get: Callable[[Request, int], Salon]
-
-    # False: the view resolves the salon itself, with what it reads anyway (availability reads it with
-    # the service, one query), and calls `use_salon`.
-    resolves_salon_first = True
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        method = request.method.lower()
-        if method not in self.http_method_names or not hasattr(self, method):  # type: ignore[attr-defined]
-            return  # DRF answers 405 next: a method no salon supports is not a 404 of this one
-        if self.resolves_salon_first:
-            self.use_salon(self.salon_get(request, kwargs["salon_id"]))
-
-    def use_salon(self, salon: Salon) -> None:
-        self.salon = salon
-        timezone.activate(salon.tz)
-
-    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
-        timezone.deactivate()
-        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-
-
-class PublicSalonMixin(SalonScopedMixin):
-    permission_classes = [AllowAny]
-
-    def salon_get(self, request: Request, salon_id: int) -> Salon:
-        return selectors.salon_get_public(salon_id=salon_id)
-
-
-class ManagedSalonMixin(SalonScopedMixin):
-    def salon_get(self, request: Request, salon_id: int) -> Salon:
-        return selectors.salon_get_managed(user=request.user, salon_id=salon_id)
-
-
-# --- Public catalog -------------------------------------------------------------------------------------
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="salons_list",
-        tags=["catalog"],
-        responses={200: SalonListSerializer(many=True), **PUBLIC_LIST_ERRORS},
-    )
-)
-class SalonListView(generics.ListAPIView):
-    """Salons, filtered by `search` (English or Arabic name) and `city`."""
-
-    permission_classes = [AllowAny]
-    serializer_class = SalonListSerializer
-    filterset_class = SalonFilter
-
-    def get_queryset(self) -> QuerySet[Salon]:
-        return selectors.salon_list_public()
-
-
-class SalonDetailView(PublicSalonMixin, APIView):
-    @extend_schema(
-        operation_id="salons_retrieve",
-        tags=["catalog"],
-        responses={200: SalonDetailSerializer, **PUBLIC_ERRORS},
-    )
-    def get(self, request: Request, salon_id: int) -> Response:
-        """A salon with its settings and business hours (Sunday first)."""
-        return Response(SalonDetailSerializer(self.salon, context={"request": request}).data)
-
-
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="salons_services_list",
-        tags=["catalog"],
-        responses={200: ServicePublicSerializer(many=True), **PUBLIC_LIST_ERRORS},
-    )
-)
-class ServiceListView(PublicSalonMixin, generics.ListAPIView):
-    """The salon's services."""
-
-    serializer_class = ServicePublicSerializer
-
-    def get_queryset(self) -> QuerySet[Service]:
-        if _schema_only(self):
-            return Service.objects.none()
-        return selectors.service_list_public(salon=self.salon)
-
-
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="salons_staff_list",
-        tags=["catalog"],
-        responses={200: StaffPublicSerializer(many=True), **error_responses(400, 404)},
-    )
-)
-class StaffListView(PublicSalonMixin, generics.ListAPIView):
-    """The salon's staff, with the services each performs; `service` keeps those who perform it."""
-
-    serializer_class = StaffPublicSerializer
-    filterset_class = StaffFilter
-
-    def get_queryset(self) -> QuerySet[StaffMember]:
-        if _schema_only(self):
-            return StaffMember.objects.none()
-        return selectors.staff_list_public(salon=self.salon)
-
-
-class AvailabilityView(PublicSalonMixin, APIView):
-    resolves_salon_first = False  # two queries in all: the service with its salon, then the schedules
-
-    @extend_schema(
-        operation_id="salons_availability",
-        tags=["catalog"],
-        parameters=[AvailabilityQuerySerializer],
-        responses={
-            200: AvailabilitySerializer,
-            **error_responses(400, 404, codes={400: "staff_not_qualified"}),
-        },
-    )
-    def get(self, request: Request, salon_id: int) -> HttpResponse:
-        """Free slots of a service from `date` for `days` local days, sorted by start. A slot is listed
-        only if booking it would succeed now; days past the booking horizon have none."""
-        query = AvailabilityQuerySerializer(data=request.query_params)
-        if not query.is_valid():
-            selectors.salon_get_public(salon_id=salon_id)  # an unknown salon is a 404 whatever the query
-            query.is_valid(raise_exception=True)
-        service = selectors.service_get_bookable_in_public_salon(
-            salon_id=salon_id, service_id=query.validated_data["service"]
-        )
-        self.use_salon(service.salon)
-        slots = availability_for(
-            salon=self.salon,
-            service=service,
-            date_from=query.validated_data["date"],
-            days=query.validated_data["days"],
-            staff_id=query.validated_data.get("staff"),
-        )
-        return HttpResponse(availability_json(salon=self.salon, slots=slots), content_type=CONTENT_TYPE)
-
-
-# --- Salon management ----------------------------------------------------------------------------------
 @extend_schema_view(
     get=extend_schema(
         operation_id="manage_salons_list",
@@ -221,7 +57,7 @@ class ManagedSalonListView(generics.ListAPIView):
     serializer_class = SalonSettingsSerializer
 
     def get_queryset(self) -> QuerySet[Salon]:
-        if _schema_only(self):
+        if schema_only(self):
             return Salon.objects.none()
         return selectors.salon_list_managed(user=self.request.user)
 
@@ -291,7 +127,7 @@ class ServiceManageListView(ManagedSalonMixin, generics.ListAPIView):
     serializer_class = ServiceManageSerializer
 
     def get_queryset(self) -> QuerySet[Service]:
-        if _schema_only(self):
+        if schema_only(self):
             return Service.objects.none()
         return selectors.service_list_managed(salon=self.salon)
 
@@ -352,7 +188,7 @@ class StaffManageListView(ManagedSalonMixin, generics.ListAPIView):
     serializer_class = StaffManageSerializer
 
     def get_queryset(self) -> QuerySet[StaffMember]:
-        if _schema_only(self):
+        if schema_only(self):
             return StaffMember.objects.none()
         return selectors.staff_list_managed(salon=self.salon)
 
@@ -477,7 +313,7 @@ class TimeOffListView(ManagedSalonMixin, generics.ListAPIView):
     serializer_class = TimeOffSerializer
 
     def get_queryset(self) -> QuerySet[TimeOff]:
-        if _schema_only(self):
+        if schema_only(self):
             return TimeOff.objects.none()
         staff = selectors.staff_get_managed(salon=self.salon, staff_id=self.kwargs["staff_id"])
         return selectors.time_off_list(staff=staff)
@@ -523,12 +359,11 @@ class SalonBookingListView(ManagedSalonMixin, generics.ListAPIView):
     filterset_class = SalonBookingFilter
 
     def get_queryset(self) -> QuerySet[Booking]:
-        if _schema_only(self):
+        if schema_only(self):
             return Booking.objects.none()
-        return selectors.booking_list_for_salon(salon=self.salon)
+        return booking_list_for_salon(salon=self.salon)
 
 
-# --- Platform administration ----------------------------------------------------------------------------
 class AdminSalonCreateView(APIView):
     permission_classes = [IsPlatformAdmin]
 
