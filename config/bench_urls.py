@@ -52,7 +52,7 @@ def availability_for(
 ) -> list[engine_as_shipped.Slot]:
     """backend.bookings.selectors.availability_for, with the engine as shipped before issue 17."""
     now = timezone.now()
-    if not booking_selectors._bookable_window_holds(salon=salon, date_from=date_from, days=days, now=now):
+    if not booking_selectors._dates_within_horizon(salon=salon, date_from=date_from, days=days, now=now):
         booking_selectors._refuse_unqualified_staff(salon=salon, service=service, staff_id=staff_id)
         return []
     schedules = booking_selectors._schedules_load(

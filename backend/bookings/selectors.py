@@ -34,7 +34,7 @@ from backend.salons.models import (
 
 
 @dataclass(frozen=True)
-class _Link:
+class StaffTerms:
     """A staff member's terms for one service: their own duration and price, or the service's."""
 
     duration: timedelta
@@ -46,7 +46,7 @@ class _Schedules:
     rules: availability.SalonRules
     staff: list[availability.StaffSchedule]
     buffer: timedelta
-    links: dict[int, _Link]
+    links: dict[int, StaffTerms]
     # Staff members with an unpaid hold past its time in the loaded range: the engine treats it as free,
     # but the exclusion constraint still sees it until the booking services expire it.
     stale_holds: frozenset[int]
@@ -58,7 +58,7 @@ class StartCheck:
     book), their terms for the service, and who has stale holds to expire before an insert."""
 
     reasons: dict[int, availability.Rejection | None]
-    links: dict[int, _Link]
+    links: dict[int, StaffTerms]
     stale_holds: frozenset[int]
 
 
@@ -205,7 +205,7 @@ def _schedules_load(
         "active": list(ACTIVE_STATUSES),
         "ignore": ignore_booking_id,
     }
-    links: dict[int, _Link] = {}
+    links: dict[int, StaffTerms] = {}
     working_hours: dict[int, list[availability.HoursRange]] = defaultdict(list)
     business_hours: list[availability.HoursRange] = []
     closures: set[date] = set()
@@ -230,7 +230,7 @@ def _schedules_load(
         day,
     ) in rows:
         if kind == "terms":
-            links[row_staff_id] = _Link(
+            links[row_staff_id] = StaffTerms(
                 duration=timedelta(minutes=number or service.duration_minutes),
                 price_halalas=service.price_halalas if price is None else price,
             )
@@ -278,7 +278,7 @@ def _schedules_load(
     )
 
 
-def _bookable_window_holds(*, salon: Salon, date_from: date, days: int, now: datetime) -> bool:
+def _dates_within_horizon(*, salon: Salon, date_from: date, days: int, now: datetime) -> bool:
     """Whether any of the local dates can have a slot at all: none before today or past the horizon.
 
     Answering "no slots" here also keeps far-off dates (year 1, year 9999) away from datetime overflow."""
@@ -299,7 +299,7 @@ def availability_for(
     """The bookable slots of `service` on the salon's local dates date_from .. date_from + days - 1, sorted
     by start then staff id; with `staff_id`, only that staff member's. Times are in UTC."""
     now = now or timezone.now()
-    if not _bookable_window_holds(salon=salon, date_from=date_from, days=days, now=now):
+    if not _dates_within_horizon(salon=salon, date_from=date_from, days=days, now=now):
         # The checks on `staff` still apply, so a wrong id is a 400 whatever the dates.
         _refuse_unqualified_staff(salon=salon, service=service, staff_id=staff_id)
         return []

@@ -9,6 +9,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import connections, router, transaction
@@ -111,13 +112,22 @@ def retry_delay_seconds(*, attempts: int) -> float:
     return ceiling * (1 - settings.NOTIFICATION_RETRY_JITTER * random.random())  # noqa: S311 - not crypto
 
 
+class Delivery(StrEnum):
+    """What one delivery attempt came to."""
+
+    SENT = "sent"
+    FAILED = "failed"
+    RETRY = "retry"  # back to pending on the same channel after a backoff
+    SKIPPED = "skipped"  # not ours to send: already done, claimed elsewhere, or not due
+
+
 @dataclass(frozen=True)
 class DeliveryOutcome:
-    status: str  # "sent", "failed", "retry", "skipped"
+    status: Delivery
     retry_in: float | None = None
 
 
-def _finish(notification: Notification, **fields) -> bool:
+def _record_outcome(notification: Notification, **fields) -> bool:
     """Records the outcome, only while the row is still ours (claimed at the same instant), with the
     channel it concerns."""
     fields = {"channel": notification.channel, "attempts": notification.attempts, **fields}
@@ -142,7 +152,7 @@ def _move_on(notification: Notification, channel: str, error: ProviderError) -> 
         channel,
     )
     last_error = f"{notification.channel}: {error}"[:1000]
-    if not isinstance(error, ChannelUnusable) and not _finish(
+    if not isinstance(error, ChannelUnusable) and not _record_outcome(
         notification, channel=channel, attempts=1, last_error=last_error
     ):
         return False
@@ -155,14 +165,14 @@ def _retry_later(notification: Notification, error: ProviderError, now: datetime
     it asks for longer. The task's own countdown is capped (Celery's limit): a row not yet due when its
     message comes back is left alone and sent by the sweep once due."""
     delay = max(retry_delay_seconds(attempts=notification.attempts), error.retry_after or 0)
-    _finish(
+    _record_outcome(
         notification,
         status=Status.PENDING,
         last_error=str(error)[:1000],
         next_attempt_at=now + timedelta(seconds=delay),
         enqueued_at=now,
     )
-    return DeliveryOutcome("retry", retry_in=min(delay, settings.NOTIFICATION_RETRY_MAX_DELAY_SECONDS))
+    return DeliveryOutcome(Delivery.RETRY, retry_in=min(delay, settings.NOTIFICATION_RETRY_MAX_DELAY_SECONDS))
 
 
 def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
@@ -171,12 +181,12 @@ def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
     template; or the provider refused). A retryable failure retries the same channel later."""
     notification = notification_claim(notification_id=notification_id)
     if notification is None:
-        return DeliveryOutcome("skipped")
+        return DeliveryOutcome(Delivery.SKIPPED)
     now = timezone.now()
     if notification.attempts > settings.NOTIFICATION_MAX_ATTEMPTS:
         # Claimed again after its last attempt died with its worker: give up, visibly.
-        _finish(notification, status=Status.FAILED, failed_at=now, last_error="attempts exhausted")
-        return DeliveryOutcome("failed")
+        _record_outcome(notification, status=Status.FAILED, failed_at=now, last_error="attempts exhausted")
+        return DeliveryOutcome(Delivery.FAILED)
     while True:
         try:
             result = channel_send(notification)
@@ -185,7 +195,7 @@ def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
             following = None if error.retryable else next_channel(notification)
             if following is not None:
                 if not _move_on(notification, following, error):
-                    return DeliveryOutcome("skipped")
+                    return DeliveryOutcome(Delivery.SKIPPED)
                 continue
             retry = error.retryable and notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
             logger.warning(
@@ -198,9 +208,9 @@ def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
             )
             if retry:
                 return _retry_later(notification, error, now)
-            _finish(notification, status=Status.FAILED, failed_at=now, last_error=str(error)[:1000])
-            return DeliveryOutcome("failed")
-    _finish(
+            _record_outcome(notification, status=Status.FAILED, failed_at=now, last_error=str(error)[:1000])
+            return DeliveryOutcome(Delivery.FAILED)
+    _record_outcome(
         notification,
         status=Status.SENT,
         sent_at=timezone.now(),
@@ -214,7 +224,7 @@ def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
         from backend.notifications.whatsapp_status import whatsapp_statuses_apply
 
         whatsapp_statuses_apply(wamid=result.message_id)
-    return DeliveryOutcome("sent")
+    return DeliveryOutcome(Delivery.SENT)
 
 
 def notification_retry(*, notification_ids: list[int]) -> int:
