@@ -363,3 +363,14 @@ def test_overlays_differ_from_the_base_where_they_must():
     assert prod_hpa["minReplicas"] > by_kind("base", "HorizontalPodAutoscaler")["web"]["spec"]["minReplicas"]
     config = by_kind("prod", "ConfigMap")["pgbouncer-config"]["data"]["pgbouncer.ini"]
     assert re.search(r"^pool_mode = transaction$", config, re.MULTILINE)
+
+
+@pytest.mark.parametrize("tree", TREES)
+def test_the_apps_go_through_pgbouncer_and_migrations_straight_to_postgresql(tree):
+    (migrate,) = pod_spec(by_kind(tree, "Job")["migrate"])["containers"]
+    (database_url,) = [env for env in migrate["env"] if env["name"] == "DATABASE_URL"]
+    assert database_url["valueFrom"]["secretKeyRef"]["key"] == "DATABASE_DIRECT_URL"
+    if tree == "dev":
+        secrets = by_kind(tree, "Secret")["salon-secrets"]["stringData"]
+        assert "@pgbouncer:6432/" in secrets["DATABASE_URL"]
+        assert "@postgres:5432/" in secrets["DATABASE_DIRECT_URL"]
