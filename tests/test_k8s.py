@@ -307,6 +307,20 @@ def test_services_select_their_pods_and_nothing_is_public(tree):
     assert "--basic-auth=$(FLOWER_BASIC_AUTH)" in flower["args"]
     (auth,) = [env for env in flower["env"] if env["name"] == "FLOWER_BASIC_AUTH"]
     assert auth["valueFrom"]["secretKeyRef"]["name"] == "salon-secrets"
+    policies = by_kind(tree, "NetworkPolicy")
+    assert policies["flower"]["spec"]["ingress"] == [], "no pod connects to Flower"
+    (allowed,) = policies["pgbouncer"]["spec"]["ingress"]
+    assert allowed["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "salon"}}}]
+
+
+@pytest.mark.parametrize("tree", TREES)
+def test_the_redundant_pods_spread_over_nodes(tree):
+    deployments = by_kind(tree, "Deployment")
+    for name in ("web", "beat", "pgbouncer"):
+        (spread,) = pod_spec(deployments[name])["topologySpreadConstraints"]
+        assert spread["topologyKey"] == "kubernetes.io/hostname", name
+        labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+        assert spread["labelSelector"]["matchLabels"] == labels, name
 
 
 @pytest.mark.parametrize("tree", TREES)
