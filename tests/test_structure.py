@@ -18,10 +18,6 @@ MAX_MODULE_LINES = 400
 # Import cycles between apps that exist today, each to be mended by issue 18's seam and placement work.
 # Remove an entry once its cycle is gone (the test says so); never add one.
 KNOWN_CYCLES: dict[tuple[str, ...], str] = {
-    # bookings' models point at the catalog; salons imports bookings for the manager booking queries,
-    # filters and serializers (views.py, selectors.py, filters.py, serializers.py), the availability body
-    # and the bench command. Issue 18, "module size and placement": those queries move to bookings.
-    ("bookings", "salons"): "issue 18: manager booking queries move to bookings' selectors",
     # photos' models point at salons; salons' selectors and serializers embed photos, and photos' views use
     # salons' ManagedSalonMixin. Issue 18, "shared view mixins to a permissions module", removes the last.
     ("photos", "salons"): "issue 18: shared view mixins to a permissions module; photo embedding",

@@ -9,8 +9,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import humanize_datetime
 
-from backend.bookings.availability import MAX_DAYS
-from backend.bookings.serializers import BookingSerializer
 from backend.core.serializers import StrictBooleanField, StrictCharField
 from backend.einvoicing.serializers import TaxSettingsSerializer, tax_settings_data
 from backend.photos.serializers import PhotoSerializer, salon_cover_url, salon_gallery, staff_avatar_url
@@ -168,26 +166,6 @@ class StaffPublicSerializer(serializers.ModelSerializer):
         return [link.service_id for link in staff.staff_services.all()]
 
 
-class AvailabilityQuerySerializer(serializers.Serializer):
-    service = id_field()
-    date = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="The first local date, YYYY-MM-DD.")
-    days = serializers.IntegerField(min_value=1, max_value=MAX_DAYS, default=1)
-    staff = id_field(required=False, help_text="Absent: any staff member.")
-
-
-class SlotSerializer(serializers.Serializer):
-    start = serializers.DateTimeField(help_text="In the salon's time zone.")
-    end = serializers.DateTimeField()
-    staff_id = serializers.IntegerField()
-
-
-class AvailabilitySerializer(serializers.Serializer):
-    """The response's shape, for the schema; `availability_body.availability_json` writes it."""
-
-    timezone = serializers.CharField()
-    slots = SlotSerializer(many=True)
-
-
 # --- Management -----------------------------------------------------------------------------------------
 class CancellationTierSerializer(serializers.Serializer):
     hours_before = serializers.IntegerField(min_value=0, max_value=MAX_HORIZON_DAYS * 24)
@@ -332,18 +310,3 @@ class StaffInputSerializer(serializers.Serializer):
     phone = StrictCharField(max_length=32, required=False, allow_blank=True)
     service_ids = serializers.ListField(child=id_field(), required=False, max_length=500)
     overrides = ServiceOverrideSerializer(many=True, required=False, max_length=500)
-
-
-class BookingCustomerSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    phone = serializers.CharField(source="phone_number")
-
-
-class SalonBookingSerializer(BookingSerializer):
-    """The contract's Booking, plus the customer, whom the salon needs to know."""
-
-    customer = BookingCustomerSerializer()
-
-    class Meta(BookingSerializer.Meta):
-        fields = (*BookingSerializer.Meta.fields, "customer")

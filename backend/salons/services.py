@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.core.phone import phone_normalize_for_login
+from backend.salons.booking_hooks import cancellation_request_hooks_run
 from backend.salons.models import (
     DEFAULT_TIMEZONE,
     MAX_CLOSURE_DAYS,
@@ -311,13 +312,6 @@ def _ask_cancellation(row: Closure | TimeOff, *, now: datetime | None) -> None:
     row.cancel_requested_at = row.cancel_progress_at = now or timezone.now()
 
 
-def _cancellation_enqueue(*, kind: str, row_id: int) -> None:
-    """The first batch of the cancellation a row asked for, after commit (bookings/bulk_cancellations.py)."""
-    from backend.bookings.bulk_cancellations import cancellation_enqueue
-
-    cancellation_enqueue(kind=kind, row_id=row_id)
-
-
 @transaction.atomic
 def time_off_create(
     *,
@@ -336,7 +330,7 @@ def time_off_create(
     time_off.full_clean()
     time_off.save()
     if cancel_bookings:
-        _cancellation_enqueue(kind="time_off", row_id=time_off.pk)
+        cancellation_request_hooks_run(kind="time_off", row_id=time_off.pk)
     return time_off
 
 
@@ -376,7 +370,7 @@ def closure_create(
     except IntegrityError:  # another request closed one of these dates meanwhile
         raise ValidationError({"date": [CLOSURE_OVERLAP_MESSAGE]}) from None
     if cancel_bookings:
-        _cancellation_enqueue(kind="closure", row_id=closure.pk)
+        cancellation_request_hooks_run(kind="closure", row_id=closure.pk)
     return closure
 
 
