@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 
 from backend.core.permissions import IsPlatformAdmin
 from backend.core.serializers import error_responses
-from backend.einvoicing.profiles import tax_profile_set
 from backend.salons import selectors, services
 from backend.salons.absence_serializers import TimeOffSerializer
+from backend.salons.extensions import settings_sections_save
 from backend.salons.models import Salon, Service, StaffMember, TimeOff
 from backend.salons.permissions import ManagedSalonMixin, schema_only
 from backend.salons.responses import (
@@ -79,8 +79,7 @@ class SalonSettingsView(ManagedSalonMixin, APIView):
         payload.is_valid(raise_exception=True)
         with transaction.atomic():
             salon = services.salon_update(salon=self.salon, data=payload.validated_data)
-            if "tax" in payload.validated_data:  # e-invoicing: merged into the saved profile
-                tax_profile_set(salon=salon, data=payload.validated_data["tax"])
+            settings_sections_save(salon=salon, data=payload.validated_data)  # e-invoicing's `tax`
         return Response(SalonSettingsSerializer(salon).data)
 
 

@@ -10,15 +10,15 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.photos.selectors import salon_photos_prefetch, staff_photos_prefetch
 from backend.salons.booking_hooks import closure_in_the_way, time_off_in_the_way
+from backend.salons.extensions import catalog_prefetches
 from backend.salons.models import Closure, Salon, Service, StaffMember, StaffService, TimeOff
 
 
 # --- Public catalog --------------------------------------------------------------------------------
 def salon_list_public() -> QuerySet[Salon]:
-    """Filtered by the API with SalonFilter (`search`, `city`); covers in one more query."""
-    return Salon.objects.prefetch_related(salon_photos_prefetch())
+    """Filtered by the API with SalonFilter (`search`, `city`); covers (photos') in one more query."""
+    return Salon.objects.prefetch_related(*catalog_prefetches("salon"))
 
 
 def salon_get_public(*, salon_id: int) -> Salon:
@@ -59,8 +59,8 @@ def _active_staff(*, salon: Salon) -> QuerySet[StaffMember]:
 
 
 def staff_list_public(*, salon: Salon) -> QuerySet[StaffMember]:
-    """StaffFilter narrows it to a `service`; avatars in one more query."""
-    return _active_staff(salon=salon).prefetch_related(staff_photos_prefetch())
+    """StaffFilter narrows it to a `service`; avatars (photos') in one more query."""
+    return _active_staff(salon=salon).prefetch_related(*catalog_prefetches("staff"))
 
 
 # --- Management access checks ----------------------------------------------------------------------
