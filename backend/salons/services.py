@@ -112,24 +112,25 @@ def week_check(ranges: list[WeekRange], *, field: str = "non_field_errors") -> l
     return sorted(ranges, key=lambda hours: (hours.weekday, hours.start))
 
 
+def _week_replace(rows: Any, ranges: list[WeekRange], **owner: Any) -> list[Any]:
+    """Replaces the owner's whole week: `rows` is its business or working hours, `owner` the row's owner."""
+    week = week_check(ranges)
+    rows.all().delete()
+    return rows.model.objects.bulk_create(
+        rows.model(**owner, weekday=hours.weekday, start=hours.start, end=hours.end) for hours in week
+    )
+
+
 @transaction.atomic
 def business_hours_replace(*, salon: Salon, ranges: list[WeekRange]) -> list[BusinessHours]:
     """Replaces the salon's whole week; a day without ranges is closed."""
-    week = week_check(ranges)
-    salon.business_hours.all().delete()
-    return BusinessHours.objects.bulk_create(
-        BusinessHours(salon=salon, weekday=hours.weekday, start=hours.start, end=hours.end) for hours in week
-    )
+    return _week_replace(salon.business_hours, ranges, salon=salon)
 
 
 @transaction.atomic
 def working_hours_replace(*, staff: StaffMember, ranges: list[WeekRange]) -> list[WorkingHours]:
     """Replaces the staff member's whole week; a day without ranges is off."""
-    week = week_check(ranges)
-    staff.working_hours.all().delete()
-    return WorkingHours.objects.bulk_create(
-        WorkingHours(staff=staff, weekday=hours.weekday, start=hours.start, end=hours.end) for hours in week
-    )
+    return _week_replace(staff.working_hours, ranges, staff=staff)
 
 
 # --- Services ---------------------------------------------------------------------------------------
