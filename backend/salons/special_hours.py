@@ -96,7 +96,7 @@ def with_bookings_in_the_way(
 ) -> Sequence[SpecialHours]:
     """Sets `bookings_in_the_way` on each span: the owner's active bookings starting on its dates that its
     hours no longer hold. Bookings counts them (booking_hooks.py)."""
-    counts = special_hours_in_the_way(spans, salon=salon, staff=staff) if spans else []
+    counts = special_hours_in_the_way(spans, salon=salon, staff=staff)
     for span, count in zip(spans, counts, strict=True):
         span.bookings_in_the_way = count
     return spans
