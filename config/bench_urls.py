@@ -23,11 +23,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.bookings import selectors as booking_selectors
+from backend.bookings.salon_serializers import AvailabilityQuerySerializer
+from backend.bookings.salon_views import AvailabilityView
 from backend.core.models import IdempotencyRecord
 from backend.salons import selectors
-from backend.salons.catalog_views import AvailabilityView
 from backend.salons.models import Salon, Service
-from backend.salons.serializers import AvailabilityQuerySerializer
 from config import bench_engine_as_shipped as engine_as_shipped
 from config.urls import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them
 from config.urls import urlpatterns as real_urlpatterns

@@ -323,8 +323,8 @@ def make_data(plan: Plan) -> Data:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from backend.accounts.models import User
+    from backend.bookings.management.commands.bench_availability import _book, _salon_with_staff
     from backend.salons import services
-    from backend.salons.management.commands.bench_availability import _book, _salon_with_staff
 
     with transaction.atomic():
         salon, service = _salon_with_staff(staff_count=STAFF)
@@ -816,7 +816,7 @@ def measure_p4b(stack: Stack, no_op_rate: float) -> Figure:
 
 def availability_rows(plan: Plan) -> list[dict[str, Any]]:
     """bench_availability's own scenarios and timings (its rows, caught instead of printed)."""
-    from backend.salons.management.commands.bench_availability import Command
+    from backend.bookings.management.commands.bench_availability import Command
 
     class Capture(Command):
         rows: list[dict[str, Any]] = []

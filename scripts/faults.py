@@ -571,9 +571,9 @@ def make_bookings(plan: Plan) -> list[BookingJob]:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from backend.accounts.models import User
+    from backend.bookings.management.commands.bench_availability import _salon_with_staff
     from backend.bookings.selectors import availability_for
     from backend.salons import services
-    from backend.salons.management.commands.bench_availability import _salon_with_staff
 
     with transaction.atomic():
         salon, service = _salon_with_staff(staff_count=STAFF)

@@ -402,8 +402,8 @@ def make_data() -> Data:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from backend.accounts.models import User
+    from backend.bookings.management.commands.bench_availability import _salon_with_staff
     from backend.salons import services
-    from backend.salons.management.commands.bench_availability import _salon_with_staff
     from backend.salons.management.commands.seed_demo import DEMO_SALON_NAME
     from backend.salons.models import Salon
 

@@ -205,7 +205,7 @@ def test_redis_calls_count_round_trips_and_replies_then_stop_counting(db):
 
 @pytest.mark.urls("config.bench_urls")
 def test_an_availability_request_is_counted_through_the_whole_django_stack(db):
-    from backend.salons.management.commands.bench_availability import _book, _salon_with_staff
+    from backend.bookings.management.commands.bench_availability import _book, _salon_with_staff
 
     salon, service = _salon_with_staff(staff_count=2)
     first_day = date.today() + timedelta(days=7)

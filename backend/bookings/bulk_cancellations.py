@@ -9,7 +9,7 @@ next; the last finds nothing left and sets `cancel_finished_at`. Nothing is lost
 cancellation whose progress is older than BULK_CANCEL_STALE_SECONDS is resumed by the beat sweep, and
 every booking is checked again under its lock, so running a batch twice cancels nothing twice.
 
-What is "in the way" is the salon selectors' definition, the one `bookings_in_the_way` counts: bookings
+What is "in the way" is in_the_way.py's definition, the one `bookings_in_the_way` counts: bookings
 starting on a closure's local dates; a staff member's bookings overlapping their time off."""
 
 import logging
@@ -21,13 +21,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from backend.bookings.in_the_way import bookings_on_local_dates, bookings_overlapping
 from backend.bookings.models import Booking
 
 # The one bulk path of the booking services (staff leaving, account deletion use it too).
 from backend.bookings.services.cancellations import _cancel_upcoming
 from backend.core.tasks import enqueue_on_commit
 from backend.salons.models import CancelsBookingsInTheWay, Closure, TimeOff
-from backend.salons.selectors import bookings_on_local_dates, bookings_overlapping
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Salon weeks: weekly ranges and special-hours spans turned into dated stretches of absolute time.
 
-Pure functions over frozen values (no Django, no I/O), used by the availability engine.
+Pure functions over frozen values (no database, no I/O), used by the availability engine.
 
 - A range is a wall-clock range on one weekday; an ``end`` at or before its ``start`` ends on the next
   day ("00:00" is midnight), so Thursday 16:00-02:00 runs to Friday 02:00. A range lasts less than 24 h.
@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from backend.salons.validators import DAY_CODES  # the weekday codes salons define
+
 # A half-open stretch [start, end) of UTC time. Plain tuples keep the engine's inner loops cheap.
 Span = tuple[datetime, datetime]
 
 ONE_DAY = timedelta(days=1)
-# date.weekday() order, as the API writes weekdays ("sun".."sat"; its weeks list Sunday first).
-DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class RecordAdmin(ReadOnlyAdmin):
+    """For records that are evidence (money, invoices, provider events): nobody deletes them here either."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(ReadOnlyAdmin):
     list_display = ("key", "scope", "user", "response_status", "locked_until", "created_at")

@@ -5,29 +5,19 @@ action that enqueues a unit's reporting again."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from backend.core.admin import RecordAdmin
 from backend.einvoicing.issuing import enqueue_report
 from backend.einvoicing.models import Document, TaxProfile, Unit
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(TaxProfile)
-class TaxProfileAdmin(_ReadOnlyAdmin):
+class TaxProfileAdmin(RecordAdmin):
     list_display = ("salon", "legal_name", "vat_number", "cr_number", "vat_rate_percent", "updated_at")
     search_fields = ("legal_name", "vat_number", "cr_number")
 
 
 @admin.register(Unit)
-class UnitAdmin(_ReadOnlyAdmin):
+class UnitAdmin(RecordAdmin):
     list_display = ("salon", "status", "environment", "last_counter", "onboarded_at", "reporting_claimed_at")
     list_filter = ("status", "environment")
     fields = (
@@ -50,7 +40,7 @@ class UnitAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(Document)
-class DocumentAdmin(_ReadOnlyAdmin):
+class DocumentAdmin(RecordAdmin):
     list_display = (
         "number",
         "kind",

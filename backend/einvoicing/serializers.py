@@ -13,6 +13,7 @@ from backend.core.serializers import StrictCharField
 from backend.einvoicing.models import Document, DocumentStatus, TaxProfile
 from backend.einvoicing.profiles import tax_profile_representation
 from backend.einvoicing.validators import TaxProfileSerializer
+from backend.salons.extensions import ComputedField
 
 
 class TaxSettingsSerializer(TaxProfileSerializer):
@@ -33,6 +34,18 @@ def tax_settings_data(salon_id: int) -> dict[str, Any] | None:
     profile = TaxProfile.objects.filter(salon_id=salon_id).first()
     data = tax_profile_representation(profile)
     return None if data is None else TaxSettingsSerializer(data).data
+
+
+# The `tax` section of salons' settings, registered from apps.py (salons/extensions.py).
+def tax_settings_output_field() -> ComputedField:
+    """The tax profile (e-invoicing), null until set."""
+    return ComputedField(
+        lambda salon, request: tax_settings_data(salon.pk), schema=TaxSettingsSerializer(allow_null=True)
+    )
+
+
+def tax_settings_input_field() -> TaxSettingsSerializer:
+    return TaxSettingsSerializer(required=False)
 
 
 class DocumentSerializer(serializers.ModelSerializer):

@@ -4,20 +4,10 @@ services (a row edited by hand would disagree with Moyasar)."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from backend.core.admin import RecordAdmin
 from backend.core.errors import ApplicationError
 from backend.payments.models import Payment, Refund, WebhookEvent
 from backend.payments.services import payment_refund
-
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class RefundInline(admin.TabularInline):
@@ -32,7 +22,7 @@ class RefundInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(_ReadOnlyAdmin):
+class PaymentAdmin(RecordAdmin):
     list_display = (
         "id",
         "booking",
@@ -74,14 +64,14 @@ class PaymentAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(_ReadOnlyAdmin):
+class RefundAdmin(RecordAdmin):
     list_display = ("id", "payment", "amount_halalas", "status", "attempts", "key", "created_at")
     list_filter = ("status",)
     search_fields = ("key", "payment__id")
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(_ReadOnlyAdmin):
+class WebhookEventAdmin(RecordAdmin):
     list_display = ("event_id", "type", "payment", "outcome", "received_at", "processed_at")
     list_filter = ("type", "outcome")
     search_fields = ("event_id", "payment__id")

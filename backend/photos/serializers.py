@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from backend.photos.models import Photo, PhotoKind
+from backend.salons.extensions import ComputedField
 from backend.salons.models import Salon, StaffMember
 
 
@@ -43,6 +44,7 @@ class AvatarUploadSerializer(serializers.Serializer):
 
 
 # --- Catalog fields (read the photos prefetched by the catalog selectors) ------------------------------
+# Registered with salons' catalog serializers from apps.py (salons/extensions.py): salons imports no photos.
 def _of_kind(photos, kind: str) -> list[Photo]:
     return [photo for photo in photos.all() if photo.kind == kind]
 
@@ -61,3 +63,25 @@ def salon_gallery(*, salon: Salon, request: Request | None) -> list[dict]:
 def staff_avatar_url(*, staff: StaffMember, request: Request | None) -> str | None:
     avatars = _of_kind(staff.photos, PhotoKind.AVATAR)
     return file_url(avatars[0].file, request) if avatars else None
+
+
+def salon_cover_url_field() -> ComputedField:
+    return ComputedField(
+        lambda salon, request: salon_cover_url(salon=salon, request=request),
+        schema=serializers.URLField(allow_null=True),
+        help_text="Absolute URL of the cover photo, or null.",
+    )
+
+
+def salon_gallery_field() -> ComputedField:
+    return ComputedField(
+        lambda salon, request: salon_gallery(salon=salon, request=request), schema=PhotoSerializer(many=True)
+    )
+
+
+def staff_avatar_url_field() -> ComputedField:
+    return ComputedField(
+        lambda staff, request: staff_avatar_url(staff=staff, request=request),
+        schema=serializers.URLField(allow_null=True),
+        help_text="Absolute URL of the avatar, or null.",
+    )

@@ -1,9 +1,8 @@
-"""The public catalog: salons, their services and staff, and availability. Views validate input with a
-serializer, call one selector, and serialize the result; under a salon they resolve it first (404 when
-unknown) and show times in its time zone."""
+"""The public catalog: salons, their services and staff (their availability is bookings',
+bookings/salon_views.py). Views validate input with a serializer, call one selector, and serialize the
+result; under a salon they resolve it first (404 when unknown) and show times in its time zone."""
 
 from django.db.models import QuerySet
-from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.permissions import AllowAny
@@ -11,10 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.bookings.selectors import availability_for
 from backend.core.serializers import error_responses
 from backend.salons import selectors
-from backend.salons.availability_body import CONTENT_TYPE, availability_json
 from backend.salons.filters import SalonFilter, StaffFilter
 from backend.salons.models import Salon, Service, StaffMember
 from backend.salons.permissions import PublicSalonMixin, schema_only
@@ -23,8 +20,6 @@ from backend.salons.responses import (
     PUBLIC_LIST_ERRORS,
 )
 from backend.salons.serializers import (
-    AvailabilityQuerySerializer,
-    AvailabilitySerializer,
     SalonDetailSerializer,
     SalonListSerializer,
     ServicePublicSerializer,
@@ -96,36 +91,3 @@ class StaffListView(PublicSalonMixin, generics.ListAPIView):
         if schema_only(self):
             return StaffMember.objects.none()
         return selectors.staff_list_public(salon=self.salon)
-
-
-class AvailabilityView(PublicSalonMixin, APIView):
-    resolves_salon_first = False  # two queries in all: the service with its salon, then the schedules
-
-    @extend_schema(
-        operation_id="salons_availability",
-        tags=["catalog"],
-        parameters=[AvailabilityQuerySerializer],
-        responses={
-            200: AvailabilitySerializer,
-            **error_responses(400, 404, codes={400: "staff_not_qualified"}),
-        },
-    )
-    def get(self, request: Request, salon_id: int) -> HttpResponse:
-        """Free slots of a service from `date` for `days` local days, sorted by start. A slot is listed
-        only if booking it would succeed now; days past the booking horizon have none."""
-        query = AvailabilityQuerySerializer(data=request.query_params)
-        if not query.is_valid():
-            selectors.salon_get_public(salon_id=salon_id)  # an unknown salon is a 404 whatever the query
-            query.is_valid(raise_exception=True)
-        service = selectors.service_get_bookable_in_public_salon(
-            salon_id=salon_id, service_id=query.validated_data["service"]
-        )
-        self.use_salon(service.salon)
-        slots = availability_for(
-            salon=self.salon,
-            service=service,
-            date_from=query.validated_data["date"],
-            days=query.validated_data["days"],
-            staff_id=query.validated_data.get("staff"),
-        )
-        return HttpResponse(availability_json(salon=self.salon, slots=slots), content_type=CONTENT_TYPE)

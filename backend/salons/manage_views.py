@@ -1,7 +1,7 @@
 """Salon management (its managers) and platform administration (closures: closure_views.py; staff
-invitations: invitation_views.py). Views validate input with a serializer, call one service or selector,
-and serialize the result; under a salon they resolve it first (404 when not the caller's to manage) and
-show times in its time zone."""
+invitations: invitation_views.py; the salon's bookings: bookings/salon_views.py). Views validate input
+with a serializer, call one service or selector, and serialize the result; under a salon they resolve it
+first (404 when not the caller's to manage) and show times in its time zone."""
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -11,16 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.bookings.filters import SalonBookingFilter
-from backend.bookings.list_selectors import booking_list_for_salon
-from backend.bookings.models import Booking
-from backend.bookings.serializers import BulkCancellationSerializer, StaffCancelUpcomingSerializer
-from backend.bookings.services import bookings_cancel_upcoming_of_staff
 from backend.core.permissions import IsPlatformAdmin
 from backend.core.serializers import error_responses
-from backend.einvoicing.profiles import tax_profile_set
 from backend.salons import selectors, services
 from backend.salons.absence_serializers import TimeOffSerializer
+from backend.salons.extensions import settings_sections_save
 from backend.salons.models import Salon, Service, StaffMember, TimeOff
 from backend.salons.permissions import ManagedSalonMixin, schema_only
 from backend.salons.responses import (
@@ -31,7 +26,6 @@ from backend.salons.responses import (
 )
 from backend.salons.serializers import (
     AdminSalonCreateSerializer,
-    SalonBookingSerializer,
     SalonSettingsInputSerializer,
     SalonSettingsSerializer,
     ServiceInputSerializer,
@@ -85,8 +79,7 @@ class SalonSettingsView(ManagedSalonMixin, APIView):
         payload.is_valid(raise_exception=True)
         with transaction.atomic():
             salon = services.salon_update(salon=self.salon, data=payload.validated_data)
-            if "tax" in payload.validated_data:  # e-invoicing: merged into the saved profile
-                tax_profile_set(salon=salon, data=payload.validated_data["tax"])
+            settings_sections_save(salon=salon, data=payload.validated_data)  # e-invoicing's `tax`
         return Response(SalonSettingsSerializer(salon).data)
 
 
@@ -252,29 +245,6 @@ class StaffManageDetailView(ManagedSalonMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class StaffCancelUpcomingView(ManagedSalonMixin, APIView):
-    @extend_schema(
-        operation_id="manage_staff_cancel_upcoming",
-        tags=["manage"],
-        request=StaffCancelUpcomingSerializer,
-        responses={200: BulkCancellationSerializer, **MANAGE_INPUT_ERRORS},
-    )
-    def post(self, request: Request, salon_id: int, staff_id: int) -> Response:
-        """Cancels, as the salon, the staff member's bookings that have not started (with `start` and
-        `end`, only those overlapping that time), removed staff members included: each refunded in full
-        and its customer told. At most 50 a call, soonest first."""
-        staff = selectors.staff_get_any_managed(salon=self.salon, staff_id=staff_id)
-        payload = StaffCancelUpcomingSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        result = bookings_cancel_upcoming_of_staff(
-            staff=staff,
-            reason=data["reason"],
-            overlapping=(data["start"], data["end"]) if "start" in data else None,
-        )
-        return Response(BulkCancellationSerializer(result).data)
-
-
 class WorkingHoursView(ManagedSalonMixin, APIView):
     @extend_schema(
         operation_id="manage_working_hours",
@@ -343,25 +313,6 @@ class TimeOffDetailView(ManagedSalonMixin, APIView):
             time_off=selectors.time_off_get_managed(staff=staff, time_off_id=time_off_id)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="manage_bookings_list",
-        tags=["manage"],
-        responses={200: SalonBookingSerializer(many=True), **error_responses(400, 401, 404)},
-    )
-)
-class SalonBookingListView(ManagedSalonMixin, generics.ListAPIView):
-    """The salon's bookings by start; `date` is a local date in the salon's time zone."""
-
-    serializer_class = SalonBookingSerializer
-    filterset_class = SalonBookingFilter
-
-    def get_queryset(self) -> QuerySet[Booking]:
-        if schema_only(self):
-            return Booking.objects.none()
-        return booking_list_for_salon(salon=self.salon)
 
 
 class AdminSalonCreateView(APIView):

@@ -5,21 +5,20 @@ everyone else gets 404, so nobody learns which salon ids exist. Every management
 `salon_get_managed`, then fetches what it needs inside that salon with the `*_get_managed` functions."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import F, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.bookings.models import ACTIVE_STATUSES, Booking
-from backend.photos.selectors import salon_photos_prefetch, staff_photos_prefetch
+from backend.salons.booking_hooks import closure_in_the_way, time_off_in_the_way
+from backend.salons.extensions import catalog_prefetches
 from backend.salons.models import Closure, Salon, Service, StaffMember, StaffService, TimeOff
 
 
 # --- Public catalog --------------------------------------------------------------------------------
 def salon_list_public() -> QuerySet[Salon]:
-    """Filtered by the API with SalonFilter (`search`, `city`); covers in one more query."""
-    return Salon.objects.prefetch_related(salon_photos_prefetch())
+    """Filtered by the API with SalonFilter (`search`, `city`); covers (photos') in one more query."""
+    return Salon.objects.prefetch_related(*catalog_prefetches("salon"))
 
 
 def salon_get_public(*, salon_id: int) -> Salon:
@@ -60,8 +59,8 @@ def _active_staff(*, salon: Salon) -> QuerySet[StaffMember]:
 
 
 def staff_list_public(*, salon: Salon) -> QuerySet[StaffMember]:
-    """StaffFilter narrows it to a `service`; avatars in one more query."""
-    return _active_staff(salon=salon).prefetch_related(staff_photos_prefetch())
+    """StaffFilter narrows it to a `service`; avatars (photos') in one more query."""
+    return _active_staff(salon=salon).prefetch_related(*catalog_prefetches("staff"))
 
 
 # --- Management access checks ----------------------------------------------------------------------
@@ -110,45 +109,24 @@ def staff_invitations_pending(*, user: User) -> QuerySet[StaffMember]:
     )
 
 
-def _active_bookings_count(bookings: QuerySet[Booking]) -> Coalesce:
-    """How many of `bookings` (filtered against OuterRef) are active, as a subquery of the outer row."""
-    active = bookings.filter(status__in=ACTIVE_STATUSES).order_by()
-    count = active.annotate(count=Func(F("pk"), function="COUNT")).values("count")
-    return Coalesce(Subquery(count, output_field=IntegerField()), 0)
-
-
-def bookings_overlapping(*, staff_id, start, end) -> QuerySet[Booking]:
-    """The staff member's bookings overlapping [start, end) (values, or references to a time off's): what a
-    time off is in the way of, and what its cancellation cancels."""
-    return Booking.objects.filter(staff_id=staff_id, start__lt=end, end__gt=start)
-
-
 def time_off_list(*, staff: StaffMember) -> QuerySet[TimeOff]:
     """With `bookings_in_the_way`: the active bookings it overlaps, which it leaves in place unless its
-    cancellation was asked (then the count falls as the background cancels them)."""
-    overlapping = bookings_overlapping(
-        staff_id=OuterRef("staff"), start=OuterRef("start"), end=OuterRef("end")
-    )
-    return staff.time_off.annotate(bookings_in_the_way=_active_bookings_count(overlapping))
+    cancellation was asked (then the count falls as the background cancels them). Bookings counts them
+    (booking_hooks.py)."""
+    in_the_way = time_off_in_the_way(staff_id=OuterRef("staff"), start=OuterRef("start"), end=OuterRef("end"))
+    return staff.time_off.annotate(bookings_in_the_way=in_the_way)
 
 
 def time_off_get_managed(*, staff: StaffMember, time_off_id: int) -> TimeOff:
     return get_object_or_404(time_off_list(staff=staff), id=time_off_id)
 
 
-def bookings_on_local_dates(*, salon: Salon, first, last) -> QuerySet[Booking]:
-    """The salon's bookings starting on a local date (its zone) from `first` to `last`, inclusive: dates,
-    or references to a closure's. What a closure is in the way of, and what its cancellation cancels."""
-    return Booking.objects.annotate(local_date=TruncDate("start", tzinfo=salon.tz)).filter(
-        salon_id=salon.pk, local_date__gte=first, local_date__lte=last
-    )
-
-
 def closure_list(*, salon: Salon) -> QuerySet[Closure]:
     """With `bookings_in_the_way`: the active bookings starting on its dates, which it leaves in place
-    unless its cancellation was asked (then the count falls as the background cancels them)."""
-    inside = bookings_on_local_dates(salon=salon, first=OuterRef("date"), last=OuterRef("end_date"))
-    return salon.closures.annotate(bookings_in_the_way=_active_bookings_count(inside))
+    unless its cancellation was asked (then the count falls as the background cancels them). Bookings
+    counts them (booking_hooks.py)."""
+    in_the_way = closure_in_the_way(salon=salon, first=OuterRef("date"), last=OuterRef("end_date"))
+    return salon.closures.annotate(bookings_in_the_way=in_the_way)
 
 
 def closure_get_managed(*, salon: Salon, closure_id: int) -> Closure:

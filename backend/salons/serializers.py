@@ -9,11 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import humanize_datetime
 
-from backend.bookings.availability import MAX_DAYS
-from backend.bookings.serializers import BookingSerializer
 from backend.core.serializers import StrictBooleanField, StrictCharField
-from backend.einvoicing.serializers import TaxSettingsSerializer, tax_settings_data
-from backend.photos.serializers import PhotoSerializer, salon_cover_url, salon_gallery, staff_avatar_url
+from backend.salons.extensions import ExtensibleSerializer
 from backend.salons.models import (
     DAY_CODES,
     MAX_HORIZON_DAYS,
@@ -94,10 +91,11 @@ def week_input(data: Any) -> serializers.ListSerializer:
 
 
 # --- Public catalog -------------------------------------------------------------------------------------
-class SalonListSerializer(serializers.ModelSerializer):
+class SalonListSerializer(ExtensibleSerializer, serializers.ModelSerializer):
+    extension_group, extension_slots = "salon", ("cover_url", "gallery")  # photos'
+
     name = localized_name_field()
     rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True)
-    cover_url = serializers.SerializerMethodField(help_text="Absolute URL of the cover photo, or null.")
 
     class Meta:
         model = Salon
@@ -112,14 +110,9 @@ class SalonListSerializer(serializers.ModelSerializer):
             "cover_url",
         )
 
-    @extend_schema_field(serializers.URLField(allow_null=True))
-    def get_cover_url(self, salon: Salon) -> str | None:
-        return salon_cover_url(salon=salon, request=self.context.get("request"))
-
 
 class SalonDetailSerializer(SalonListSerializer):
     business_hours = serializers.SerializerMethodField()
-    gallery = serializers.SerializerMethodField()
 
     class Meta(SalonListSerializer.Meta):
         fields = (
@@ -132,10 +125,6 @@ class SalonDetailSerializer(SalonListSerializer):
             "business_hours",
             "gallery",
         )
-
-    @extend_schema_field(PhotoSerializer(many=True))
-    def get_gallery(self, salon: Salon) -> list[dict]:
-        return salon_gallery(salon=salon, request=self.context.get("request"))
 
     @extend_schema_field(WeekRangeSerializer(many=True))
     def get_business_hours(self, salon: Salon) -> list[dict[str, str]]:
@@ -150,42 +139,19 @@ class ServicePublicSerializer(serializers.ModelSerializer):
         fields = ("id", "name", "duration_minutes", "price_halalas", "currency", "buffer_minutes")
 
 
-class StaffPublicSerializer(serializers.ModelSerializer):
+class StaffPublicSerializer(ExtensibleSerializer, serializers.ModelSerializer):
+    extension_group, extension_slots = "staff", ("avatar_url",)  # photos'
+
     name = localized_name_field()
     rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True)
     service_ids = serializers.SerializerMethodField()
-    avatar_url = serializers.SerializerMethodField(help_text="Absolute URL of the avatar, or null.")
 
     class Meta:
         model = StaffMember
         fields = ("id", "name", "rating", "review_count", "service_ids", "avatar_url")
 
-    @extend_schema_field(serializers.URLField(allow_null=True))
-    def get_avatar_url(self, staff: StaffMember) -> str | None:
-        return staff_avatar_url(staff=staff, request=self.context.get("request"))
-
     def get_service_ids(self, staff: StaffMember) -> list[int]:
         return [link.service_id for link in staff.staff_services.all()]
-
-
-class AvailabilityQuerySerializer(serializers.Serializer):
-    service = id_field()
-    date = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="The first local date, YYYY-MM-DD.")
-    days = serializers.IntegerField(min_value=1, max_value=MAX_DAYS, default=1)
-    staff = id_field(required=False, help_text="Absent: any staff member.")
-
-
-class SlotSerializer(serializers.Serializer):
-    start = serializers.DateTimeField(help_text="In the salon's time zone.")
-    end = serializers.DateTimeField()
-    staff_id = serializers.IntegerField()
-
-
-class AvailabilitySerializer(serializers.Serializer):
-    """The response's shape, for the schema; `availability_body.availability_json` writes it."""
-
-    timezone = serializers.CharField()
-    slots = SlotSerializer(many=True)
 
 
 # --- Management -----------------------------------------------------------------------------------------
@@ -194,24 +160,21 @@ class CancellationTierSerializer(serializers.Serializer):
     refund_percent = serializers.IntegerField(min_value=0, max_value=100)
 
 
-class SalonSettingsSerializer(serializers.ModelSerializer):
+class SalonSettingsSerializer(ExtensibleSerializer, serializers.ModelSerializer):
     """Output of the settings endpoints and of platform salon creation: names as stored, both languages."""
 
+    extension_group, extension_slots = "settings", ("tax",)  # e-invoicing's
     rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True)
     cancellation_policy = CancellationTierSerializer(many=True)
-    tax = serializers.SerializerMethodField()
 
     class Meta:
         model = Salon
         fields = ("id", *SALON_SETTINGS_FIELDS, "rating", "review_count", "tax")
 
-    @extend_schema_field(TaxSettingsSerializer(allow_null=True))
-    def get_tax(self, salon: Salon) -> dict[str, Any] | None:
-        """The tax profile (e-invoicing), null until set."""
-        return tax_settings_data(salon.pk)
 
+class SalonSettingsInputSerializer(ExtensibleSerializer, serializers.Serializer):
+    extension_group, extension_slots = "settings_input", ("tax",)  # e-invoicing's
 
-class SalonSettingsInputSerializer(serializers.Serializer):
     name = StrictCharField(max_length=200)
     name_ar = StrictCharField(max_length=200, allow_blank=True)
     city = StrictCharField(max_length=100)
@@ -228,7 +191,6 @@ class SalonSettingsInputSerializer(serializers.Serializer):
         "is 409 `too_many_holds`.",
     )
     cancellation_policy = CancellationTierSerializer(many=True, max_length=20)
-    tax = TaxSettingsSerializer(required=False)
 
     def validate_cancellation_policy(self, value: list[dict[str, int]]) -> list[dict[str, int]]:
         tiers = [dict(tier) for tier in value]
@@ -332,18 +294,3 @@ class StaffInputSerializer(serializers.Serializer):
     phone = StrictCharField(max_length=32, required=False, allow_blank=True)
     service_ids = serializers.ListField(child=id_field(), required=False, max_length=500)
     overrides = ServiceOverrideSerializer(many=True, required=False, max_length=500)
-
-
-class BookingCustomerSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    phone = serializers.CharField(source="phone_number")
-
-
-class SalonBookingSerializer(BookingSerializer):
-    """The contract's Booking, plus the customer, whom the salon needs to know."""
-
-    customer = BookingCustomerSerializer()
-
-    class Meta(BookingSerializer.Meta):
-        fields = (*BookingSerializer.Meta.fields, "customer")

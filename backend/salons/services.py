@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.core.phone import phone_normalize_for_login
+from backend.salons.booking_hooks import cancellation_request_hooks_run
 from backend.salons.models import (
     DEFAULT_TIMEZONE,
     MAX_CLOSURE_DAYS,
@@ -111,24 +112,25 @@ def week_check(ranges: list[WeekRange], *, field: str = "non_field_errors") -> l
     return sorted(ranges, key=lambda hours: (hours.weekday, hours.start))
 
 
+def _week_replace(rows: Any, ranges: list[WeekRange], **owner: Any) -> list[Any]:
+    """Replaces the owner's whole week: `rows` is its business or working hours, `owner` the row's owner."""
+    week = week_check(ranges)
+    rows.all().delete()
+    return rows.model.objects.bulk_create(
+        rows.model(**owner, weekday=hours.weekday, start=hours.start, end=hours.end) for hours in week
+    )
+
+
 @transaction.atomic
 def business_hours_replace(*, salon: Salon, ranges: list[WeekRange]) -> list[BusinessHours]:
     """Replaces the salon's whole week; a day without ranges is closed."""
-    week = week_check(ranges)
-    salon.business_hours.all().delete()
-    return BusinessHours.objects.bulk_create(
-        BusinessHours(salon=salon, weekday=hours.weekday, start=hours.start, end=hours.end) for hours in week
-    )
+    return _week_replace(salon.business_hours, ranges, salon=salon)
 
 
 @transaction.atomic
 def working_hours_replace(*, staff: StaffMember, ranges: list[WeekRange]) -> list[WorkingHours]:
     """Replaces the staff member's whole week; a day without ranges is off."""
-    week = week_check(ranges)
-    staff.working_hours.all().delete()
-    return WorkingHours.objects.bulk_create(
-        WorkingHours(staff=staff, weekday=hours.weekday, start=hours.start, end=hours.end) for hours in week
-    )
+    return _week_replace(staff.working_hours, ranges, staff=staff)
 
 
 # --- Services ---------------------------------------------------------------------------------------
@@ -311,13 +313,6 @@ def _ask_cancellation(row: Closure | TimeOff, *, now: datetime | None) -> None:
     row.cancel_requested_at = row.cancel_progress_at = now or timezone.now()
 
 
-def _cancellation_enqueue(*, kind: str, row_id: int) -> None:
-    """The first batch of the cancellation a row asked for, after commit (bookings/bulk_cancellations.py)."""
-    from backend.bookings.bulk_cancellations import cancellation_enqueue
-
-    cancellation_enqueue(kind=kind, row_id=row_id)
-
-
 @transaction.atomic
 def time_off_create(
     *,
@@ -336,7 +331,7 @@ def time_off_create(
     time_off.full_clean()
     time_off.save()
     if cancel_bookings:
-        _cancellation_enqueue(kind="time_off", row_id=time_off.pk)
+        cancellation_request_hooks_run(kind="time_off", row_id=time_off.pk)
     return time_off
 
 
@@ -376,7 +371,7 @@ def closure_create(
     except IntegrityError:  # another request closed one of these dates meanwhile
         raise ValidationError({"date": [CLOSURE_OVERLAP_MESSAGE]}) from None
     if cancel_bookings:
-        _cancellation_enqueue(kind="closure", row_id=closure.pk)
+        cancellation_request_hooks_run(kind="closure", row_id=closure.pk)
     return closure
 
 

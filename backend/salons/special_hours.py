@@ -4,10 +4,8 @@ business hours) or of a staff member (their working hours). Writes and reads, on
 Two spans of one owner never share a date: an exclusion constraint holds it whatever the concurrency,
 and its refusal is the 400 `overlapping_special_hours` (`SpecialHours` in models.py)."""
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from collections.abc import Sequence
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,10 +13,10 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
-from backend.bookings import weeks
-from backend.bookings.models import ACTIVE_STATUSES, Booking
 from backend.core.errors import ApplicationError
+from backend.salons.booking_hooks import special_hours_in_the_way
 from backend.salons.models import (
+    DAY_CODES,
     MAX_SPECIAL_HOURS_DAYS,
     WEEK_ORDER,
     Salon,
@@ -61,7 +59,7 @@ def special_hours_create(
         end_date=end_date,
         reason=reason,
         hours=[
-            {"day": weeks.DAY_CODES[item.weekday], "start": f"{item.start:%H:%M}", "end": f"{item.end:%H:%M}"}
+            {"day": DAY_CODES[item.weekday], "start": f"{item.start:%H:%M}", "end": f"{item.end:%H:%M}"}
             for item in week
         ],
     )
@@ -97,55 +95,8 @@ def with_bookings_in_the_way(
     spans: Sequence[SpecialHours], *, salon: Salon, staff: StaffMember | None = None
 ) -> Sequence[SpecialHours]:
     """Sets `bookings_in_the_way` on each span: the owner's active bookings starting on its dates that its
-    hours no longer hold (the whole service inside one range). Three queries whatever the spans: the
-    owner's weekly hours, all its spans, the bookings of those dates."""
-    if not spans:
-        return spans
-    tz = salon.tz
-    if staff is None:
-        weekly_rows, owner_bookings = salon.business_hours.all(), Booking.objects.filter(salon=salon)
-    else:
-        weekly_rows, owner_bookings = staff.working_hours.all(), Booking.objects.filter(staff=staff)
-    weekly = weeks.WeeklyHours(
-        tuple(weeks.HoursRange(row.weekday, row.start, row.end) for row in weekly_rows)
-    )
-    special = tuple(
-        weeks.SpecialHours(row.start_date, row.end_date, weeks.week_from_json(row.hours))
-        for row in special_hours_list(salon=salon, staff=staff)
-    )
-    first = min(span.start_date for span in spans)
-    last = max(span.end_date for span in spans)
-    bookings = owner_bookings.filter(
-        status__in=ACTIVE_STATUSES,
-        start__gte=_midnight(first, tz),
-        start__lt=_midnight(last + weeks.ONE_DAY, tz),
-    ).values_list("start", "end")
-    out_of_hours: dict[date, int] = defaultdict(int)
-    for start, end in bookings:
-        local_date = start.astimezone(tz).date()
-        if not _held(start, end, _stretches(local_date, weekly, special, tz)):
-            out_of_hours[local_date] += 1
-    for span in spans:
-        span.bookings_in_the_way = sum(
-            count for day, count in out_of_hours.items() if span.start_date <= day <= span.end_date
-        )
+    hours no longer hold. Bookings counts them (booking_hooks.py)."""
+    counts = special_hours_in_the_way(spans, salon=salon, staff=staff)
+    for span, count in zip(spans, counts, strict=True):
+        span.bookings_in_the_way = count
     return spans
-
-
-def _stretches(
-    local_date: date, weekly: weeks.WeeklyHours, special: tuple[weeks.SpecialHours, ...], tz: ZoneInfo
-) -> list[weeks.Span]:
-    """The hours of the ranges starting on the date and on the day before (whose night may spill)."""
-    return [
-        stretch
-        for day in (local_date - weeks.ONE_DAY, local_date)
-        for stretch in weeks.dated_spans(day, weeks.ranges_on(day, weekly, special), tz)
-    ]
-
-
-def _held(start: datetime, end: datetime, stretches: Iterable[weeks.Span]) -> bool:
-    return any(begin <= start and end <= finish for begin, finish in stretches)
-
-
-def _midnight(local_date: date, tz: ZoneInfo) -> datetime:
-    return weeks.wall_to_utc(local_date, time.min, tz)

@@ -9,8 +9,8 @@ from zoneinfo import available_timezones
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from backend.bookings.weeks import DAY_CODES
-
+# date.weekday() order, as the API writes weekdays ("sun".."sat"; its weeks list Sunday first).
+DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_REFUND_PERCENT = 100
 # Not "invalid": a model JSONField replaces messages coded "invalid" with its own "Value must be valid
 # JSON.", which would hide which rule a policy broke (the admin, full_clean()).

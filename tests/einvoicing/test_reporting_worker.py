@@ -2,7 +2,6 @@
 Redis consuming the `einvoicing` queue, the real Fatoora client talking HTTP to the fake Fatoora, which
 checks the hash, the stamp, the PIH chain and the counter of every document it gets."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from backend.einvoicing.models import Document, DocumentStatus
 from tests.einvoicing.wiring import ENCRYPTION_KEY, make_paid_payment, make_tax_profile, onboard
 from tests.support.factories import make_booking
 from tests.support.processes import WorkerProcess, child_env
+from tests.support.waiting import wait_until
 from worker.celery import app
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -34,15 +34,6 @@ def worker(fatoora):
     process.stop()
 
 
-def wait_until(condition, timeout: float, step: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return condition()
-
-
 def all_reported(count: int) -> bool:
     return Document.objects.filter(status=DocumentStatus.REPORTED).count() == count
 
@@ -52,14 +43,14 @@ def test_documents_are_reported_in_chain_order_exactly_once_through_an_outage(wo
     make_tax_profile(salon)
     make_paid_payment(booking)  # issued before onboarding: waits, unsigned
     onboard(salon)  # enqueues the unit's report on commit
-    assert wait_until(lambda: all_reported(1), timeout=30)
+    wait_until(lambda: all_reported(1), timeout=30)
     fatoora.fail_next(4, status=503)  # an outage: the next reports fail and back off, in order
     now = timezone.now()
     for n in range(1, 8):
         make_paid_payment(
             make_booking(service=service, staff=staff, start=now - timedelta(hours=2 * n), status="completed")
         )
-    assert wait_until(lambda: all_reported(8), timeout=60)
+    wait_until(lambda: all_reported(8), timeout=60)
     reported = fatoora.documents()
     assert [record["counter"] for record in reported] == [str(n) for n in range(1, 9)]
     assert len({record["uuid"] for record in reported}) == 8  # each once

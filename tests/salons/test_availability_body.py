@@ -1,4 +1,4 @@
-"""The availability body written as JSON text (backend/salons/availability_body.py), from the slots of
+"""The availability body written as JSON text (backend/bookings/availability_body.py), from the slots of
 today's engine, is byte for byte what the API answered before issue 17: the engine as it was, and dicts
 rendered by DRF's JSONRenderer, as the bench URLconf's as-shipped view still answers (config/bench_urls.py,
 P8's baseline)."""
@@ -12,8 +12,8 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from backend.bookings.availability import Slot
+from backend.bookings.availability_body import availability_json
 from backend.bookings.selectors import availability_for
-from backend.salons.availability_body import availability_json
 from backend.salons.models import TimeOff
 from config import bench_urls
 from tests.support.factories import at, make_booking, make_salon, make_service, make_staff, week

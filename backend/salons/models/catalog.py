@@ -12,8 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import get_language
 
-from backend.bookings.weeks import DAY_CODES
-from backend.salons.validators import validate_cancellation_policy, validate_timezone
+from backend.salons.validators import DAY_CODES, validate_cancellation_policy, validate_timezone
 
 DEFAULT_TIMEZONE = "Asia/Riyadh"
 DEFAULT_CURRENCY = "SAR"

@@ -16,10 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend.accounts.models import User
+from backend.bookings.availability_body import availability_json
 from backend.bookings.models import Booking, BookingStatus
 from backend.bookings.selectors import availability_for
 from backend.salons import services
-from backend.salons.availability_body import availability_json
 from backend.salons.models import Salon, Service
 from backend.salons.services import WeekRange
 from backend.salons.special_hours import special_hours_create
