@@ -308,10 +308,12 @@ class _StaffAvailability:
             return []
         busy_that_day = self._busy.overlapping(working.spans[0][0], working.spans[-1][1])
         tz = self._rules.tz
-        # Only where the offset differs across the day can a start fall in a repeated hour.
-        clock_moves = (
-            working.spans[0][0].astimezone(tz).utcoffset() != working.spans[-1][1].astimezone(tz).utcoffset()
-        )
+        # Only where the offset changed across the day can a start fall in a repeated hour. A start is a
+        # repeat when the clocks went back less than a shift (at most hours) before it, so the offset is
+        # taken from a day before the first span: a working set lying wholly inside the repeated hour
+        # has one offset from its start to its end, and is still a repeat.
+        day_before, last_end = working.spans[0][0] - ONE_DAY, working.spans[-1][1]
+        clock_moves = day_before.astimezone(tz).utcoffset() != last_end.astimezone(tz).utcoffset()
         starts = []
         for free_start, free_end in subtract(working.spans, busy_that_day):
             candidate = free_start

@@ -108,3 +108,25 @@ def test_the_second_occurrence_of_a_repeated_wall_time_is_not_bookable(zone, mom
         start_check(salon=salon, service=service, staff_id=staff.id, start=first, now=now).reasons[staff.id]
         is None
     )
+
+
+def test_a_staff_member_free_only_in_the_repeated_hour_is_offered_none_of_it():
+    """Found by the oracle property test: Santiago's Saturday 24:00 becomes 23:00, and time off until the
+    clocks went back left only the second 23:00-23:59 free. That working set has one offset from start
+    to end, which once hid the clock change from the engine: every start in it was offered."""
+    from backend.salons.models import TimeOff
+
+    day, tz = date(2026, 4, 4), ZoneInfo("America/Santiago")
+    salon = make_salon(timezone=tz.key, hours=week("08:00-02:00"), slot_step_minutes=30, min_notice_minutes=0)
+    service = make_service(salon, duration_minutes=30, buffer_minutes=0)
+    staff = make_staff(salon, services=[service], hours=week("12:00-00:00"))
+    clocks_went_back = datetime(2026, 4, 5, 3, tzinfo=UTC)  # 24:00 -03, that is 23:00 -04
+    TimeOff.objects.create(staff=staff, start=datetime(2026, 4, 4, 15, tzinfo=UTC), end=clocks_went_back)
+    now = datetime.combine(day - timedelta(days=1), time(12), tzinfo=UTC)
+
+    slots = availability_for(salon=salon, service=service, date_from=day, days=1, now=now)
+
+    assert slots == []
+    assert clocks_went_back.astimezone(tz).fold == 1
+    check = start_check(salon=salon, service=service, staff_id=staff.id, start=clocks_went_back, now=now)
+    assert check.reasons[staff.id] is not None
