@@ -48,7 +48,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_celery_results",
-    "django_celery_beat",
     "auditlog",
     "axes",
     "backend.core",
@@ -431,8 +430,29 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 # /metrics), and Flower lists each task from the moment a worker receives it.
 CELERY_TASK_SEND_SENT_EVENT = env.bool("CELERY_TASK_SEND_SENT_EVENT", default=False)
 CELERY_TASK_TRACK_STARTED = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by worker/beat.py
+# One beat anywhere (docs/adr/0016): every beat process takes celery-redbeat's lock in the broker's Redis
+# and only the holder sends; the others wait. The holder renews the lock each tick (at most every
+# BEAT_MAX_INTERVAL_SECONDS); a killed holder's lock expires after BEAT_LOCK_TIMEOUT_SECONDS and a waiting
+# beat, polling every BEAT_MAX_INTERVAL_SECONDS, takes over; a stopped one releases it at once. Each
+# entry's last run is kept in Redis too, so the new holder carries on the schedule without repeating it.
+CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("BEAT_MAX_INTERVAL_SECONDS", default=5)
+CELERY_REDBEAT_REDIS_URL = env("BEAT_REDIS_URL", default=CELERY_BROKER_URL)
+CELERY_REDBEAT_KEY_PREFIX = "salon:beat:"  # entries `salon:beat:<name>`, the schedule `salon:beat::schedule`
+CELERY_REDBEAT_LOCK_KEY = "salon:beat:lock"
+CELERY_REDBEAT_LOCK_TIMEOUT = env.int("BEAT_LOCK_TIMEOUT_SECONDS", default=30)
+CELERY_REDBEAT_REDIS_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
+    # A Redis error inside a tick is retried for this long (a Sentinel failover) instead of ending beat.
+    "retry_period": CELERY_REDBEAT_LOCK_TIMEOUT,
+}
+if CELERY_REDBEAT_LOCK_TIMEOUT < 3 * CELERY_BEAT_MAX_LOOP_INTERVAL:
+    raise ImproperlyConfigured(
+        "BEAT_LOCK_TIMEOUT_SECONDS must be at least three times BEAT_MAX_INTERVAL_SECONDS, or a busy "
+        "beat loses its lock between two ticks and a second beat starts sending too."
+    )
 
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= max(
     CELERY_MAX_RETRY_COUNTDOWN_SECONDS, CELERY_TASK_TIME_LIMIT
