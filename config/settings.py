@@ -9,13 +9,13 @@ import importlib.util
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from backend.core import logformat
+from backend.core import logformat, redis_urls
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -112,22 +112,24 @@ if "REDIS_URL" not in env:
         "REDIS_URL is not set. Use `make run` / `make test`, which start an embedded Redis."
     )
 REDIS_URL = env("REDIS_URL")
-
-
-def _redis_url_with_db(url: str, db: int) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{db}"))
-
+# Through Sentinel (docs/adr/0016), REDIS_URL / CACHE_URL list the Sentinels (`sentinel://h1:26379;
+# sentinel://h2:26379/0`) and these name the masters they watch; backend/core/redis_urls.py hands each
+# client of Redis what it needs.
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="salon-broker")
 
 # The cache (throttle counters, short-lived figures) lives in the database after the broker's, so that
 # clearing it can never drop queued tasks.
-_broker_db = int(urlsplit(REDIS_URL).path.strip("/") or 0)
+CACHE_URL = env("CACHE_URL", default=redis_urls.with_db(REDIS_URL, redis_urls.db_of(REDIS_URL) + 1))
+CACHE_SENTINEL_MASTER = env("CACHE_SENTINEL_MASTER", default=REDIS_SENTINEL_MASTER)
+CACHE_REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+# Replicas of the cache's Redis that must hold an OTP send's count before the send is granted (Redis WAIT;
+# 503 otherwise). 1 behind Sentinel with two replicas: a failover then cannot forget a count.
+CACHE_WAIT_REPLICAS = env.int("CACHE_WAIT_REPLICAS", default=0)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env("CACHE_URL", default=_redis_url_with_db(REDIS_URL, _broker_db + 1)),
+        **redis_urls.cache_settings(CACHE_URL, CACHE_SENTINEL_MASTER, CACHE_REDIS_OPTIONS),
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="salon"),
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
 
@@ -415,6 +417,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_MAX_RETRY_COUNTDOWN_SECONDS = env.int("CELERY_MAX_RETRY_COUNTDOWN_SECONDS", default=600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=3600),
+    **redis_urls.broker_transport_options(CELERY_BROKER_URL, REDIS_SENTINEL_MASTER),
 }
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
@@ -438,16 +441,19 @@ CELERY_BEAT_SCHEDULE: dict = {}  # filled by worker/beat.py
 # entry's last run is kept in Redis too, so the new holder carries on the schedule without repeating it.
 CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("BEAT_MAX_INTERVAL_SECONDS", default=5)
-CELERY_REDBEAT_REDIS_URL = env("BEAT_REDIS_URL", default=CELERY_BROKER_URL)
 CELERY_REDBEAT_KEY_PREFIX = "salon:beat:"  # entries `salon:beat:<name>`, the schedule `salon:beat::schedule`
 CELERY_REDBEAT_LOCK_KEY = "salon:beat:lock"
 CELERY_REDBEAT_LOCK_TIMEOUT = env.int("BEAT_LOCK_TIMEOUT_SECONDS", default=30)
-CELERY_REDBEAT_REDIS_OPTIONS = {
-    "socket_connect_timeout": 2,
-    "socket_timeout": 2,
-    # A Redis error inside a tick is retried for this long (a Sentinel failover) instead of ending beat.
-    "retry_period": CELERY_REDBEAT_LOCK_TIMEOUT,
-}
+CELERY_REDBEAT_REDIS_URL, CELERY_REDBEAT_REDIS_OPTIONS = redis_urls.redbeat_settings(
+    env("BEAT_REDIS_URL", default=CELERY_BROKER_URL),
+    REDIS_SENTINEL_MASTER,
+    {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 2,
+        # A Redis error inside a tick is retried for this long (a failover) instead of ending beat.
+        "retry_period": CELERY_REDBEAT_LOCK_TIMEOUT,
+    },
+)
 if CELERY_REDBEAT_LOCK_TIMEOUT < 3 * CELERY_BEAT_MAX_LOOP_INTERVAL:
     raise ImproperlyConfigured(
         "BEAT_LOCK_TIMEOUT_SECONDS must be at least three times BEAT_MAX_INTERVAL_SECONDS, or a busy "
