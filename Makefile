@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench load faults lint format check-migrations clean-dev
+.PHONY: run test bench load faults scale lint format check-migrations clean-dev
 
 $(VENV)/.installed: requirements/base.txt requirements/prod.txt requirements/dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'
@@ -37,6 +37,11 @@ load: $(VENV)/.installed
 # Kills and outages under 1,000 messages and live bookings: lost, duplicated, inconsistent (scripts/faults.py).
 faults: $(VENV)/.installed
 	$(PY) scripts/devservices.py faults -- $(ARGS)
+
+# Past one machine, on this one: PostgreSQL + replica, PgBouncer, Redis + Sentinels, HAProxy, two of each
+# process, under the load mix while one of each dies and Redis fails over (scripts/scale.py; docs/scaling.md).
+scale: $(VENV)/.installed
+	$(PY) scripts/devservices.py scale -- $(ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

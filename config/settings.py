@@ -9,13 +9,13 @@ import importlib.util
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from backend.core import logformat
+from backend.core import logformat, redis_urls
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -48,7 +48,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_celery_results",
-    "django_celery_beat",
     "auditlog",
     "axes",
     "backend.core",
@@ -113,22 +112,24 @@ if "REDIS_URL" not in env:
         "REDIS_URL is not set. Use `make run` / `make test`, which start an embedded Redis."
     )
 REDIS_URL = env("REDIS_URL")
-
-
-def _redis_url_with_db(url: str, db: int) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{db}"))
-
+# Through Sentinel (docs/adr/0017), REDIS_URL / CACHE_URL list the Sentinels (`sentinel://h1:26379;
+# sentinel://h2:26379/0`) and these name the masters they watch; backend/core/redis_urls.py hands each
+# client of Redis what it needs.
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="salon-broker")
 
 # The cache (throttle counters, short-lived figures) lives in the database after the broker's, so that
 # clearing it can never drop queued tasks.
-_broker_db = int(urlsplit(REDIS_URL).path.strip("/") or 0)
+CACHE_URL = env("CACHE_URL", default=redis_urls.with_db(REDIS_URL, redis_urls.db_of(REDIS_URL) + 1))
+CACHE_SENTINEL_MASTER = env("CACHE_SENTINEL_MASTER", default=REDIS_SENTINEL_MASTER)
+CACHE_REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+# Replicas of the cache's Redis that must hold an OTP send's count before the send is granted (Redis WAIT;
+# 503 otherwise). 1 behind Sentinel with two replicas: a failover then cannot forget a count.
+CACHE_WAIT_REPLICAS = env.int("CACHE_WAIT_REPLICAS", default=0)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env("CACHE_URL", default=_redis_url_with_db(REDIS_URL, _broker_db + 1)),
+        **redis_urls.cache_settings(CACHE_URL, CACHE_SENTINEL_MASTER, CACHE_REDIS_OPTIONS),
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="salon"),
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
 
@@ -416,6 +417,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_MAX_RETRY_COUNTDOWN_SECONDS = env.int("CELERY_MAX_RETRY_COUNTDOWN_SECONDS", default=600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=3600),
+    **redis_urls.broker_transport_options(CELERY_BROKER_URL, REDIS_SENTINEL_MASTER),
 }
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
@@ -431,8 +433,32 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 # /metrics), and Flower lists each task from the moment a worker receives it.
 CELERY_TASK_SEND_SENT_EVENT = env.bool("CELERY_TASK_SEND_SENT_EVENT", default=False)
 CELERY_TASK_TRACK_STARTED = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by worker/beat.py
+# One beat anywhere (docs/adr/0017): every beat process takes celery-redbeat's lock in the broker's Redis
+# and only the holder sends; the others wait. The holder renews the lock each tick (at most every
+# BEAT_MAX_INTERVAL_SECONDS); a killed holder's lock expires after BEAT_LOCK_TIMEOUT_SECONDS and a waiting
+# beat, polling every BEAT_MAX_INTERVAL_SECONDS, takes over; a stopped one releases it at once. Each
+# entry's last run is kept in Redis too, so the new holder carries on the schedule without repeating it.
+CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("BEAT_MAX_INTERVAL_SECONDS", default=5)
+CELERY_REDBEAT_KEY_PREFIX = "salon:beat:"  # entries `salon:beat:<name>`, the schedule `salon:beat::schedule`
+CELERY_REDBEAT_LOCK_KEY = "salon:beat:lock"
+CELERY_REDBEAT_LOCK_TIMEOUT = env.int("BEAT_LOCK_TIMEOUT_SECONDS", default=30)
+CELERY_REDBEAT_REDIS_URL, CELERY_REDBEAT_REDIS_OPTIONS = redis_urls.redbeat_settings(
+    env("BEAT_REDIS_URL", default=CELERY_BROKER_URL),
+    REDIS_SENTINEL_MASTER,
+    {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 2,
+        # A Redis error inside a tick is retried for this long (a failover) instead of ending beat.
+        "retry_period": CELERY_REDBEAT_LOCK_TIMEOUT,
+    },
+)
+if CELERY_REDBEAT_LOCK_TIMEOUT < 3 * CELERY_BEAT_MAX_LOOP_INTERVAL:
+    raise ImproperlyConfigured(
+        "BEAT_LOCK_TIMEOUT_SECONDS must be at least three times BEAT_MAX_INTERVAL_SECONDS, or a busy "
+        "beat loses its lock between two ticks and a second beat starts sending too."
+    )
 
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= max(
     CELERY_MAX_RETRY_COUNTDOWN_SECONDS, CELERY_TASK_TIME_LIMIT

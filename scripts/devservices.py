@@ -11,6 +11,7 @@ docker, a developer's own servers) it uses those and starts nothing.
     python scripts/devservices.py bench [ARGS] # scripts/bench.py: the table of docs/performance.md
     python scripts/devservices.py load [ARGS]  # scripts/load.py: locust, headless, on loopback
     python scripts/devservices.py faults [ARGS] # scripts/faults.py: kills and outages; lost and duplicated
+    python scripts/devservices.py scale [ARGS] # scripts/scale.py: replicas, PgBouncer, Sentinel, HAProxy
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def manage(args: list[str]) -> int:
         return _run_foreground([sys.executable, "manage.py", *args], env)
 
 
-HARNESSES = ("bench", "load", "faults")
+HARNESSES = ("bench", "load", "faults", "scale")
 
 
 def harness(name: str, args: list[str]) -> int:

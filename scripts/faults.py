@@ -2,7 +2,7 @@
 
 It brings up the production stack on loopback (scripts/harness.py): gunicorn serving the real
 `config.wsgi`, the `notifications` worker (threads pool), the `default` worker (prefork), the real
-`celery beat` with the database scheduler (whose minute sweep is what recovers lost messages), the fake
+`celery beat` (celery-redbeat; whose minute sweep is what recovers lost messages), the fake
 Unifonic in this process as the SMS provider, and a Redis server of its own (so that it can kill it),
 with docker-compose's settings (`noeviction`, AOF). Its data goes to a database `<DATABASE_URL's
 name>_faults`, re-created at each start.
@@ -1132,8 +1132,7 @@ def run(plan: Plan) -> Report:
             log_dir=LOG_DIR,
         )  # fmt: skip
         beat_command = [
-            sys.executable, "-m", "celery", "-A", "worker", "beat",
-            "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler", "--loglevel", "INFO",
+            sys.executable, "-m", "celery", "-A", "worker", "beat", "--loglevel", "INFO",
         ]  # fmt: skip
         beat = Child("beat", beat_command, env=env_for("beat"), log_dir=LOG_DIR)
         for child in (web, notifications, default, beat):
@@ -1151,7 +1150,7 @@ def run(plan: Plan) -> Report:
             f"run {load_before:.2f}",
             versions(redis),
             "gunicorn 2 sync workers; notifications worker: threads pool x 20; default worker: prefork x 2; "
-            "celery beat (database scheduler, sweep every 60 s); Redis with noeviction + AOF; "
+            "celery beat (redbeat, sweep every 60 s); Redis with noeviction + AOF; "
             f"fake Unifonic at {plan.provider_latency_ms} ms",
             f"{plan.notifications} notifications over {plan.traffic_seconds:g} s: {plan.bookings} booking "
             f"confirmations (POST {BOOKINGS_PATH}) + {plan.direct} rows by notification_create",
@@ -1226,13 +1225,16 @@ def retry_note(plan: Plan, overrides: Mapping[str, str]) -> str:
 
 
 def wait_ready(stack: Stack) -> None:
-    from django_celery_beat.models import PeriodicTask
+    import redis
+    from django.conf import settings
 
     wait_stack_ready(stack.base_url, stack.web, [stack.notifications, stack.default], timeout=90)
+    client = redis.Redis.from_url(stack.redis.url)
 
     def beat_started() -> bool:
+        # celery-redbeat writes each entry and then takes its lock before its first tick.
         stack.beat.check_alive()
-        return PeriodicTask.objects.filter(name="notifications.sweep", enabled=True).exists()
+        return bool(client.exists(settings.CELERY_REDBEAT_LOCK_KEY))
 
     wait_for(beat_started, timeout=90, what="beat to load its schedule", interval=0.2)
 

@@ -128,14 +128,25 @@ def listening_socket() -> socket.socket:
     return sock
 
 
-def gunicorn(*, workers: int, env: Mapping[str, str], sock: socket.socket, log_dir: Path) -> Child:
-    # The Procfile's `web` line, bound to our socket, with a short graceful timeout so that stopping is quick.
+def gunicorn(
+    *,
+    workers: int,
+    env: Mapping[str, str],
+    sock: socket.socket | None = None,
+    log_dir: Path,
+    name: str = "web",
+    address: str = "",
+) -> Child:
+    # The Procfile's `web` line, bound to our socket (or, with `address`, to host:port itself, so that a
+    # killed instance refuses connections), with a short graceful timeout so that stopping is quick.
+    bind = address or f"fd://{sock.fileno()}"
     command = [
         sys.executable, "-m", "gunicorn", "config.wsgi:application",
-        "--bind", f"fd://{sock.fileno()}", "--workers", str(workers), "--worker-class", "sync",
+        "--bind", bind, "--workers", str(workers), "--worker-class", "sync",
         "--timeout", "30", "--graceful-timeout", "5", "--access-logfile", "-",
     ]  # fmt: skip
-    return Child("web", command, env=env, log_dir=log_dir, pass_fds=[sock.fileno()])
+    fds = [sock.fileno()] if sock is not None and not address else []
+    return Child(name, command, env=env, log_dir=log_dir, pass_fds=fds)
 
 
 def celery_worker(

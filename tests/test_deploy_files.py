@@ -28,7 +28,8 @@ def test_compose_describes_the_production_stack():
         services[name]["image"] for name in ("migrate", "web", "worker", "notifications", "beat", "flower")
     }
     assert len(images) == 1, "one image reused by every process"
-    assert services["beat"].get("deploy", {}).get("replicas", 1) == 1, "beat must run once"
+    assert services["beat"]["deploy"]["replicas"] == 2, "two beats, one lock (docs/adr/0017)"
+    assert "--scheduler" not in services["beat"]["command"], "the scheduler is set in settings"
     assert "FLOWER_BASIC_AUTH" in " ".join(services["flower"]["command"])
 
 

@@ -1,5 +1,7 @@
-"""What celery beat runs, and how often. Beat uses django-celery-beat's database scheduler, which syncs
-these entries into the database at start; ops can pause or re-time them in the Django admin."""
+"""What celery beat runs, and how often: declared here, in code, and nowhere else. Beat uses
+celery-redbeat's scheduler (config/settings.py, docs/adr/0017): at start it writes these entries to the
+broker's Redis (removing any no longer listed), and only the beat holding the lock sends them, so a
+deployment may run two or more beats."""
 
 from celery.schedules import crontab
 

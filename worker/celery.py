@@ -4,12 +4,22 @@ queues and the beat schedule are declared here so one file shows how work flows.
 import os
 
 from celery import Celery
+from django.conf import settings
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("salon")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# celery-redbeat looks its settings up by name in `app.conf.keys()`, where Django's namespaced settings keep
+# their CELERY_ names: hand them over as plain Celery keys too, or it ignores the Redis options it is given.
+app.conf.update(
+    {
+        name.removeprefix("CELERY_").lower(): getattr(settings, name)
+        for name in dir(settings)
+        if name.startswith("CELERY_REDBEAT_")
+    }
+)
 
 # One queue per kind of work, so a slow SMS provider never delays payments or sweeps. Procfile and
 # docker-compose run a worker per queue group; see README "Scaling workers".

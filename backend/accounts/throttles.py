@@ -18,7 +18,9 @@ network come from `backend/core/client_ip.py`, which trusts X-Forwarded-For only
 
 A send is counted when it is reserved, before the provider is called, so parallel requests cannot slip past
 a limit together; if the provider then fails, `release()` gives the send back. Keys are fixed-size hashes
-(`backend/core/rate_limit.py`). Redis unreachable: the request fails with 503 (fail closed).
+(`backend/core/rate_limit.py`). Redis unreachable: the request fails with 503 (fail closed). Behind Sentinel
+with CACHE_WAIT_REPLICAS set, a send is granted only once a replica holds its count, so a failover cannot
+forget it (docs/adr/0017).
 
 DRF's throttles and django-ratelimit were considered: neither can un-count a request whose provider call
 failed, nor check several limits atomically before counting any."""
@@ -33,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.core.client_ip import network_of
 from backend.core.errors import ApplicationError
-from backend.core.rate_limit import cache_redis, limit_key, script
+from backend.core.rate_limit import NotReplicated, cache_redis, limit_key, run_replicated, script
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +173,13 @@ def otp_send_reserve(*, phone_number: str, client_ip: str) -> SendReservation:
         settings.OTP_SEND_BUDGET_HOUR,
         prefix,
     ]
-    refused, detail = script(_RESERVE)(keys=keys, args=args)
+    # With CACHE_WAIT_REPLICAS, granted only once replicas hold the count: a failover cannot forget it.
+    try:
+        refused, detail = run_replicated(_RESERVE, keys=keys, args=args)
+    except NotReplicated as error:
+        if not error.result[0]:  # taken but not granted: give it back, then 503
+            SendReservation(keys=keys, prefix=prefix).release()
+        raise
     if refused == 6 or (refused == 0 and detail == 1):
         _budget_alert()
     if refused:

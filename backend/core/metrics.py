@@ -31,6 +31,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
+from backend.core import redis_urls
 from backend.core.exceptions import error_body
 
 logger = logging.getLogger(__name__)
@@ -154,7 +155,12 @@ class StoreCollector(Collector):
             "salon_celery_queue_length", "Messages waiting in each queue.", labels=["queue"]
         )
         try:
-            client = redis.Redis.from_url(app.conf.broker_url, socket_connect_timeout=1, socket_timeout=1)
+            client = redis_urls.client(
+                app.conf.broker_url,
+                settings.REDIS_SENTINEL_MASTER,
+                socket_connect_timeout=1,
+                socket_timeout=1,
+            )
             for queue in QUEUES:
                 family.add_metric([queue], client.llen(queue))
         except redis.RedisError:

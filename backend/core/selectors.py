@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from backend.core import redis_urls
 from backend.core.services import HEARTBEAT_CACHE_KEY
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,9 @@ def _database_status() -> str:
 
 def _broker_status(broker_url: str) -> str:
     try:
-        client = redis.Redis.from_url(broker_url, socket_connect_timeout=1, socket_timeout=1)
+        client = redis_urls.client(
+            broker_url, settings.REDIS_SENTINEL_MASTER, socket_connect_timeout=1, socket_timeout=1
+        )
         try:
             client.ping()
         finally:

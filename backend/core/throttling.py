@@ -10,23 +10,17 @@ timestamps per caller; this keeps one counter per caller and window, checked and
 - a refused request writes nothing, and a key is a fixed-size hash (`rate_limit.limit_key`), so no caller
   can grow Redis beyond one small key per client address or user and window.
 
-If Redis cannot be reached the request is let through (fail open) and a warning logged at most once a
-minute per process: this limit protects capacity, not secrets, and failing closed would turn a cache
-outage into an outage of the catalog and of bookings, which need only PostgreSQL. The OTP send limits,
-which guard money and phones, stay fail-closed (`backend/accounts/throttles.py`: 503)."""
+If Redis cannot be reached the request fails with 503 `service_unavailable` (fail closed, as the OTP send
+limits), never passes unlimited: the cache's Redis runs behind Sentinel (docs/adr/0017), and redis-py's
+retries carry most requests across a failover to the new master; the rest of a failover is 503s, not an
+open door."""
 
-import logging
-import time
-
-import redis
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from backend.core.client_ip import client_ip
 from backend.core.rate_limit import limit_key, script
-
-logger = logging.getLogger(__name__)
 
 # KEYS[1] the counter; ARGV[1] the limit, ARGV[2] the window in ms. Returns -1 (counted) or the ms to wait.
 WINDOW_SCRIPT = """
@@ -44,16 +38,6 @@ if redis.call('INCR', KEYS[1]) == 1 then
 end
 return -1
 """
-
-_WARN_EVERY_SECONDS = 60.0
-_last_warning = [float("-inf")]
-
-
-def _warn_redis_down(error: Exception) -> None:
-    now = time.monotonic()
-    if now - _last_warning[0] >= _WARN_EVERY_SECONDS:
-        _last_warning[0] = now
-        logger.warning("API throttle skipped, Redis unreachable (fail open): %r", error)
 
 
 class ApiRateThrottle(BaseThrottle):
@@ -73,13 +57,8 @@ class ApiRateThrottle(BaseThrottle):
         if rate is None:
             return True
         limit, seconds = SimpleRateThrottle.parse_rate(self, rate)
-        try:
-            wait_ms = script(WINDOW_SCRIPT)(
-                keys=[limit_key(f"api:{scope}", ident)], args=[limit, seconds * 1000]
-            )
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            _warn_redis_down(error)
-            return True
+        # A Redis error propagates: the API's exception handler answers 503 (fail closed).
+        wait_ms = script(WINDOW_SCRIPT)(keys=[limit_key(f"api:{scope}", ident)], args=[limit, seconds * 1000])
         if wait_ms < 0:
             return True
         self._wait = wait_ms / 1000

@@ -1,16 +1,14 @@
 """The API's one throttle (backend/core/throttling.py): anonymous callers per client address, users per
-user, one Redis round trip a request, nothing written by a refusal, fail open without Redis."""
-
-import logging
+user, one Redis round trip a request, nothing written by a refusal, fail closed (503) without Redis."""
 
 import pytest
 import redis
 from django.core.cache import cache
 from rest_framework.views import APIView
 
-from backend.core import throttling
 from backend.core.rate_limit import cache_redis
 from backend.core.throttling import ApiRateThrottle
+from tests.support.api import error_code
 from tests.support.factories import client_for, make_user
 
 pytestmark = pytest.mark.django_db
@@ -156,14 +154,12 @@ def test_one_redis_round_trip_per_request(api_client, settings, monkeypatch):
     assert round_trips.count - before == 2  # a refusal too: one round trip
 
 
-def test_redis_down_lets_requests_through_and_warns_once_a_minute(api_client, monkeypatch, caplog):
+def test_redis_down_fails_closed_with_503(api_client, monkeypatch):
+    """Never open (docs/adr/0017): without Redis no request passes unlimited; the client may retry."""
+
     def down(*args, **kwargs):
         raise redis.ConnectionError("down")
 
     monkeypatch.setattr("redis.commands.core.Script.__call__", down)
-    monkeypatch.setattr(throttling, "_last_warning", [float("-inf")])
-    with caplog.at_level(logging.WARNING, logger="backend.core.throttling"):
-        for _ in range(3):
-            assert api_client.get(CATALOG).status_code == 200
-    warnings = [record for record in caplog.records if record.name == "backend.core.throttling"]
-    assert len(warnings) == 1 and "fail open" in warnings[0].getMessage()
+    response = api_client.get(CATALOG)
+    assert response.status_code == 503 and error_code(response) == "service_unavailable"

@@ -72,14 +72,24 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """SIGKILL: the worker gets no chance to finish or acknowledge anything."""
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        kill(self.process)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop(self.process)
+
+
+def kill(process: subprocess.Popen | None) -> None:
+    """SIGKILL, and wait for the process to be gone."""
+    if process and process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def stop(process: subprocess.Popen | None, timeout: float = 15) -> None:
+    """SIGTERM; SIGKILL if the process is still there after `timeout` seconds."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill(process)
