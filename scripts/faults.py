@@ -1246,13 +1246,12 @@ def versions(redis: RedisServer) -> str:
     return f"Python {sys.version.split()[0]}, PostgreSQL {postgres}, Redis {redis.version()} (own server)"
 
 
-def run(plan: Plan) -> Report:
+def run(plan: Plan, log_dir: Path) -> Report:
     from backend.fakes import FakeUnifonic
 
     started_at, load_before = datetime.now(UTC), os.getloadavg()[0]
     overrides = delivery_overrides(plan.outage_seconds)
     with contextlib.ExitStack() as cleanup:
-        log_dir = scenario_log_dir("channels" if plan.channels else "sms")
         redis, stores = own_redis(cleanup, log_dir)
         fake = cleanup.enter_context(
             FakeUnifonic(latency_ms=plan.provider_latency_ms, journal_limit=10_000_000)
@@ -1390,8 +1389,14 @@ def retry_note(plan: Plan, overrides: Mapping[str, str]) -> str:
 SCENARIOS = ("sms", "channels", "invoices")
 
 
-def scenario_log_dir(scenario: str) -> Path:
-    return LOG_DIR / scenario
+def scenario_args(args: argparse.Namespace) -> list[str]:
+    """The options each scenario's process is given when `all` runs them in turn."""
+    passed = ["--log-dir", str(args.log_dir)]
+    if args.quick:
+        passed.append("--quick")
+    if args.outage_seconds is not None:
+        passed += ["--outage-seconds", str(args.outage_seconds)]
+    return passed
 
 
 def scenario_plan(scenario: str, *, quick: bool, outage_seconds: float | None) -> Any:
@@ -1405,12 +1410,12 @@ def scenario_plan(scenario: str, *, quick: bool, outage_seconds: float | None) -
     return plan if outage_seconds is None else replace(plan, outage_seconds=outage_seconds)
 
 
-def run_scenario(scenario: str, plan: Any) -> Report:
+def run_scenario(scenario: str, plan: Any, log_dir: Path) -> Report:
     if scenario == "invoices":
         from faults_invoices import run_invoices
 
-        return run_invoices(plan, scenario_log_dir(scenario))
-    return run(plan)
+        return run_invoices(plan, log_dir)
+    return run(plan, log_dir)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1426,27 +1431,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--outage-seconds", type=float, default=None, help="the provider's outage (default 180)"
     )
+    parser.add_argument(
+        "--log-dir", type=Path, default=LOG_DIR, help="the processes' logs go to LOG_DIR/<scenario>/"
+    )
     args = parser.parse_args(argv)
     if args.outage_seconds is not None and args.outage_seconds < 2:
         parser.error("--outage-seconds must be at least 2")
     if args.scenario == "all":
         # Each scenario in its own process: Django and Celery are set up once per process, on the
         # scenario's own Redis server.
-        passed = [
-            arg for arg in (argv if argv is not None else sys.argv[1:]) if not arg.startswith("--scenario")
-        ]
         code = 0
         for scenario in SCENARIOS:
-            done = subprocess.run([sys.executable, __file__, "--scenario", scenario, *passed], check=False)
+            command = [sys.executable, __file__, "--scenario", scenario, *scenario_args(args)]
+            done = subprocess.run(command, check=False)
             if done.returncode == 130:
                 return 130
             code = max(code, done.returncode)
         return code
     plan = scenario_plan(args.scenario, quick=args.quick, outage_seconds=args.outage_seconds)
+    log_dir = args.log_dir / args.scenario
     return run_to_exit_code(
-        f"faults ({args.scenario})",
-        scenario_log_dir(args.scenario),
-        lambda: run_scenario(args.scenario, plan),
+        f"faults ({args.scenario})", log_dir, lambda: run_scenario(args.scenario, plan, log_dir)
     )
 
 
