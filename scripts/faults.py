@@ -1221,7 +1221,7 @@ def measure(stack: Stack, jobs: Sequence[BookingJob], settled: bool, settle_seco
         f"sweeps that re-enqueued rows: {len(sweeps)}, {sum(sweeps)} rows in all ({sweeps})",
         f"rows committed while Redis was down (enqueue after commit failed, left to the sweep): "
         f"{stack.enqueue_failures}",
-        f"outbox {'settled' if settled else 'did NOT settle'} {settle_seconds:.0f} s after the "
+        f"outbox {'settled' if settled else 'did NOT settle'} {settle_seconds:.0f} s after "
         f"{'the ' if not plan.channels else ''}{plan.outage_provider} came back; last row sent at "
         f"{f'{last_sent:%H:%M:%S} UTC' if last_sent else 'never'}",
     ]
