@@ -270,3 +270,13 @@ def test_the_channels_scenario_loses_nothing_and_duplicates_only_what_a_kill_lef
     explained = next(line for line in report.splitlines() if line.startswith("duplicated rows that were"))
     at_kill, total = explained.split(": ", 1)[1].split(" (")[0].split(" of ")
     assert at_kill == total  # every duplicate is a message at the provider when its worker was killed
+
+
+def test_all_hands_each_scenario_the_options_it_was_given_and_no_scenario_name(tmp_path):
+    parse = faults.argparse.ArgumentParser()
+    parse.add_argument("--quick", action="store_true")
+    parse.add_argument("--outage-seconds", type=float, default=None)
+    parse.add_argument("--log-dir", type=Path, default=tmp_path)
+    args = parse.parse_args(["--quick", "--outage-seconds", "6"])
+    assert faults.scenario_args(args) == ["--log-dir", str(tmp_path), "--quick", "--outage-seconds", "6.0"]
+    assert faults.scenario_args(parse.parse_args([])) == ["--log-dir", str(tmp_path)]
