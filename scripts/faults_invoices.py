@@ -147,6 +147,10 @@ class ReportCounts:
     out_of_order: int  # per unit, accepted documents whose counter is not the previous one's plus one
     chain_breaks: int  # documents whose PIH is not their predecessor's hash, or counters with gaps
     rejected_calls: int  # 400 answers from the fake (a chain or stamp check failed)
+    # What to look at when the last three are not 0: each unit's counters in the order they were
+    # accepted, where they stray from 1, 2, 3...; the (unit, counter) of each 400.
+    strays: tuple[str, ...] = ()
+    refusals: tuple[tuple[int, int] | None, ...] = ()
 
 
 def reporting_calls(journal: Iterable[Mapping[str, Any]]) -> list[tuple[str, int | None, str | None]]:
@@ -167,6 +171,7 @@ def count_reports(
     accepted: Counter[str] = Counter()
     order: dict[int, list[int]] = {}
     unknown = refused = rejected = 0
+    refused_documents: list[tuple[int, int] | None] = []
     for uuid, status, fault in calls:
         if fault is not None or status is None:
             continue
@@ -174,6 +179,9 @@ def count_reports(
             refused += 1
         elif status == 400:
             rejected += 1
+            refused_documents.append(
+                (documents[uuid].unit, documents[uuid].counter) if uuid in documents else None
+            )
         elif status in (200, 202):
             if uuid not in documents:
                 unknown += 1
@@ -205,6 +213,12 @@ def count_reports(
         out_of_order=out_of_order,
         chain_breaks=chain_breaks,
         rejected_calls=rejected,
+        strays=tuple(
+            f"unit {unit}: {counters}"
+            for unit, counters in sorted(order.items())
+            if counters != list(range(1, len(counters) + 1))
+        ),
+        refusals=tuple(refused_documents),
     )
 
 
@@ -459,6 +473,8 @@ def measure(stack: InvoiceStack, jobs: Sequence[CheckoutJob], settled: bool, set
         "the answer): counted as reported, as ZATCA's own 409 is",
         f"reporting attempts per document: {', '.join(f'{n} x {c}' for n, c in sorted(attempts.items()))}",
         f"units being reported when the worker was SIGKILLed: {sorted(stack.in_flight_at_kills)}",
+        f"accepted out of order (counters as accepted): {'; '.join(reports.strays) or 'none'}; 400s for "
+        f"(unit, counter): {list(reports.refusals) or 'none'}",
         f"documents {'all reported' if settled else 'NOT all reported'} {settle_seconds:.0f} s after Fatoora "
         "came back",
         f"checkout answers: {format_counter(stack.answers)}",

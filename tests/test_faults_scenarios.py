@@ -154,6 +154,7 @@ def test_a_document_accepted_before_its_predecessor_is_out_of_order_and_one_neve
     assert (
         counts.out_of_order == 2 and counts.lost == 1 and counts.unknown == 1 and counts.rejected_calls == 1
     )
+    assert counts.strays == ("unit 1: [2, 1]",) and counts.refusals == ((1, 3),)
     rows = {
         row.id: row.ok for row in invoices.invoice_rows(invoices.InvoicePlan(payments=3), _pay(3), counts)
     }
@@ -252,7 +253,7 @@ def _verdicts(report: str) -> dict[str, str]:
 @pytest.mark.slow
 def test_the_invoices_scenario_reports_every_document_once_in_order(tmp_path):
     report = _run("invoices", tmp_path)
-    assert _verdicts(report) == {f"I{n}": "pass" for n in range(1, 7)}
+    assert _verdicts(report) == {f"I{n}": "pass" for n in range(1, 7)}, report
     assert "goals: all met" in report
 
 
