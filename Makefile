@@ -34,7 +34,8 @@ bench: $(VENV)/.installed
 load: $(VENV)/.installed
 	$(PY) scripts/devservices.py load -- $(ARGS)
 
-# Kills and outages under 1,000 messages and live bookings: lost, duplicated, inconsistent (scripts/faults.py).
+# Kills and outages under 1,000 messages (SMS; push, WhatsApp and SMS) and 300 invoiced payments: lost,
+# duplicated, out of order, inconsistent (scripts/faults.py; ARGS="--scenario NAME" runs one).
 faults: $(VENV)/.installed
 	$(PY) scripts/devservices.py faults -- $(ARGS)
 

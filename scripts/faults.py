@@ -25,7 +25,13 @@ itself is not: it lasts `--outage-seconds` (3 minutes by default). Exit 0 whenev
 with misses (they are printed as MISS); 1 when the harness itself failed; 130 when interrupted. Logs in
 `.dev/faults/`.
 
-    python scripts/devservices.py faults [--quick] [--outage-seconds 180]   # or `make faults ARGS=...`
+Three scenarios, each on a stack of its own (`--scenario`, default all three in turn, each in its own
+process): `sms`, the one above; `channels` (scripts/faults_channels.py), the same with recipients whose
+messages go by push, WhatsApp or SMS and an FCM outage instead; `invoices` (scripts/faults_invoices.py),
+in-salon payments whose invoices the workers report to a fake Fatoora that goes down.
+
+    python scripts/devservices.py faults [--scenario NAME] [--quick] [--outage-seconds 180]
+    # or `make faults ARGS=...`; logs in .dev/faults/<scenario>/
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -79,6 +86,7 @@ CUSTOMERS = 100
 CUSTOMER_PHONE_PREFIX = "+96656"
 DIRECT_PHONE_PREFIX = "+96657"
 DIRECT_DEDUPE_PREFIX = "faults:direct:"
+DIRECT_RECIPIENTS = 140  # the channels scenario: recipients of the notification_create rows
 BOOKING_DEDUPE = re.compile(r"booking:(\d+):booking_confirmed")
 # 30 minutes of service plus 15 of buffer tile the 15-minute slot grid: every start on the 45-minute
 # lattice stays bookable whichever others are booked first (as in scripts/bench.py).
@@ -115,14 +123,11 @@ def progress(message: str) -> None:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What happens when, in seconds from the first message of the run."""
+class FaultPlan:
+    """When the faults come, in seconds from the start of the traffic: what every scenario shares."""
 
-    notifications: int = 1000
-    bookings: int = 300  # of the notifications: confirmations of bookings made through the API
-    traffic_seconds: float = 75.0  # messages are created over this long, at an even pace
-    booking_clients: int = 4
-    kills: tuple[float, ...] = (8.0, 40.0, 62.0)  # SIGKILL the notifications worker
+    traffic_seconds: float = 75.0  # the traffic is created over this long, at an even pace
+    kills: tuple[float, ...] = (8.0, 40.0, 62.0)  # SIGKILL the scenario's worker
     kill_pause: float = 4.0  # before it is started again
     redis_restart_at: float = 22.0
     redis_down_seconds: float = 2.0
@@ -132,31 +137,53 @@ class Plan:
     outage_at: float = 50.0
     outage_seconds: float = 180.0  # first half connections closed, second half 503s
     provider_latency_ms: int = 200
-    replay_every: int = 10  # every n-th booking is sent again after its 201: the answer must be replayed
-
-    @property
-    def direct(self) -> int:
-        return self.notifications - self.bookings
 
     @property
     def outage_end(self) -> float:
         return self.outage_at + self.outage_seconds
 
+    @property
+    def outage_provider(self) -> str:
+        return "SMS provider"
+
+
+# `--quick`: the same faults, closer together, and a 30 s outage.
+QUICK_FAULTS: dict[str, Any] = {
+    "traffic_seconds": 25.0,
+    "kills": (4.0, 12.0, 20.0),
+    "kill_pause": 3.0,
+    "redis_restart_at": 7.0,
+    "pg_drops_at": 11.0,
+    "pg_drops_seconds": 4.0,
+    "pg_drops": 4,
+    "outage_at": 16.0,
+    "outage_seconds": 30.0,
+}
+
+
+@dataclass(frozen=True)
+class Plan(FaultPlan):
+    """The messages of the `sms` and `channels` scenarios, and their faults."""
+
+    notifications: int = 1000
+    bookings: int = 300  # of the notifications: confirmations of bookings made through the API
+    booking_clients: int = 4
+    replay_every: int = 10  # every n-th booking is sent again after its 201: the answer must be replayed
+    # The "channels" scenario (scripts/faults_channels.py): recipients with channel preferences, messages
+    # across push, WhatsApp and SMS, and the outage is FCM's instead of the SMS provider's.
+    channels: bool = False
+
+    @property
+    def outage_provider(self) -> str:
+        return "FCM" if self.channels else "SMS provider"
+
+    @property
+    def direct(self) -> int:
+        return self.notifications - self.bookings
+
     @classmethod
     def quick(cls) -> Plan:
-        return cls(
-            notifications=200,
-            bookings=60,
-            traffic_seconds=25.0,
-            kills=(4.0, 12.0, 20.0),
-            kill_pause=3.0,
-            redis_restart_at=7.0,
-            pg_drops_at=11.0,
-            pg_drops_seconds=4.0,
-            pg_drops=4,
-            outage_at=16.0,
-            outage_seconds=30.0,
-        )
+        return cls(notifications=200, bookings=60, **QUICK_FAULTS)
 
 
 def shortest_retry_span(*, base: float, cap: float, attempts: int, jitter: float) -> float:
@@ -578,7 +605,14 @@ def make_bookings(plan: Plan) -> list[BookingJob]:
     with transaction.atomic():
         salon, service = _salon_with_staff(staff_count=STAFF)
         service = services.service_update(service=service, data={"buffer_minutes": BUFFER_MINUTES})
-        customers = [User.objects.create_user(f"{CUSTOMER_PHONE_PREFIX}{n:07d}") for n in range(CUSTOMERS)]
+        if plan.channels:
+            from faults_channels import make_recipient
+
+            customers = [make_recipient(f"{CUSTOMER_PHONE_PREFIX}{n:07d}", n) for n in range(CUSTOMERS)]
+        else:
+            customers = [
+                User.objects.create_user(f"{CUSTOMER_PHONE_PREFIX}{n:07d}") for n in range(CUSTOMERS)
+            ]
     tokens = [(str(AccessToken.for_user(customer)), customer.pk) for customer in customers]
     first_day: date = timezone.localdate() + timedelta(days=2)
     days = math.ceil(plan.bookings / (STAFF * 13)) + 1  # 13 lattice starts a day per staff member
@@ -642,6 +676,9 @@ class Stack:
     beat: Child
     base_url: str
     database_dsn: str  # to find and terminate the web's backends
+    outage_fake: Any = None  # the fake taken down: Unifonic, or FCM in the channels scenario
+    channel_fakes: Any = None  # faults_channels.ChannelFakes in the channels scenario
+    direct_recipients: list[Any] = field(default_factory=list)  # users of notification_create's rows
     timeline: Timeline = field(default_factory=Timeline)
     stop: threading.Event = field(default_factory=threading.Event)
     answers: list[Answer] = field(default_factory=list)
@@ -651,6 +688,18 @@ class Stack:
     redis_killed_in_request: int = 0
     worker_down: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    in_flight_at_kills: set[int] = field(default_factory=set)  # rows `sending` when the worker was killed
+    last_kill: datetime | None = None
+    in_flight_wait: float = 2.0
+    in_flight_label: str = "rows `sending`"
+
+    @property
+    def killed_worker(self) -> Child:
+        return self.notifications
+
+    def in_flight(self) -> list[int]:
+        return _rows_sending()
 
     def check_alive(self) -> None:
         for child in (self.redis.child, self.web, self.default, self.beat):
@@ -737,10 +786,12 @@ def book(stack: Stack, session: requests.Session, job: BookingJob, *, replay: bo
         stack.record(_post_booking(stack, session, job, replay_check=True))
 
 
-def booking_traffic(stack: Stack, jobs: Sequence[BookingJob]) -> None:
-    """The bookings, leaving at an even pace over the traffic period, from a few client threads."""
-    plan = stack.plan
-    interval = plan.traffic_seconds / max(1, len(jobs))
+def paced(
+    stack: Any, jobs: Sequence[Any], clients: int, work: Callable[[requests.Session, int, Any], None]
+) -> None:
+    """The jobs, leaving at an even pace over the traffic period, from `clients` client threads (each
+    with its own HTTP session); returns when all are done."""
+    interval = stack.plan.traffic_seconds / max(1, len(jobs))
     queue = iter(enumerate(jobs))
     lock = threading.Lock()
 
@@ -754,11 +805,21 @@ def booking_traffic(stack: Stack, jobs: Sequence[BookingJob]) -> None:
                 index, job = item
                 if not stack.timeline.sleep_until(index * interval, stack.stop):
                     return
-                book(stack, session, job, replay=plan.replay_every > 0 and index % plan.replay_every == 0)
+                work(session, index, job)
 
-    threads = [_spawn(stack, f"booking-{n}", client) for n in range(plan.booking_clients)]
+    threads = [_spawn(stack, f"client-{n}", client) for n in range(clients)]
     for thread in threads:
         thread.join()
+
+
+def booking_traffic(stack: Stack, jobs: Sequence[BookingJob]) -> None:
+    """The bookings, every `replay_every`-th sent again after its 201."""
+    plan = stack.plan
+
+    def work(session: requests.Session, index: int, job: BookingJob) -> None:
+        book(stack, session, job, replay=plan.replay_every > 0 and index % plan.replay_every == 0)
+
+    paced(stack, jobs, plan.booking_clients, work)
 
 
 def outbox_traffic(stack: Stack) -> None:
@@ -772,18 +833,28 @@ def outbox_traffic(stack: Stack) -> None:
 
     plan = stack.plan
     interval = plan.traffic_seconds / max(1, plan.direct)
-    context = {"salon": "Faults salon", "service": "Haircut", "staff": "Staff 1", "when": "Sat 10:00"}
     for n in range(plan.direct):
         if not stack.timeline.sleep_until(n * interval, stack.stop):
             return
+        # `when` tells the rows apart: a WhatsApp message is matched to its row by its parameters.
+        context = {
+            "salon": "Faults salon",
+            "service": "Haircut",
+            "staff": "Staff 1",
+            "when": f"Sat 10:00 #{n}",
+        }
+        recipient = (
+            stack.direct_recipients[n % len(stack.direct_recipients)] if stack.direct_recipients else None
+        )
         try:
             with transaction.atomic():
                 notification_create(
                     kind=Kind.REMINDER_24H,
-                    phone=f"{DIRECT_PHONE_PREFIX}{n:07d}",
+                    phone=recipient.phone_number if recipient else f"{DIRECT_PHONE_PREFIX}{n:07d}",
                     language="ar",
                     context=context,
                     dedupe_key=f"{DIRECT_DEDUPE_PREFIX}{n}",
+                    recipient=recipient,
                 )
         except Exception as error:  # the enqueue after commit: kombu's or redis's connection errors
             from backend.notifications.models import Notification
@@ -797,10 +868,10 @@ def outbox_traffic(stack: Stack) -> None:
 # -- faults
 
 
-def _rows_sending() -> int:
+def _rows_sending() -> list[int]:
     from backend.notifications.models import Notification, Status
 
-    return Notification.objects.filter(status=Status.SENDING).count()
+    return list(Notification.objects.filter(status=Status.SENDING).values_list("pk", flat=True))
 
 
 def answers_ping(worker: Child) -> bool:
@@ -813,25 +884,28 @@ def answers_ping(worker: Child) -> bool:
         return False
 
 
-def kill_worker(stack: Stack, number: int) -> None:
-    """SIGKILLs the notifications worker, preferably while it has a message at the provider (waits up to
-    2 s for a row in `sending`): the moment a resend could duplicate a message. Restarts it after a pause."""
-    worker = stack.notifications
-    deadline = time.monotonic() + 2.0
-    while not (in_flight := _rows_sending()) and time.monotonic() < deadline:
+def kill_worker(stack: Any, number: int) -> None:
+    """SIGKILLs the stack's `killed_worker`, preferably while it has work at the provider (waits up to
+    `stack.in_flight_wait` seconds for `stack.in_flight()` to name some): the moment a resend could
+    duplicate a message. Restarts it after a pause. What was in flight is kept in `in_flight_at_kills`."""
+    worker = stack.killed_worker
+    deadline = time.monotonic() + stack.in_flight_wait
+    while not (in_flight := stack.in_flight()) and time.monotonic() < deadline:
         time.sleep(0.005)
     stack.worker_down.set()
     stack.kills_done = number
     worker.process.kill()
     worker.process.wait(timeout=10)
+    stack.last_kill = datetime.now(UTC)
+    stack.in_flight_at_kills.update(in_flight)
     stack.timeline.note(
-        f"notifications worker SIGKILLed ({number}/{len(stack.plan.kills)}, pid {worker.pid}); "
-        f"rows `sending` then: {in_flight}"
+        f"{worker.name} worker SIGKILLed ({number}/{len(stack.plan.kills)}, pid {worker.pid}); "
+        f"{stack.in_flight_label} then: {len(in_flight)}"
     )
     if stack.stop.wait(stack.plan.kill_pause) or stack.kills_done != number:
         return  # stopping, or a later kill came during the pause and restarts it
     worker.start()
-    stack.timeline.note(f"notifications worker started again (pid {worker.pid})")
+    stack.timeline.note(f"{worker.name} worker started again (pid {worker.pid})")
 
     def up_or_killed_again() -> bool:  # the next kill may come before this start answers
         try:
@@ -841,10 +915,10 @@ def kill_worker(stack: Stack, number: int) -> None:
                 return True
             raise
 
-    wait_for(up_or_killed_again, timeout=90, what="the restarted notifications worker", interval=0.5)
+    wait_for(up_or_killed_again, timeout=90, what=f"the restarted {worker.name} worker", interval=0.5)
     if stack.kills_done == number:
         stack.worker_down.clear()
-        stack.timeline.note(f"notifications worker answers a ping (pid {worker.pid})")
+        stack.timeline.note(f"{worker.name} worker answers a ping (pid {worker.pid})")
 
 
 WEB_BACKENDS = """
@@ -908,18 +982,23 @@ def drop_connections(stack: Stack) -> None:
 
 
 def provider_outage(stack: Stack) -> None:
+    """The provider down for the outage: connections closed for its first half, then 503s (FCM's own
+    UNAVAILABLE with its Retry-After)."""
     plan = stack.plan
-    fake = stack.fake
+    fake, name = stack.outage_fake, plan.outage_provider
     fake.down = True
-    start = stack.timeline.note(f"SMS provider down for {plan.outage_seconds:g} s: connections closed")
+    start = stack.timeline.note(f"{name} down for {plan.outage_seconds:g} s: connections closed")
     if not stack.timeline.sleep_until(plan.outage_at + plan.outage_seconds / 2, stack.stop):
         return
-    fake.configure(down=False, fail_next=10**9, fail_status=503)
-    stack.timeline.note("SMS provider still down: answers 503")
+    if name == "FCM":
+        fake.configure(down=False, unavailable=True)
+    else:
+        fake.configure(down=False, fail_next=10**9, fail_status=503)
+    stack.timeline.note(f"{name} still down: answers 503")
     if not stack.timeline.sleep_until(plan.outage_end, stack.stop):
         return
-    fake.configure(fail_next=0)
-    end = stack.timeline.note("SMS provider back")
+    fake.configure(**({"unavailable": False} if name == "FCM" else {"fail_next": 0}))
+    end = stack.timeline.note(f"{name} back")
     stack.timeline.window("provider outage", start, end)
 
 
@@ -942,19 +1021,81 @@ def run_faults(stack: Stack) -> list[threading.Thread]:
     return threads
 
 
-def wait_settled(stack: Stack, deadline: float) -> bool:
-    """Until every outbox row is sent or failed (True), or the deadline (False). Checks the processes."""
+def outbox_settled() -> bool:
     from backend.notifications.models import Notification, Status
 
+    return not Notification.objects.filter(status__in=[Status.PENDING, Status.SENDING]).exists()
+
+
+def wait_settled(stack: Any, deadline: float, settled: Callable[[], bool]) -> bool:
+    """Until `settled()` (True), or the deadline (False). Checks the processes and the threads."""
     while time.monotonic() < deadline:
         stack.check_alive()
         if stack.errors:
             raise HarnessError(f"a traffic or fault thread failed: {stack.errors[0]!r}") from stack.errors[0]
-        if not Notification.objects.filter(status__in=[Status.PENDING, Status.SENDING]).exists():
+        if settled():
             return True
         if stack.stop.wait(1.0):
             raise KeyboardInterrupt
     return False
+
+
+def settle_after_outage(
+    stack: Any, budget: float, settled: Callable[[], bool], done: str, not_done: str
+) -> tuple[bool, float]:
+    """Waits for `settled()` at most `budget` seconds after the provider came back; notes the outcome.
+    Returns whether it settled, and when, in seconds after the provider came back."""
+    back_text = f"{stack.plan.outage_provider} back"
+    back = next((at for at, text in stack.timeline.events if text == back_text), stack.timeline.now())
+    deadline = time.monotonic() + max(0.0, back + budget - stack.timeline.now())
+    ok = wait_settled(stack, deadline, settled)
+    return ok, stack.timeline.note(done if ok else not_done) - back
+
+
+def own_redis(cleanup: contextlib.ExitStack, log_dir: Path) -> tuple[RedisServer, Any]:
+    """The run's own Redis server (stopped by `cleanup`) and the stores: the scratch database, that Redis."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    redis = RedisServer(log_dir)
+    cleanup.callback(redis.child.stop)
+    redis.start()
+    stores = stores_from_env({**os.environ, "REDIS_URL": redis.url}, purpose=PURPOSE, redis_db=0)
+    progress(f"database {stores.database_name} (re-created); Redis {redis.url} (own server, AOF)")
+    return redis, stores
+
+
+def drive(stack: Any, traffic: Mapping[str, Callable[[], None]], traffic_done: str, faults_done: str) -> None:
+    """The traffic threads and the faults at their times, from t+0; returns when all are done."""
+    progress("traffic and faults start")
+    stack.timeline = Timeline()
+    threads = [_spawn(stack, name, target) for name, target in traffic.items()]
+    fault_threads = run_faults(stack)
+    join_all(stack, threads)
+    stack.timeline.note(traffic_done)
+    join_all(stack, fault_threads)
+    stack.timeline.note(faults_done)
+
+
+def beat_child(env: Mapping[str, str], log_dir: Path) -> Child:
+    """The Procfile's beat: celery-redbeat's scheduler comes from the settings."""
+    command = [sys.executable, "-m", "celery", "-A", "worker", "beat", "--loglevel", "INFO"]
+    return Child("beat", command, env=env, log_dir=log_dir)
+
+
+def wait_ready(stack: Any, workers: Sequence[Child], sweep: str) -> None:
+    """Until the web answers, `workers` answer a ping and beat has written its schedule (`sweep` in it)
+    and taken its lock, which celery-redbeat does before its first tick."""
+    import redis
+    from django.conf import settings
+
+    wait_stack_ready(stack.base_url, stack.web, workers, timeout=90)
+    client = redis.Redis.from_url(stack.redis.url)
+    entry = f"{settings.CELERY_REDBEAT_KEY_PREFIX}{sweep}"
+
+    def beat_started() -> bool:
+        stack.beat.check_alive()
+        return bool(client.exists(settings.CELERY_REDBEAT_LOCK_KEY) and client.exists(entry))
+
+    wait_for(beat_started, timeout=90, what="beat to load its schedule", interval=0.2)
 
 
 # -- measuring
@@ -1047,13 +1188,32 @@ def measure(stack: Stack, jobs: Sequence[BookingJob], settled: bool, settle_seco
     checks = booking_checks(jobs, stack.answers)
     server_errors = sum(1 for a in stack.answers if a.status >= 500 and a.status != 503)
     rows = table_rows(plan, deliveries, keys, checks, server_errors)
+    channel_lines: list[str] = []
+    if plan.channels:
+        import faults_channels
+
+        users = faults_channels.recipients([CUSTOMER_PHONE_PREFIX, DIRECT_PHONE_PREFIX])
+        channels = faults_channels.count_channels(
+            faults_channels.outbox_rows(faults_channels.expected_by_phone(users)),
+            faults_channels.receipts_from(
+                stack.channel_fakes.fcm.messages(),
+                stack.channel_fakes.whatsapp.messages(),
+                stack.fake.messages(),
+                faults_channels.whatsapp_rows(),
+            ),
+        )
+        rows = faults_channels.channel_rows(plan, channels) + [r for r in rows if r.id.startswith("B")]
+        channel_lines = faults_channels.summary_lines(
+            channels, stack.channel_fakes, stack.fake, stack.in_flight_at_kills
+        )
     attempts = Counter(Notification.objects.values_list("attempts", flat=True))
     # notifications.* tasks, the sweep included, are routed to the notifications queue (CELERY_TASK_ROUTES).
     sweeps = sweep_reenqueues(stack.notifications.tail(lines=1_000_000) + stack.default.tail(lines=1_000_000))
     last_sent = Notification.objects.aggregate(last=Max("sent_at"))["last"]
     hits = fault_hits(stack.answers, stack.timeline.windows)
     evidence = [
-        f"provider calls: {format_counter(calls)}",
+        *channel_lines,
+        f"SMS provider calls: {format_counter(calls)}",
         "  409s are resends of a message the provider had already accepted (a worker killed before it "
         "recorded the answer): our CorrelationID made the provider refuse them; at a provider without "
         "such a key (Authentica) each would be a duplicate SMS",
@@ -1062,8 +1222,9 @@ def measure(stack: Stack, jobs: Sequence[BookingJob], settled: bool, settle_seco
         f"sweeps that re-enqueued rows: {len(sweeps)}, {sum(sweeps)} rows in all ({sweeps})",
         f"rows committed while Redis was down (enqueue after commit failed, left to the sweep): "
         f"{stack.enqueue_failures}",
-        f"outbox {'settled' if settled else 'did NOT settle'} {settle_seconds:.0f} s after the provider came "
-        f"back; last row sent at {f'{last_sent:%H:%M:%S} UTC' if last_sent else 'never'}",
+        f"outbox {'settled' if settled else 'did NOT settle'} {settle_seconds:.0f} s after "
+        f"{'the ' if not plan.channels else ''}{plan.outage_provider} came back; last row sent at "
+        f"{f'{last_sent:%H:%M:%S} UTC' if last_sent else 'never'}",
     ]
     evidence.append(f"booking answers: {format_counter(Counter(answer_label(a) for a in stack.answers))}")
     evidence.append("bookings whose first attempt got no 201, by the fault the request overlapped:")
@@ -1086,21 +1247,21 @@ def versions(redis: RedisServer) -> str:
     return f"Python {sys.version.split()[0]}, PostgreSQL {postgres}, Redis {redis.version()} (own server)"
 
 
-def run(plan: Plan) -> Report:
+def run(plan: Plan, log_dir: Path) -> Report:
     from backend.fakes import FakeUnifonic
 
     started_at, load_before = datetime.now(UTC), os.getloadavg()[0]
     overrides = delivery_overrides(plan.outage_seconds)
     with contextlib.ExitStack() as cleanup:
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        redis = RedisServer(LOG_DIR)
-        cleanup.callback(redis.child.stop)
-        redis.start()
-        stores = stores_from_env({**os.environ, "REDIS_URL": redis.url}, purpose=PURPOSE, redis_db=0)
-        progress(f"database {stores.database_name} (re-created); Redis {redis.url} (own server, AOF)")
+        redis, stores = own_redis(cleanup, log_dir)
         fake = cleanup.enter_context(
             FakeUnifonic(latency_ms=plan.provider_latency_ms, journal_limit=10_000_000)
         )
+        channel_fakes = None
+        if plan.channels:
+            import faults_channels
+
+            channel_fakes = faults_channels.start_fakes(cleanup, log_dir, plan.provider_latency_ms)
 
         def env_for(name: str) -> dict[str, str]:
             env = stack_env(
@@ -1110,50 +1271,60 @@ def run(plan: Plan) -> Report:
                 sms_app_sid=fake.app_sid,
                 DATABASE_URL=with_application_name(stores.database_url, f"faults-{name}"),
                 **overrides,
+                **(channel_fakes.env if channel_fakes else {}),
             )
             env["REMAP_SIGTERM"] = "SIGQUIT"  # the Procfile's workers and beat
             return env
 
         migrate_fresh(stores, env_for("harness"))
         jobs = make_bookings(plan)
+        direct_recipients = []
+        if channel_fakes:
+            direct_recipients = faults_channels.make_direct_recipients(DIRECT_PHONE_PREFIX, DIRECT_RECIPIENTS)
+            channel_fakes.prepare(faults_channels.recipients([CUSTOMER_PHONE_PREFIX, DIRECT_PHONE_PREFIX]))
         sock = cleanup.enter_context(listening_socket())
         base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        web = gunicorn(workers=2, env=env_for("web"), sock=sock, log_dir=LOG_DIR)
+        web = gunicorn(workers=2, env=env_for("web"), sock=sock, log_dir=log_dir)
         notifications = celery_worker(
             "notifications",
             queues=NOTIFICATIONS_QUEUE,
             pool="threads",
             concurrency=20,
             env=env_for("notifications"),
-            log_dir=LOG_DIR,
+            log_dir=log_dir,
         )
         default = celery_worker(
             "default", queues="default,payments", pool="prefork", concurrency=2, env=env_for("default"),
-            log_dir=LOG_DIR,
+            log_dir=log_dir,
         )  # fmt: skip
-        beat_command = [
-            sys.executable, "-m", "celery", "-A", "worker", "beat", "--loglevel", "INFO",
-        ]  # fmt: skip
-        beat = Child("beat", beat_command, env=env_for("beat"), log_dir=LOG_DIR)
+        beat = beat_child(env_for("beat"), log_dir)
         for child in (web, notifications, default, beat):
             cleanup.callback(child.stop)
             child.start()
         stack = Stack(
             plan, redis, fake, web, notifications, default, beat, base_url,
             with_application_name(stores.database_url, "faults-harness-pg"),
+            outage_fake=channel_fakes.fcm if channel_fakes else fake, channel_fakes=channel_fakes,
+            direct_recipients=direct_recipients,
         )  # fmt: skip
         cleanup.callback(stack.stop.set)  # the traffic threads stop on any exit
         progress(f"gunicorn on {base_url}; waiting for the stack")
-        wait_ready(stack)
+        wait_ready(stack, [notifications, default], "notifications.sweep")
         header = [
             f"make faults, {started_at:%Y-%m-%d %H:%M} UTC: {machine_summary()}; load average before the "
             f"run {load_before:.2f}",
             versions(redis),
             "gunicorn 2 sync workers; notifications worker: threads pool x 20; default worker: prefork x 2; "
             "celery beat (redbeat, sweep every 60 s); Redis with noeviction + AOF; "
-            f"fake Unifonic at {plan.provider_latency_ms} ms",
+            f"fake Unifonic{', FCM and WhatsApp' if plan.channels else ''} at {plan.provider_latency_ms} ms",
             f"{plan.notifications} notifications over {plan.traffic_seconds:g} s: {plan.bookings} booking "
-            f"confirmations (POST {BOOKINGS_PATH}) + {plan.direct} rows by notification_create",
+            f"confirmations (POST {BOOKINGS_PATH}) + {plan.direct} rows by notification_create"
+            + (
+                f", to {CUSTOMERS} customers and {DIRECT_RECIPIENTS} other recipients with channel "
+                "preferences (profiles in turn, below); the outage is FCM's"
+                if plan.channels
+                else ""
+            ),
             "settings shortened to end within minutes (production value in brackets): "
             + ", ".join(f"{k}={v} ({PRODUCTION[k]})" for k, v in overrides.items()),
             "unchanged: NOTIFICATION_MAX_ATTEMPTS 10, NOTIFICATION_RETRY_JITTER 0.25, "
@@ -1162,17 +1333,12 @@ def run(plan: Plan) -> Report:
             retry_note(plan, overrides),
         ]
 
-        progress("traffic and faults start")
-        stack.timeline = Timeline()
-        traffic = [
-            _spawn(stack, "outbox", lambda: outbox_traffic(stack)),
-            _spawn(stack, "bookings", lambda: booking_traffic(stack, jobs)),
-        ]
-        fault_threads = run_faults(stack)
-        join_all(stack, traffic)
-        stack.timeline.note("traffic done: every row written, every booking has its final answer")
-        join_all(stack, fault_threads)
-        stack.timeline.note("faults done; waiting for the outbox")
+        drive(
+            stack,
+            {"outbox": lambda: outbox_traffic(stack), "bookings": lambda: booking_traffic(stack, jobs)},
+            "traffic done: every row written, every booking has its final answer",
+            "faults done; waiting for the outbox",
+        )
         budget = (
             int(overrides["NOTIFICATION_RETRY_MAX_DELAY_SECONDS"])
             + int(overrides["NOTIFICATION_STALE_SECONDS"])
@@ -1180,18 +1346,12 @@ def run(plan: Plan) -> Report:
             + BEAT_SWEEP_SECONDS
             + 90
         )
-        back = next(
-            (at for at, text in stack.timeline.events if text == "SMS provider back"), stack.timeline.now()
-        )
-        deadline = time.monotonic() + max(0.0, back + budget - stack.timeline.now())
-        settled = wait_settled(stack, deadline)
-        settle_seconds = (
-            stack.timeline.note(
-                "outbox settled: every row sent or failed"
-                if settled
-                else f"outbox NOT settled {budget} s after the provider came back"
-            )
-            - back
+        settled, settle_seconds = settle_after_outage(
+            stack,
+            budget,
+            outbox_settled,
+            "outbox settled: every row sent or failed",
+            f"outbox NOT settled {budget} s after the {plan.outage_provider} came back",
         )
         time.sleep(QUIET_SECONDS)
         stack.check_alive()
@@ -1224,37 +1384,76 @@ def retry_note(plan: Plan, overrides: Mapping[str, str]) -> str:
     )
 
 
-def wait_ready(stack: Stack) -> None:
-    import redis
-    from django.conf import settings
-
-    wait_stack_ready(stack.base_url, stack.web, [stack.notifications, stack.default], timeout=90)
-    client = redis.Redis.from_url(stack.redis.url)
-
-    def beat_started() -> bool:
-        # celery-redbeat writes each entry and then takes its lock before its first tick.
-        stack.beat.check_alive()
-        return bool(client.exists(settings.CELERY_REDBEAT_LOCK_KEY))
-
-    wait_for(beat_started, timeout=90, what="beat to load its schedule", interval=0.2)
-
-
 # --- entry point -------------------------------------------------------------------------------------
+
+
+SCENARIOS = ("sms", "channels", "invoices")
+
+
+def scenario_args(args: argparse.Namespace) -> list[str]:
+    """The options each scenario's process is given when `all` runs them in turn."""
+    passed = ["--log-dir", str(args.log_dir)]
+    if args.quick:
+        passed.append("--quick")
+    if args.outage_seconds is not None:
+        passed += ["--outage-seconds", str(args.outage_seconds)]
+    return passed
+
+
+def scenario_plan(scenario: str, *, quick: bool, outage_seconds: float | None) -> Any:
+    """The plan of one scenario: the full one, or `--quick`'s; the outage's length as given."""
+    if scenario == "invoices":
+        from faults_invoices import InvoicePlan
+
+        plan = InvoicePlan.quick() if quick else InvoicePlan()
+    else:
+        plan = replace(Plan.quick() if quick else Plan(), channels=scenario == "channels")
+    return plan if outage_seconds is None else replace(plan, outage_seconds=outage_seconds)
+
+
+def run_scenario(scenario: str, plan: Any, log_dir: Path) -> Report:
+    if scenario == "invoices":
+        from faults_invoices import run_invoices
+
+        return run_invoices(plan, log_dir)
+    return run(plan, log_dir)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="200 notifications, a 30 s outage (development)")
     parser.add_argument(
-        "--outage-seconds", type=float, default=None, help="SMS provider outage (default 180)"
+        "--scenario",
+        choices=(*SCENARIOS, "all"),
+        default="all",
+        help="sms: SMS provider outage; channels: push, WhatsApp and SMS with an FCM outage (issue 20); "
+        "invoices: payments, invoices and reporting with a Fatoora outage (issue 21); all: each in turn",
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer messages, a 30 s outage (development)")
+    parser.add_argument(
+        "--outage-seconds", type=float, default=None, help="the provider's outage (default 180)"
+    )
+    parser.add_argument(
+        "--log-dir", type=Path, default=LOG_DIR, help="the processes' logs go to LOG_DIR/<scenario>/"
     )
     args = parser.parse_args(argv)
-    plan = Plan.quick() if args.quick else Plan()
-    if args.outage_seconds is not None:
-        if args.outage_seconds < 2:
-            parser.error("--outage-seconds must be at least 2")
-        plan = replace(plan, outage_seconds=args.outage_seconds)
-    return run_to_exit_code("faults", LOG_DIR, lambda: run(plan))
+    if args.outage_seconds is not None and args.outage_seconds < 2:
+        parser.error("--outage-seconds must be at least 2")
+    if args.scenario == "all":
+        # Each scenario in its own process: Django and Celery are set up once per process, on the
+        # scenario's own Redis server.
+        code = 0
+        for scenario in SCENARIOS:
+            command = [sys.executable, __file__, "--scenario", scenario, *scenario_args(args)]
+            done = subprocess.run(command, check=False)
+            if done.returncode == 130:
+                return 130
+            code = max(code, done.returncode)
+        return code
+    plan = scenario_plan(args.scenario, quick=args.quick, outage_seconds=args.outage_seconds)
+    log_dir = args.log_dir / args.scenario
+    return run_to_exit_code(
+        f"faults ({args.scenario})", log_dir, lambda: run_scenario(args.scenario, plan, log_dir)
+    )
 
 
 if __name__ == "__main__":

@@ -489,7 +489,6 @@ def run_to_exit_code(name: str, log_dir: Path, run: Callable[[], Any]) -> int:
         return 130
     print(report.render(), flush=True)
     elapsed = time.monotonic() - started
-    print(
-        f"{name}: done in {elapsed:.0f} s; logs in {log_dir.relative_to(ROOT)}/", file=sys.stderr, flush=True
-    )
+    shown = log_dir.resolve().relative_to(ROOT) if log_dir.resolve().is_relative_to(ROOT) else log_dir
+    print(f"{name}: done in {elapsed:.0f} s; logs in {shown}/", file=sys.stderr, flush=True)
     return 0
