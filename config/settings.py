@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from backend.core import logformat
+from backend.core.databases import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -103,9 +104,8 @@ if "DATABASE_URL" not in env:
     raise ImproperlyConfigured(
         "DATABASE_URL is not set. Use `make run` / `make test`, which start an embedded PostgreSQL."
     )
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The primary (or its PgBouncer), the read replicas and the pooler's needs: backend/core/databases.py.
+DATABASES, DATABASE_REPLICAS = database_settings(env)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if "REDIS_URL" not in env:
