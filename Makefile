@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-pgbouncer bench load faults lint format check-migrations clean-dev
+.PHONY: run test test-pgbouncer test-replica bench load faults lint format check-migrations clean-dev
 
 $(VENV)/.installed: requirements/base.txt requirements/prod.txt requirements/dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'
@@ -30,6 +30,10 @@ endif
 # needs DATABASE_URL on a TCP PostgreSQL and REDIS_URL; installs Debian's pgbouncer when missing.
 test-pgbouncer: $(VENV)/.installed
 	scripts/pgbouncer_suite.sh $(ARGS)
+
+# The replica tests against a real streaming replica (a primary and a pg_basebackup standby of their own).
+test-replica: $(VENV)/.installed
+	scripts/replica_suite.sh $(ARGS)
 
 # The performance table (docs/performance.md): the stack under gunicorn on PostgreSQL and Redis, one run.
 bench: $(VENV)/.installed

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "backend.core.audit.AuditlogMiddleware",  # auditlog's, with our client address
+    "backend.core.db_router.ReplicaPinMiddleware",  # a writer reads from the primary for a while
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out admin login into its 429 answer.
@@ -106,6 +107,9 @@ if "DATABASE_URL" not in env:
     )
 # The primary (or its PgBouncer), the read replicas and the pooler's needs: backend/core/databases.py.
 DATABASES, DATABASE_REPLICAS = database_settings(env)
+DATABASE_ROUTERS = ["backend.core.db_router.ReplicaRouter"]
+# After a user's write, their reads stay on the primary this long (the replicas' lag must stay under it).
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if "REDIS_URL" not in env:

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.bookings.selectors import availability_for
+from backend.core.db_router import ReplicaReadsMixin
 from backend.core.serializers import error_responses
 from backend.salons import selectors
 from backend.salons.availability_body import CONTENT_TYPE, availability_json
@@ -39,7 +40,7 @@ from backend.salons.serializers import (
         responses={200: SalonListSerializer(many=True), **PUBLIC_LIST_ERRORS},
     )
 )
-class SalonListView(generics.ListAPIView):
+class SalonListView(ReplicaReadsMixin, generics.ListAPIView):
     """Salons, filtered by `search` (English or Arabic name) and `city`."""
 
     permission_classes = [AllowAny]
@@ -50,7 +51,7 @@ class SalonListView(generics.ListAPIView):
         return selectors.salon_list_public()
 
 
-class SalonDetailView(PublicSalonMixin, APIView):
+class SalonDetailView(ReplicaReadsMixin, PublicSalonMixin, APIView):
     @extend_schema(
         operation_id="salons_retrieve",
         tags=["catalog"],
@@ -68,7 +69,7 @@ class SalonDetailView(PublicSalonMixin, APIView):
         responses={200: ServicePublicSerializer(many=True), **PUBLIC_LIST_ERRORS},
     )
 )
-class ServiceListView(PublicSalonMixin, generics.ListAPIView):
+class ServiceListView(ReplicaReadsMixin, PublicSalonMixin, generics.ListAPIView):
     """The salon's services."""
 
     serializer_class = ServicePublicSerializer
@@ -86,7 +87,7 @@ class ServiceListView(PublicSalonMixin, generics.ListAPIView):
         responses={200: StaffPublicSerializer(many=True), **error_responses(400, 404)},
     )
 )
-class StaffListView(PublicSalonMixin, generics.ListAPIView):
+class StaffListView(ReplicaReadsMixin, PublicSalonMixin, generics.ListAPIView):
     """The salon's staff, with the services each performs; `service` keeps those who perform it."""
 
     serializer_class = StaffPublicSerializer
@@ -98,7 +99,7 @@ class StaffListView(PublicSalonMixin, generics.ListAPIView):
         return selectors.staff_list_public(salon=self.salon)
 
 
-class AvailabilityView(PublicSalonMixin, APIView):
+class AvailabilityView(ReplicaReadsMixin, PublicSalonMixin, APIView):
     resolves_salon_first = False  # two queries in all: the service with its salon, then the schedules
 
     @extend_schema(

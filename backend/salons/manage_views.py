@@ -16,6 +16,7 @@ from backend.bookings.list_selectors import booking_list_for_salon
 from backend.bookings.models import Booking
 from backend.bookings.serializers import BulkCancellationSerializer, StaffCancelUpcomingSerializer
 from backend.bookings.services import bookings_cancel_upcoming_of_staff
+from backend.core.db_router import ReplicaReadsMixin
 from backend.core.permissions import IsPlatformAdmin
 from backend.core.serializers import error_responses
 from backend.einvoicing.profiles import tax_profile_set
@@ -352,7 +353,7 @@ class TimeOffDetailView(ManagedSalonMixin, APIView):
         responses={200: SalonBookingSerializer(many=True), **error_responses(400, 401, 404)},
     )
 )
-class SalonBookingListView(ManagedSalonMixin, generics.ListAPIView):
+class SalonBookingListView(ReplicaReadsMixin, ManagedSalonMixin, generics.ListAPIView):
     """The salon's bookings by start; `date` is a local date in the salon's time zone."""
 
     serializer_class = SalonBookingSerializer
