@@ -1,5 +1,8 @@
 """DATABASES from the environment (backend/core/databases.py): the pooler's needs and the replica aliases."""
 
+import subprocess
+from pathlib import Path
+
 import environ
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -54,3 +57,12 @@ def test_each_replica_url_is_an_alias_that_tests_see_as_a_mirror_of_the_primary(
         assert databases[alias]["TEST"] == {"MIRROR": "default"}
         assert databases[alias]["DISABLE_SERVER_SIDE_CURSORS"] is True
         assert databases[alias]["CONN_HEALTH_CHECKS"] is True
+
+
+def test_ci_runs_part_of_the_suite_through_pgbouncer_and_against_a_streaming_replica():
+    root = Path(__file__).resolve().parents[2]
+    steps = [line.strip() for line in (root / ".ci/run").read_text().splitlines()]
+    assert any(step.startswith("make test-pgbouncer ARGS=") for step in steps)
+    assert "make test-replica" in steps
+    for script in ("scripts/pgbouncer_suite.sh", "scripts/replica_suite.sh"):
+        subprocess.run(["bash", "-n", str(root / script)], check=True)  # parses
