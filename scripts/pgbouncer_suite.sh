@@ -61,6 +61,7 @@ stop() {
     for _ in $(seq 1 50); do [ -f "$run_dir/pgbouncer.pid" ] || break; sleep 0.1; done
   fi
   for db in "$test_db" "${test_db}_lagging"; do direct "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true; done
+  if [ "${status:-1}" = 0 ]; then rm -rf "$run_dir"; else echo "pgbouncer-suite: PgBouncer's log: $run_dir/pgbouncer.log"; fi
 }
 trap stop EXIT
 
@@ -71,7 +72,7 @@ if [ "$(id -u)" = 0 ]; then  # PgBouncer refuses to run as root: it drops to the
   as_user=(-u postgres)
 fi
 pgbouncer -d "${as_user[@]}" "$run_dir/pgbouncer.ini"
-for _ in $(seq 1 50); do pg_isready -h 127.0.0.1 -p "$port" -q && break; sleep 0.1; done
+for _ in $(seq 1 50); do pg_isready -h 127.0.0.1 -p "$port" -U "$pg_user" -q && break; sleep 0.1; done
 
 export DATABASE_URL="postgres://${pg_user}@127.0.0.1:${port}/${pg_name}"
 export DATABASE_POOLER=pgbouncer
