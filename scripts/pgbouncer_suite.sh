@@ -7,7 +7,8 @@
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/salon REDIS_URL=redis://127.0.0.1:6379/0 \
 #     scripts/pgbouncer_suite.sh [pytest args]     # default: the database-heavy directories
 #
-# It installs Debian's pgbouncer when it is missing (apt-get). The test database is created through
+# It installs Debian's pgbouncer when it is missing (apt-get). PgBouncer logs in to PostgreSQL as the URL's
+# user without a password: the server must trust loopback connections, as CI's and a developer's do. The test database is created through
 # PgBouncer (CREATE DATABASE runs in autocommit, which transaction mode passes through) but dropped on the
 # server directly once PgBouncer is stopped: PgBouncer keeps idle server connections to it, which a
 # DROP DATABASE through it would wait on. Hence `--reuse-db` and the drops before and after.
