@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench load faults scale lint format check-migrations clean-dev
+.PHONY: run test test-pgbouncer test-replica bench load faults scale lint format check-migrations clean-dev
 
 $(VENV)/.installed: requirements/base.txt requirements/prod.txt requirements/dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'
@@ -25,6 +25,15 @@ ifeq ($(strip $(ARGS)),)
 else
 	$(PY) scripts/devservices.py test -- $(ARGS)
 endif
+
+# The database-heavy tests through a PgBouncer of its own in transaction mode (README "Scaling the database");
+# needs DATABASE_URL on a TCP PostgreSQL and REDIS_URL; installs Debian's pgbouncer when missing.
+test-pgbouncer: $(VENV)/.installed
+	scripts/pgbouncer_suite.sh $(ARGS)
+
+# The replica tests against a real streaming replica (a primary and a pg_basebackup standby of their own).
+test-replica: $(VENV)/.installed
+	scripts/replica_suite.sh $(ARGS)
 
 # The performance table (docs/performance.md): the stack under gunicorn on PostgreSQL and Redis, one run.
 bench: $(VENV)/.installed

@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from backend.core import logformat, redis_urls
+from backend.core.databases import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "backend.core.audit.AuditlogMiddleware",  # auditlog's, with our client address
+    "backend.core.db_router.ReplicaPinMiddleware",  # a writer reads from the primary for a while
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out admin login into its 429 answer.
@@ -102,9 +104,11 @@ if "DATABASE_URL" not in env:
     raise ImproperlyConfigured(
         "DATABASE_URL is not set. Use `make run` / `make test`, which start an embedded PostgreSQL."
     )
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The primary (or its PgBouncer), the read replicas and the pooler's needs: backend/core/databases.py.
+DATABASES, DATABASE_REPLICAS = database_settings(env)
+DATABASE_ROUTERS = ["backend.core.db_router.ReplicaRouter"]
+# After a user's write, their reads stay on the primary this long (the replicas' lag must stay under it).
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if "REDIS_URL" not in env:

@@ -11,3 +11,13 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Tests call the API as often as they need; throttling has its own tests that set rates explicitly.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+# A database that lags behind the primary on purpose, for the replica tests (tests/core/test_replica_lag.py):
+# a stale copy on the same server, created and migrated only when a test asks for it. A run with real
+# replicas (DATABASE_REPLICA_URLS, scripts/replica_suite.sh) uses a paused streaming replica instead.
+DATABASES = {
+    **DATABASES,  # noqa: F405
+    "lagging_copy": {
+        **DATABASES["default"],  # noqa: F405
+        "TEST": {"NAME": f"test_{DATABASES['default']['NAME']}_lagging"},  # noqa: F405
+    },
+}

@@ -22,13 +22,14 @@ from backend.bookings.salon_serializers import (
 from backend.bookings.selectors import availability_for
 from backend.bookings.serializers import BulkCancellationSerializer, StaffCancelUpcomingSerializer
 from backend.bookings.services import bookings_cancel_upcoming_of_staff
+from backend.core.db_router import ReplicaReadsMixin
 from backend.core.serializers import error_responses
 from backend.salons import selectors
 from backend.salons.permissions import ManagedSalonMixin, PublicSalonMixin, schema_only
 from backend.salons.responses import MANAGE_INPUT_ERRORS
 
 
-class AvailabilityView(PublicSalonMixin, APIView):
+class AvailabilityView(ReplicaReadsMixin, PublicSalonMixin, APIView):
     resolves_salon_first = False  # two queries in all: the service with its salon, then the schedules
 
     @extend_schema(
@@ -91,7 +92,7 @@ class StaffCancelUpcomingView(ManagedSalonMixin, APIView):
         responses={200: SalonBookingSerializer(many=True), **error_responses(400, 401, 404)},
     )
 )
-class SalonBookingListView(ManagedSalonMixin, generics.ListAPIView):
+class SalonBookingListView(ReplicaReadsMixin, ManagedSalonMixin, generics.ListAPIView):
     """The salon's bookings by start; `date` is a local date in the salon's time zone."""
 
     serializer_class = SalonBookingSerializer

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connections, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -213,7 +213,8 @@ def _schedules_load(
     busy: dict[int, list[availability.Interval]] = defaultdict(list)
     special: dict[int | None, list[tuple[date, int, str]]] = defaultdict(list)
     stale_holds: set[int] = set()
-    with connection.cursor() as cursor:
+    # A replica when the view reads from one; the primary inside the create path's transaction.
+    with connections[router.db_for_read(Booking)].cursor() as cursor:
         cursor.execute(_schedule_sql(), parameters)
         rows = cursor.fetchall()
     for (

@@ -23,6 +23,7 @@ from backend.bookings.services import (
     booking_mark_no_show,
     booking_reschedule,
 )
+from backend.core.db_router import ReplicaReadsMixin
 from backend.core.idempotency import idempotent_response
 from backend.core.pagination import PageNumberPagination
 from backend.core.serializers import error_responses
@@ -43,7 +44,8 @@ _RESCHEDULE_ERRORS = {
 _PHONE_REQUIRED = {403: "phone_required: the caller has not verified a phone number yet"}
 
 
-class BookingListCreateView(APIView):
+class BookingListCreateView(ReplicaReadsMixin, APIView):
+    # GET (the list) may read from a replica; POST creates on the primary (backend/core/db_router.py).
     # Read by drf-spectacular too: the list's schema is the paginated shape, with `page` and `page_size`.
     pagination_class = PageNumberPagination
     permission_classes = [IsAuthenticated, PhoneRequiredToWrite]

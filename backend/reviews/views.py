@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.bookings.access import booking_get_for_user
+from backend.core.db_router import ReplicaReadsMixin
 from backend.core.permissions import IsPlatformAdmin
 from backend.core.serializers import error_responses
 from backend.reviews import selectors, services
@@ -83,7 +84,7 @@ class BookingReviewView(APIView):
         responses={200: ReviewSerializer(many=True), **error_responses(400, 404)},
     )
 )
-class SalonReviewListView(PublicSalonMixin, generics.ListAPIView):
+class SalonReviewListView(ReplicaReadsMixin, PublicSalonMixin, generics.ListAPIView):
     """The salon's visible reviews, newest first; `staff` keeps one staff member's."""
 
     serializer_class = ReviewSerializer

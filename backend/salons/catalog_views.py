@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.core.db_router import ReplicaReadsMixin
 from backend.core.serializers import error_responses
 from backend.salons import selectors
 from backend.salons.filters import SalonFilter, StaffFilter
@@ -34,7 +35,7 @@ from backend.salons.serializers import (
         responses={200: SalonListSerializer(many=True), **PUBLIC_LIST_ERRORS},
     )
 )
-class SalonListView(generics.ListAPIView):
+class SalonListView(ReplicaReadsMixin, generics.ListAPIView):
     """Salons, filtered by `search` (English or Arabic name) and `city`."""
 
     permission_classes = [AllowAny]
@@ -45,7 +46,7 @@ class SalonListView(generics.ListAPIView):
         return selectors.salon_list_public()
 
 
-class SalonDetailView(PublicSalonMixin, APIView):
+class SalonDetailView(ReplicaReadsMixin, PublicSalonMixin, APIView):
     @extend_schema(
         operation_id="salons_retrieve",
         tags=["catalog"],
@@ -63,7 +64,7 @@ class SalonDetailView(PublicSalonMixin, APIView):
         responses={200: ServicePublicSerializer(many=True), **PUBLIC_LIST_ERRORS},
     )
 )
-class ServiceListView(PublicSalonMixin, generics.ListAPIView):
+class ServiceListView(ReplicaReadsMixin, PublicSalonMixin, generics.ListAPIView):
     """The salon's services."""
 
     serializer_class = ServicePublicSerializer
@@ -81,7 +82,7 @@ class ServiceListView(PublicSalonMixin, generics.ListAPIView):
         responses={200: StaffPublicSerializer(many=True), **error_responses(400, 404)},
     )
 )
-class StaffListView(PublicSalonMixin, generics.ListAPIView):
+class StaffListView(ReplicaReadsMixin, PublicSalonMixin, generics.ListAPIView):
     """The salon's staff, with the services each performs; `service` keeps those who perform it."""
 
     serializer_class = StaffPublicSerializer
