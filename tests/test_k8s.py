@@ -51,19 +51,6 @@ READ_OUTSIDE_SETTINGS = frozenset(
         "DATABASE_DIRECT_URL",
     }
 )
-# Issue 24's other halves read these (PgBouncer and replicas; celery-redbeat and Redis Sentinel); until
-# they land on this branch the settings do not. Once they are merged, delete this set.
-ISSUE_24_SETTINGS = frozenset(
-    {
-        "DATABASE_POOLER",
-        "DATABASE_REPLICA_URLS",
-        "REDIS_SENTINEL_MASTER",
-        "BEAT_MAX_INTERVAL_SECONDS",
-        "BEAT_LOCK_TIMEOUT_SECONDS",
-        "BEAT_REDIS_URL",
-    }
-)
-
 _ENV_READ = re.compile(
     r"""(?:\benv(?:\.\w+)?\(|\b_env(?:\.\w+)?\(|os\.environ\.get\(|os\.environ\[|os\.getenv\()\s*"([A-Z][A-Z0-9_]+)"|"([A-Z][A-Z0-9_]+)"\s+not\s+in\s+env\b"""
 )
@@ -278,9 +265,9 @@ def test_every_variable_the_settings_read_is_set_or_left_at_its_default(tree):
     assert not REQUIRED_ENV & OPTIONAL_ENV
     missing = reads - provided - OPTIONAL_ENV
     assert not missing, f"set these in deploy/k8s or name them in optional-env.txt: {sorted(missing)}"
-    unread = OPTIONAL_ENV - reads - ISSUE_24_SETTINGS
+    unread = OPTIONAL_ENV - reads
     assert not unread, f"no longer read, drop from optional-env.txt: {sorted(unread)}"
-    stray = (config | secret_keys(tree)) - reads - READ_OUTSIDE_SETTINGS - ISSUE_24_SETTINGS
+    stray = (config | secret_keys(tree)) - reads - READ_OUTSIDE_SETTINGS
     assert not stray, f"set but read by nothing: {sorted(stray)}"
 
 
