@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
+from backend.core.freed_time import freed_time_announce
 from backend.core.phone import phone_normalize_for_login
 from backend.salons.models import (
     DEFAULT_TIMEZONE,
@@ -40,6 +41,7 @@ SALON_SETTINGS_FIELDS = (
     "prepayment_required",
     "hold_minutes",
     "max_unpaid_holds",
+    "waitlist_offer_minutes",
     "cancellation_policy",
 )
 CLOSURE_OVERLAP_MESSAGE = _("The salon is already closed on one of these dates.")
@@ -116,6 +118,7 @@ def business_hours_replace(*, salon: Salon, ranges: list[WeekRange]) -> list[Bus
     """Replaces the salon's whole week; a day without ranges is closed."""
     week = week_check(ranges)
     salon.business_hours.all().delete()
+    freed_time_announce(salon_id=salon.pk, reason="business_hours")
     return BusinessHours.objects.bulk_create(
         BusinessHours(salon=salon, weekday=hours.weekday, start=hours.start, end=hours.end) for hours in week
     )
@@ -126,6 +129,7 @@ def working_hours_replace(*, staff: StaffMember, ranges: list[WeekRange]) -> lis
     """Replaces the staff member's whole week; a day without ranges is off."""
     week = week_check(ranges)
     staff.working_hours.all().delete()
+    freed_time_announce(salon_id=staff.salon_id, reason="working_hours")
     return WorkingHours.objects.bulk_create(
         WorkingHours(staff=staff, weekday=hours.weekday, start=hours.start, end=hours.end) for hours in week
     )
@@ -246,6 +250,7 @@ def _staff_services_set(
     if not set(by_service) <= known:
         raise ValidationError({"overrides": [_("An override must name one of the staff member's services.")]})
     staff.staff_services.all().delete()
+    freed_time_announce(salon_id=staff.salon_id, reason="staff_services")
     StaffService.objects.bulk_create(
         StaffService(
             staff=staff,
@@ -340,7 +345,14 @@ def time_off_create(
     return time_off
 
 
+@transaction.atomic
 def time_off_delete(*, time_off: TimeOff) -> None:
+    first_day, last_day = (
+        moment.astimezone(time_off.staff.salon.tz).date() for moment in (time_off.start, time_off.end)
+    )
+    freed_time_announce(
+        salon_id=time_off.staff.salon_id, first_day=first_day, last_day=last_day, reason="time_off"
+    )
     time_off.delete()
 
 
@@ -380,5 +392,9 @@ def closure_create(
     return closure
 
 
+@transaction.atomic
 def closure_delete(*, closure: Closure) -> None:
+    freed_time_announce(
+        salon_id=closure.salon_id, first_day=closure.date, last_day=closure.end_date, reason="closure_removed"
+    )
     closure.delete()

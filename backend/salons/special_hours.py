@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from backend.bookings import weeks
 from backend.bookings.models import ACTIVE_STATUSES, Booking
 from backend.core.errors import ApplicationError
+from backend.core.freed_time import freed_time_announce
 from backend.salons.models import (
     MAX_SPECIAL_HOURS_DAYS,
     WEEK_ORDER,
@@ -74,10 +75,20 @@ def special_hours_create(
         if any(name in str(error) for name in OVERLAP_CONSTRAINTS):
             raise overlapping_special_hours_error() from None
         raise
+    _announce(span)
     return span
 
 
+def _announce(span: SpecialHours) -> None:
+    """Special hours may open time the weekly hours did not (or, removed, give back the weekly hours)."""
+    freed_time_announce(
+        salon_id=span.salon_id, first_day=span.start_date, last_day=span.end_date, reason="special_hours"
+    )
+
+
+@transaction.atomic
 def special_hours_delete(*, span: SpecialHours) -> None:
+    _announce(span)
     span.delete()
 
 
