@@ -4,12 +4,14 @@ availability engine), and the personal data export's section."""
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 
 from backend.accounts.models import User
 from backend.bookings import availability
 from backend.bookings.models import OCCUPYING_STATUSES, Booking
 from backend.bookings.selectors import availability_for
+from backend.core.errors import ApplicationError
 from backend.salons.models import Salon
 from backend.waitlist.models import OfferOutcome, WaitlistEntry, WaitlistOffer
 
@@ -82,14 +84,18 @@ class SlotFinder:
     def _slots_of(self, entry: WaitlistEntry) -> list[availability.Slot]:
         key = (entry.service_id, entry.staff_id, entry.date)
         if key not in self._slots:
-            self._slots[key] = availability_for(
-                salon=self.salon,
-                service=entry.service,
-                date_from=entry.date,
-                days=1,
-                staff_id=entry.staff_id,
-                now=self.now,
-            )
+            try:
+                self._slots[key] = availability_for(
+                    salon=self.salon,
+                    service=entry.service,
+                    date_from=entry.date,
+                    days=1,
+                    staff_id=entry.staff_id,
+                    now=self.now,
+                )
+            except (ValidationError, ApplicationError):
+                # The staff member left or no longer performs the service: nothing to offer this entry.
+                self._slots[key] = []
         return self._slots[key]
 
     def candidates(

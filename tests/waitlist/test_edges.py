@@ -10,10 +10,12 @@ from django.test import Client
 from backend.bookings.availability import Slot
 from backend.bookings.models import Booking, BookingStatus
 from backend.bookings.services import booking_cancel, booking_offer_accept, booking_offer_release
+from backend.core.errors import ApplicationError
+from backend.salons.services import staff_deactivate
 from backend.waitlist.matching import _offer, waitlist_offer_lapse
 from backend.waitlist.models import FreedTime, OfferOutcome, WaitlistEntry, WaitlistOffer
-from backend.waitlist.services import waitlist_join
-from tests.support.factories import at, make_admin, make_user
+from backend.waitlist.services import waitlist_accept, waitlist_join
+from tests.support.factories import at, make_admin, make_staff, make_user
 from worker.tasks.waitlist import lapse_offer, match, sweep
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +86,22 @@ def test_the_sweep_task_runs_a_round(salon, service, staff, day, full_day, manag
     assert sweep.run() == 1
     assert WaitlistOffer.objects.get(entry=entry).outcome == OfferOutcome.OPEN
     assert WaitlistEntry.objects.get(pk=entry.pk).status == "offered"
+
+
+def test_an_entry_whose_staff_member_left_neither_blocks_others_nor_gets_an_offer(
+    salon, service, staff, day, full_day, manager
+):
+    other = make_staff(salon, services=[service], name="Other")
+    gone = waitlist_join(customer=make_user(), service=service, day=day, staff_id=other.pk)
+    after = waitlist_join(customer=make_user(), service=service, day=day, staff_id=staff.pk)
+    staff_deactivate(staff=other)
+    booking_cancel(booking_id=full_day[0].pk, actor=manager)
+    assert match.run(salon.pk) == 1
+    assert not WaitlistOffer.objects.filter(entry=gone).exists()
+    offer = WaitlistOffer.objects.get(entry=after)
+    # The offered staff member leaves before the customer accepts: the offer has lapsed.
+    staff_deactivate(staff=staff)
+    with pytest.raises(ApplicationError) as lapsed:
+        waitlist_accept(user=after.customer, entry_id=after.pk)
+    assert lapsed.value.code == "offer_expired"
+    assert Booking.objects.get(pk=offer.booking_id).status == BookingStatus.EXPIRED

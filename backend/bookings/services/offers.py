@@ -4,6 +4,7 @@ lock. The waitlist app decides who gets an offer; these decide what the held slo
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,23 @@ def booking_offer_release(*, booking_id: int, reason: str = "offer_released") ->
     return True
 
 
+def _still_bookable(booking: Booking, *, now: datetime) -> bool:
+    """Whether the held start is still one the engine offers (leaving the hold itself out): time off, a
+    closure, or the staff member leaving or dropping the service may have come since the offer."""
+    try:
+        check = start_check(
+            salon=booking.salon,
+            service=booking.service,
+            start=booking.start,
+            staff_id=booking.staff_id,
+            now=now,
+            ignore_booking_id=booking.pk,
+        )
+    except (ValidationError, ApplicationError):
+        return False
+    return check.reasons.get(booking.staff_id) is None
+
+
 def booking_offer_accept(*, booking_id: int, now: datetime | None = None) -> Booking | None:
     """The customer takes the offered slot: `confirmed`, or `pending_payment` with a fresh payment hold at
     a prepayment salon, with the same message as a booking made directly. None when the offer has lapsed
@@ -51,15 +69,7 @@ def booking_offer_accept(*, booking_id: int, now: datetime | None = None) -> Boo
         return None
     salon = booking.salon
     _lock_staff(salon=salon, staff_id=booking.staff_id)
-    check = start_check(
-        salon=salon,
-        service=booking.service,
-        start=booking.start,
-        staff_id=booking.staff_id,
-        now=now,
-        ignore_booking_id=booking.pk,
-    )
-    if booking.hold_expires_at <= now or check.reasons.get(booking.staff_id) is not None:
+    if booking.hold_expires_at <= now or not _still_bookable(booking, now=now):
         _release_locked(booking, reason="offer_lapsed")
         return None
     if salon.prepayment_required:
