@@ -152,7 +152,11 @@ def waitlist_offer_lapse(*, offer_id: int, now: datetime | None = None) -> bool:
         offer = WaitlistOffer.objects.filter(pk=offer_id).first()
         if offer is None:
             return False
-        entry = WaitlistEntry.objects.select_for_update().select_related("salon").get(pk=offer.entry_id)
+        entry = (
+            WaitlistEntry.objects.select_for_update(of=("self",))
+            .select_related("salon")
+            .get(pk=offer.entry_id)
+        )
         offer = WaitlistOffer.objects.select_for_update().get(pk=offer_id)
         if offer.outcome != OfferOutcome.OPEN or offer.expires_at > now:
             return False

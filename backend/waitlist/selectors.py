@@ -22,13 +22,20 @@ _OPEN_OFFERS = Prefetch(
 
 def waitlist_entries_of(*, user: User) -> QuerySet[WaitlistEntry]:
     """The customer's entries, newest first, each with its open offer."""
-    return WaitlistEntry.objects.filter(customer=user).prefetch_related(_OPEN_OFFERS).order_by("-id")
+    return (
+        WaitlistEntry.objects.filter(customer=user)
+        .select_related("salon")
+        .prefetch_related(_OPEN_OFFERS)
+        .order_by("-id")
+    )
 
 
 def waitlist_entries_of_salon(*, salon: Salon, date=None, status: str = "") -> QuerySet[WaitlistEntry]:
     """The salon's entries in join order, on `date` and in `status` when given."""
     entries = (
-        WaitlistEntry.objects.filter(salon=salon).select_related("customer").prefetch_related(_OPEN_OFFERS)
+        WaitlistEntry.objects.filter(salon=salon)
+        .select_related("customer", "salon")
+        .prefetch_related(_OPEN_OFFERS)
     )
     if date is not None:
         entries = entries.filter(date=date)

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -30,6 +31,11 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = WaitlistEntry
         fields = ("id", "salon", "service", "staff", "date", "from", "to", "status", "offer", "created_at")
+
+    def to_representation(self, instance: WaitlistEntry) -> dict[str, Any]:
+        # DRF renders datetimes in the current zone: make it the salon's, as a booking's.
+        with timezone.override(instance.salon.tz):
+            return super().to_representation(instance)
 
     @extend_schema_field(OfferSerializer(allow_null=True))
     def get_offer(self, entry: WaitlistEntry) -> dict | None:

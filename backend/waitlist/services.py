@@ -155,7 +155,9 @@ def waitlist_accept(*, user: User, entry_id: int, now: datetime | None = None) -
 def waitlist_delete_for_account(*, user: User) -> None:
     """Account deletion hook: open offers are released, then the user's entries and offers deleted."""
     now = timezone.now()
-    entries = WaitlistEntry.objects.select_for_update().select_related("salon").filter(customer=user)
+    entries = (
+        WaitlistEntry.objects.select_for_update(of=("self",)).select_related("salon").filter(customer=user)
+    )
     for entry in entries:
         offer = _open_offer(entry)
         if offer is not None:

@@ -147,3 +147,16 @@ def test_the_export_lists_entries_and_deletion_takes_them(salon, service, staff,
     assert not WaitlistEntry.objects.filter(pk=entry_id).exists()
     held.refresh_from_db()
     assert held.status == BookingStatus.EXPIRED  # the held slot is free again
+
+
+def test_offer_times_are_in_the_salons_zone(salon, service, staff, day, full_day):
+    salon.timezone = "Asia/Dubai"
+    salon.save(update_fields=["timezone"])
+    customer = make_user()
+    join(customer, salon, service, day)
+    full_day[0].status = BookingStatus.CANCELLED
+    full_day[0].save()
+    FreedTime.objects.create(salon=salon, first_day=day, last_day=day, reason="test")
+    waitlist_match_salon(salon_id=salon.pk)
+    offer = client_for(customer).get("/api/v1/waitlist/").json()["results"][0]["offer"]
+    assert offer["start"].endswith("+04:00") and offer["expires_at"].endswith("+04:00")
