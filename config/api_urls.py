@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("backend.reviews.urls")),
     path("", include("backend.photos.urls")),
     path("", include("backend.einvoicing.urls")),
+    path("", include("backend.waitlist.urls")),
 ]

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "backend.photos",
     "backend.payments",
     "backend.einvoicing",
+    "backend.waitlist",
 ]
 
 MIDDLEWARE = [

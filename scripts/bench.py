@@ -43,6 +43,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import requests
+from bench_waitlist import WaitlistPlan, measure_waitlist
 from harness import (
     ROOT,
     Child,
@@ -73,8 +74,10 @@ BOOKINGS_PATH = "/api/v1/bookings/"
 BASELINE_PATH = "/bench/insert-one/"  # config/bench_urls.py
 AVAILABILITY_PATH = "/api/v1/salons/{salon_id}/availability/"
 AVAILABILITY_AS_SHIPPED_PATH = "/bench/salons/{salon_id}/availability-as-shipped/"  # config/bench_urls.py
-ROW_IDS = ("P1", "P2", "P3", "P3s", "P4", "P4b", "P5", "P6", "P7", "P8")
-STACK_ROWS = frozenset({"P1", "P2", "P4", "P4b", "P5", "P8"})  # measured against the running stack
+ROW_IDS = ("P1", "P2", "P3", "P3s", "P4", "P4b", "P5", "P6", "P7", "P8", "P9", "P9s")
+STACK_ROWS = frozenset(
+    {"P1", "P2", "P4", "P4b", "P5", "P8", "P9", "P9s"}
+)  # measured against the running stack
 NOTIFICATIONS_QUEUE = "notifications"
 # Customers are many so that each one's throttle counter (one small key per user and window) is as busy
 # as a real customer's.
@@ -231,6 +234,7 @@ class Plan:
     # anything longer lets someone else's burst land on one path only.
     p8_round: int = 1
     p8_repeats: int = 50  # 100 requests per path
+    waitlist: WaitlistPlan = field(default_factory=WaitlistPlan)  # P9, P9s
 
     def scaled(self, factor: float) -> Plan:
         """Smaller (or larger) request counts, for a quick look; P5 and the process sizes stay as they are."""
@@ -248,6 +252,11 @@ class Plan:
             p3_runs=scale(self.p3_runs, least=3),
             p6_requests=scale(self.p6_requests, least=5),
             p8_repeats=scale(self.p8_repeats, least=2),
+            waitlist=replace(
+                self.waitlist,
+                entries=scale(self.waitlist.entries, least=50),
+                cancellations=scale(self.waitlist.cancellations, least=10),
+            ),
         )
 
     def slots_needed(self) -> int:
@@ -1085,6 +1094,12 @@ def run_stack_rows(
             stack.check_alive()
             progress("draining the messages of P2 and P5")
             wait_notifications_settled(timeout=180)
+        if "P9" in rows or "P9s" in rows:  # the waitlist (scripts/bench_waitlist.py): default worker
+            waitlist = measure_waitlist(
+                plan.waitlist, figure=Figure, goal=Goal, wait_for=wait_for, progress=progress
+            )
+            figures.update({row: waitlist[row] for row in ("P9", "P9s") if row in rows})
+            stack.check_alive()
         if "P4" in rows or "P4b" in rows:
             figure, no_op_rate = measure_p4(stack)
             if "P4" in rows:

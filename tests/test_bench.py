@@ -155,11 +155,12 @@ def test_the_rest_of_the_machine_is_its_busy_cpu_less_the_measured_processes():
 def test_rows_are_named_in_any_case_and_come_back_in_the_tables_order():
     assert bench.parse_rows("all") == bench.ROW_IDS
     assert bench.parse_rows("p8, P6,p4B") == ("P4b", "P6", "P8")
-    for wrong in ("P9", "", " , "):
+    assert bench.parse_rows("p9S,p9") == ("P9", "P9s")
+    for wrong in ("P10", "", " , "):
         with pytest.raises(argparse.ArgumentTypeError, match="the rows are P1, P2"):
             bench.parse_rows(wrong)
     with pytest.raises(SystemExit):
-        bench.main(["--rows", "P9"])
+        bench.main(["--rows", "P10"])
 
 
 def test_reads_expect_200_creates_201_and_the_same_slot_race_is_judged_apart():

@@ -11,6 +11,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "bookings.expire_holds": {"task": "bookings.expire_holds", "schedule": 60.0},
     "bookings.write_reminders": {"task": "bookings.write_reminders", "schedule": 60.0},
     "bookings.sweep_bulk_cancellations": {"task": "bookings.sweep_bulk_cancellations", "schedule": 60.0},
+    "waitlist.sweep": {"task": "waitlist.sweep", "schedule": 60.0},
     "payments.reconcile": {"task": "payments.reconcile", "schedule": 60.0},
     "einvoicing.sweep": {"task": "einvoicing.sweep", "schedule": 60.0},
     # Data retention (docs/data-retention.md), nightly in CELERY_TIMEZONE when traffic is lowest.

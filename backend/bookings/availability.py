@@ -205,6 +205,12 @@ def bookable_staff_ids(
     ]
 
 
+def salon_open_on(*, rules: SalonRules, local_date: date) -> bool:
+    """Whether the salon has business hours that its local date owns (closures and special hours
+    applied): a date with none can never have a slot, however the bookings move."""
+    return bool(_SalonDays(rules).on(local_date))
+
+
 class _SalonDays:
     """The salon's part of each local date, the same for every staff member: the business hours the date
     owns, in UTC; computed once a date."""

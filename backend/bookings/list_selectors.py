@@ -9,16 +9,16 @@ from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.bookings.access import booking_list_for_user
-from backend.bookings.models import Booking
+from backend.bookings.models import Booking, BookingStatus
 from backend.salons.models import Salon
 
 
 def booking_list_for_user_filtered(
     *, user: User, status: str = "", upcoming: bool = False, now: datetime | None = None
 ) -> QuerySet[Booking]:
-    """The bookings `user` may see (`booking_list_for_user`), soonest first: only those in `status` when
-    given, only those not started yet with `upcoming`."""
-    bookings = booking_list_for_user(user=user).order_by("start", "id")
+    """The bookings `user` may see (`booking_list_for_user`), soonest first, waitlist offers left out (the
+    entry shows its offer): only those in `status` when given, only those not started yet with `upcoming`."""
+    bookings = booking_list_for_user(user=user).exclude(status=BookingStatus.OFFERED).order_by("start", "id")
     if status:
         bookings = bookings.filter(status=status)
     if upcoming:
@@ -27,5 +27,10 @@ def booking_list_for_user_filtered(
 
 
 def booking_list_for_salon(*, salon: Salon) -> QuerySet[Booking]:
-    """The salon's bookings by start, with their customers."""
-    return salon.bookings.select_related("customer").order_by("start", "id")
+    """The salon's bookings by start, with their customers (waitlist offers are not bookings yet: the
+    salon sees them on its waitlist)."""
+    return (
+        salon.bookings.exclude(status=BookingStatus.OFFERED)
+        .select_related("customer")
+        .order_by("start", "id")
+    )

@@ -17,10 +17,15 @@ class BookingStatus(models.TextChoices):
     COMPLETED = "completed"
     NO_SHOW = "no_show"
     EXPIRED = "expired"
+    # A waitlist offer: the slot held for one waiting customer until hold_expires_at; not a booking yet.
+    OFFERED = "offered"
 
 
-# The statuses that occupy the staff member's time.
+# The statuses of a booking that holds its staff member's time.
 ACTIVE_STATUSES = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)
+# Everything that occupies the staff member's time: bookings and the offers held for waitlisted customers
+# (the exclusion constraint and availability see both; lists, payments and cancellations only bookings).
+OCCUPYING_STATUSES = (*ACTIVE_STATUSES, BookingStatus.OFFERED)
 
 
 class PaymentStatus(models.TextChoices):
@@ -105,7 +110,7 @@ class Booking(models.Model):
                     (_StaffPoint(F("staff_id")), RangeOperators.OVERLAPS),
                     (_Occupation(F("start"), F("occupied_until")), RangeOperators.OVERLAPS),
                 ],
-                condition=Q(status__in=ACTIVE_STATUSES),
+                condition=Q(status__in=OCCUPYING_STATUSES),
             ),
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),
             models.CheckConstraint(

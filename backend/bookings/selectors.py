@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.bookings import availability
-from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from backend.bookings.models import OCCUPYING_STATUSES, Booking, BookingStatus
 from backend.bookings.weeks import week_from_json
 from backend.core.errors import ApplicationError
 from backend.salons.models import (
@@ -202,7 +202,7 @@ def _schedules_load(
         "range_end": range_end,
         # A slot late on the last day occupies its staff member for its buffer past the range's end.
         "busy_end": range_end + service.buffer,
-        "active": list(ACTIVE_STATUSES),
+        "active": list(OCCUPYING_STATUSES),
         "ignore": ignore_booking_id,
     }
     links: dict[int, StaffTerms] = {}
@@ -315,6 +315,14 @@ def availability_for(
         days=days,
         now=now,
     )
+
+
+def salon_open_on(*, salon: Salon, service: Service, local_date: date, now: datetime | None = None) -> bool:
+    """Whether the salon has hours on its local date (the waitlist refuses a date that has none)."""
+    schedules = _schedules_load(
+        salon=salon, service=service, date_from=local_date, days=1, staff_id=None, now=now or timezone.now()
+    )
+    return availability.salon_open_on(rules=schedules.rules, local_date=local_date)
 
 
 def start_check(

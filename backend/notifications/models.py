@@ -20,6 +20,7 @@ class Kind(models.TextChoices):
     REFUND_ISSUED = "refund_issued", _("Refund issued")
     REMINDER_24H = "reminder_24h", _("Reminder 24 hours before")
     REMINDER_2H = "reminder_2h", _("Reminder 2 hours before")
+    WAITLIST_OFFER = "waitlist_offer", _("Waitlist offer")
 
 
 class Status(models.TextChoices):

@@ -36,6 +36,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ar": "تذكير: موعدك بعد ساعتين في {salon}: {service} مع {staff}، {when}.",
         "en": "Reminder: in two hours at {salon}: {service} with {staff}, {when}.",
     },
+    Kind.WAITLIST_OFFER: {
+        "ar": "توفر موعد في {salon}: {service} مع {staff}، {when}. محجوز لك حتى {until}؛ اقبله في التطبيق.",
+        "en": "A time opened at {salon}: {service} with {staff}, {when}. It is held for you until {until}; "
+        "accept it in the app.",
+    },
 }
 
 REFUND_SUFFIX = {

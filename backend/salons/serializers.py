@@ -190,6 +190,11 @@ class SalonSettingsInputSerializer(ExtensibleSerializer, serializers.Serializer)
         help_text="Unpaid holds (`pending_payment` bookings) one customer may have here at a time; one more "
         "is 409 `too_many_holds`.",
     )
+    waitlist_offer_minutes = serializers.IntegerField(
+        min_value=1,
+        max_value=MINUTES_A_DAY,
+        help_text="Minutes a freed slot offered to a waitlisted customer stays held for them (default 15).",
+    )
     cancellation_policy = CancellationTierSerializer(many=True, max_length=20)
 
     def validate_cancellation_policy(self, value: list[dict[str, int]]) -> list[dict[str, int]]:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
+from backend.core.freed_time import freed_time_announce
 from backend.core.phone import phone_normalize_for_login
 from backend.salons.booking_hooks import cancellation_request_hooks_run
 from backend.salons.models import (
@@ -41,6 +42,7 @@ SALON_SETTINGS_FIELDS = (
     "prepayment_required",
     "hold_minutes",
     "max_unpaid_holds",
+    "waitlist_offer_minutes",
     "cancellation_policy",
 )
 CLOSURE_OVERLAP_MESSAGE = _("The salon is already closed on one of these dates.")
@@ -124,12 +126,14 @@ def _week_replace(rows: Any, ranges: list[WeekRange], **owner: Any) -> list[Any]
 @transaction.atomic
 def business_hours_replace(*, salon: Salon, ranges: list[WeekRange]) -> list[BusinessHours]:
     """Replaces the salon's whole week; a day without ranges is closed."""
+    freed_time_announce(salon_id=salon.pk, reason="business_hours")
     return _week_replace(salon.business_hours, ranges, salon=salon)
 
 
 @transaction.atomic
 def working_hours_replace(*, staff: StaffMember, ranges: list[WeekRange]) -> list[WorkingHours]:
     """Replaces the staff member's whole week; a day without ranges is off."""
+    freed_time_announce(salon_id=staff.salon_id, reason="working_hours")
     return _week_replace(staff.working_hours, ranges, staff=staff)
 
 
@@ -248,6 +252,7 @@ def _staff_services_set(
     if not set(by_service) <= known:
         raise ValidationError({"overrides": [_("An override must name one of the staff member's services.")]})
     staff.staff_services.all().delete()
+    freed_time_announce(salon_id=staff.salon_id, reason="staff_services")
     StaffService.objects.bulk_create(
         StaffService(
             staff=staff,
@@ -335,7 +340,14 @@ def time_off_create(
     return time_off
 
 
+@transaction.atomic
 def time_off_delete(*, time_off: TimeOff) -> None:
+    first_day, last_day = (
+        moment.astimezone(time_off.staff.salon.tz).date() for moment in (time_off.start, time_off.end)
+    )
+    freed_time_announce(
+        salon_id=time_off.staff.salon_id, first_day=first_day, last_day=last_day, reason="time_off"
+    )
     time_off.delete()
 
 
@@ -375,5 +387,9 @@ def closure_create(
     return closure
 
 
+@transaction.atomic
 def closure_delete(*, closure: Closure) -> None:
+    freed_time_announce(
+        salon_id=closure.salon_id, first_day=closure.date, last_day=closure.end_date, reason="closure_removed"
+    )
     closure.delete()

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
 from backend.core.errors import ApplicationError
+from backend.core.freed_time import freed_time_announce
 from backend.salons.booking_hooks import special_hours_in_the_way
 from backend.salons.models import (
     DAY_CODES,
@@ -72,10 +73,20 @@ def special_hours_create(
         if any(name in str(error) for name in OVERLAP_CONSTRAINTS):
             raise overlapping_special_hours_error() from None
         raise
+    _announce(span)
     return span
 
 
+def _announce(span: SpecialHours) -> None:
+    """Special hours may open time the weekly hours did not (or, removed, give back the weekly hours)."""
+    freed_time_announce(
+        salon_id=span.salon_id, first_day=span.start_date, last_day=span.end_date, reason="special_hours"
+    )
+
+
+@transaction.atomic
 def special_hours_delete(*, span: SpecialHours) -> None:
+    _announce(span)
     span.delete()
 
 

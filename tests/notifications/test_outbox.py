@@ -288,7 +288,7 @@ def test_arabic_rendering_uses_arabic_text_month_names_and_the_salon_clock():
 
 
 def test_every_kind_has_both_languages_and_renders():
-    context = {**CONTEXT, "amount": "SAR 10.00"}
+    context = {**CONTEXT, "amount": "SAR 10.00", "until": "Monday 21:00"}
     for kind in Kind.values:
         for language in ("ar", "en"):
             assert notification_render(kind=kind, language=language, context=context)

@@ -7,7 +7,7 @@ it; and the database's exclusion constraint (booking_staff_no_overlap) refuses a
 still get through. Losing a race is a clean 409 `slot_unavailable`, never a 500.
 
 One module per concern (rejections, notify, create, transitions, reschedule, holds, cancellations,
-reminders); the public names are re-exported here."""
+reminders, offers, freed); the public names are re-exported here."""
 
 from backend.bookings.services.cancellations import (
     STAFF_CANCEL_BATCH,
@@ -15,9 +15,10 @@ from backend.bookings.services.cancellations import (
     bookings_cancel_for_deleted_account,
     bookings_cancel_upcoming_of_staff,
 )
-from backend.bookings.services.create import booking_create
+from backend.bookings.services.create import booking_create, booking_offer_hold
 from backend.bookings.services.holds import booking_expire_holds
 from backend.bookings.services.notify import booking_notify
+from backend.bookings.services.offers import booking_offer_accept, booking_offer_release, offer_expired_error
 from backend.bookings.services.rejections import EXCLUSION_CONSTRAINT, rejection_error
 from backend.bookings.services.reminders import booking_reminders_write
 from backend.bookings.services.reschedule import Rescheduled, booking_reschedule
@@ -45,10 +46,14 @@ __all__ = [
     "booking_lock",
     "booking_mark_no_show",
     "booking_notify",
+    "booking_offer_accept",
+    "booking_offer_hold",
+    "booking_offer_release",
     "booking_payment_status_set",
     "booking_reminders_write",
     "booking_reschedule",
     "bookings_cancel_for_deleted_account",
     "bookings_cancel_upcoming_of_staff",
+    "offer_expired_error",
     "rejection_error",
 ]

@@ -6,6 +6,7 @@ it; and the database's exclusion constraint (booking_staff_no_overlap) refuses a
 still get through. Losing a race is a clean 409 `slot_unavailable`, never a 500."""
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -85,14 +86,22 @@ def _refuse_too_many_holds(*, customer, salon: Salon, now: datetime) -> None:
 
 
 def _insert_locked(
-    *, customer, salon: Salon, service: Service, staff_id: int, start: datetime, now: datetime
+    *,
+    customer,
+    salon: Salon,
+    service: Service,
+    staff_id: int,
+    start: datetime,
+    now: datetime,
+    offer_until: datetime | None = None,
 ) -> Booking | Rejection:
     """Inserts the booking for this staff member, or says why not. Holds the staff row lock from the
     re-check to the commit, so two requests for one staff member take turns; at a prepayment salon the
-    customer's lock before it, for the hold limit."""
+    customer's lock before it, for the hold limit. With `offer_until`, the row is a waitlist offer held
+    until then (`offered`: no payment hold, no message of its own)."""
     try:
         with transaction.atomic():
-            if salon.prepayment_required:
+            if salon.prepayment_required and offer_until is None:
                 _refuse_too_many_holds(customer=customer, salon=salon, now=now)
             staff = _lock_staff(salon=salon, staff_id=staff_id)
             check = start_check(salon=salon, service=service, start=start, staff_id=staff_id, now=now)
@@ -101,7 +110,16 @@ def _insert_locked(
             if staff_id in check.stale_holds:
                 _expire_stale_holds_of(staff_id=staff_id, now=now)
             terms = check.links[staff_id]
-            prepay = salon.prepayment_required
+            prepay = salon.prepayment_required and offer_until is None
+            if offer_until is not None:
+                status, hold_until = BookingStatus.OFFERED, offer_until
+            elif prepay:
+                status, hold_until = (
+                    BookingStatus.PENDING_PAYMENT,
+                    now + timedelta(minutes=salon.hold_minutes),
+                )
+            else:
+                status, hold_until = BookingStatus.CONFIRMED, None
             booking = Booking.objects.create(
                 salon=salon,
                 service=service,
@@ -110,13 +128,13 @@ def _insert_locked(
                 start=start,
                 end=start + terms.duration,
                 occupied_until=start + terms.duration + service.buffer,
-                status=BookingStatus.PENDING_PAYMENT if prepay else BookingStatus.CONFIRMED,
-                hold_expires_at=now + timedelta(minutes=salon.hold_minutes) if prepay else None,
+                status=status,
+                hold_expires_at=hold_until,
                 price_halalas=terms.price_halalas,
                 currency=service.currency,
                 scheduled_at=now,
             )
-            if not prepay:
+            if status == BookingStatus.CONFIRMED:
                 booking_notify(booking, Kind.BOOKING_CONFIRMED)
             return booking
     except IntegrityError as error:
@@ -136,13 +154,57 @@ def booking_create(
 ) -> Booking:
     """Books `service` at `start` with `staff_id`, or with the least busy qualified staff member free then
     ("anyone"). Prepayment salons hold the slot as `pending_payment` until `hold_expires_at`."""
+    return _book(customer=customer, salon=salon, service=service, start=start, staff_id=staff_id, now=now)
+
+
+def booking_offer_hold(
+    *,
+    customer,
+    salon: Salon,
+    service: Service,
+    start: datetime,
+    offer_until: datetime,
+    staff_id: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Holds `start` for a waitlisted customer until `offer_until`: a booking row in status `offered`,
+    inserted by the create path (the same checks, staff lock and exclusion constraint as any booking), so
+    nobody else can take the slot meanwhile. Refused like a create (`rejection_error`)."""
+    return _book(
+        customer=customer,
+        salon=salon,
+        service=service,
+        start=start,
+        staff_id=staff_id,
+        now=now,
+        offer_until=offer_until,
+    )
+
+
+def _book(
+    *,
+    customer,
+    salon: Salon,
+    service: Service,
+    start: datetime,
+    staff_id: int | None,
+    now: datetime | None,
+    offer_until: datetime | None = None,
+) -> Booking:
     now = now or timezone.now()
     _refuse_beyond_horizon(salon=salon, start=start, now=now)
+    insert = partial(
+        _insert_locked,
+        customer=customer,
+        salon=salon,
+        service=service,
+        start=start,
+        now=now,
+        offer_until=offer_until,
+    )
     if staff_id is not None:
         # One staff member: the check under their row lock is the only one that decides.
-        outcome = _insert_locked(
-            customer=customer, salon=salon, service=service, staff_id=staff_id, start=start, now=now
-        )
+        outcome = insert(staff_id=staff_id)
         if isinstance(outcome, Booking):
             return outcome
         raise rejection_error(outcome)
@@ -152,9 +214,7 @@ def booking_create(
         raise rejection_error(_most_telling([reason for reason in reasons.values() if reason is not None]))
     candidates = _candidates_by_load(salon=salon, staff_ids=free, start=start) if len(free) > 1 else free
     for candidate in candidates:
-        outcome = _insert_locked(
-            customer=customer, salon=salon, service=service, staff_id=candidate, start=start, now=now
-        )
+        outcome = insert(staff_id=candidate)
         if isinstance(outcome, Booking):
             return outcome
     # Every candidate was taken between the first check and its lock.

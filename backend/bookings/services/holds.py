@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.bookings.models import Booking, BookingStatus
+from backend.bookings.services.freed import booking_time_freed
 from backend.bookings.services.notify import booking_notify
 from backend.notifications.models import Kind
 
@@ -17,6 +18,7 @@ def _expire(bookings) -> int:
         booking.status = BookingStatus.EXPIRED
         booking.save(update_fields=["status", "updated_at"])
         booking_notify(booking, Kind.BOOKING_EXPIRED)
+        booking_time_freed(booking, reason="hold_expired")
         count += 1
     return count
 

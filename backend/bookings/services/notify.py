@@ -1,5 +1,7 @@
 """The customer's messages about their booking: every booking and payment message goes through here."""
 
+from datetime import datetime
+
 from django.utils import translation
 
 from backend.bookings.models import Booking
@@ -15,11 +17,13 @@ def booking_notify(
     amount_halalas: int | None = None,
     refund_halalas: int = 0,
     dedupe_key: str | None = None,
+    hold_until: datetime | None = None,
 ) -> None:
     """Writes the customer's message about their booking in the current transaction: every booking and
     payment message goes through here. `event` tells apart repeated transitions of one kind (each
     reschedule is its own message); `amount_halalas` is the money the message is about (default: the
-    price); `dedupe_key` overrides the booking-based one (payments key their messages by payment)."""
+    price); `dedupe_key` overrides the booking-based one (payments key their messages by payment);
+    `hold_until` is the end of a hold the message tells about (a waitlist offer's)."""
     customer = booking.customer
     if not customer.is_active:
         return
@@ -33,6 +37,8 @@ def booking_notify(
             "when": format_when(booking.start, tz=booking.salon.tz, language=language),
             "amount": format_amount(money, currency=booking.currency, language=language),
         }
+        if hold_until is not None:
+            context["until"] = format_when(hold_until, tz=booking.salon.tz, language=language)
         if refund_halalas:
             context["refund"] = format_amount(refund_halalas, currency=booking.currency, language=language)
     notification_create(

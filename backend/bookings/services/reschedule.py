@@ -14,6 +14,7 @@ from backend.bookings.payment_hooks import RefundCause, booking_paid_halalas, re
 from backend.bookings.policy import customer_may_reschedule
 from backend.bookings.selectors import start_check
 from backend.bookings.services.create import _lock_staff, _refuse_beyond_horizon
+from backend.bookings.services.freed import booking_time_freed
 from backend.bookings.services.holds import _expire_stale_holds_of
 from backend.bookings.services.notify import booking_notify
 from backend.bookings.services.rejections import _is_overlap_violation, rejection_error
@@ -108,6 +109,7 @@ def booking_reschedule(
         refund = _reprice(booking, price_halalas=terms.price_halalas, paid_halalas=paid)
         if target_staff_id in check.stale_holds:
             _expire_stale_holds_of(staff_id=target_staff_id, now=now)
+        booking_time_freed(booking, reason="rescheduled")  # the time it leaves, before it moves
         booking.staff = target_staff
         booking.start = start
         booking.end = start + terms.duration

@@ -12,6 +12,7 @@ from backend.bookings.access import ActingAs, booking_access_for_cancel, booking
 from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, CancelledBy, PaymentStatus
 from backend.bookings.payment_hooks import RefundCause, booking_paid_halalas, refund_request_hooks_run
 from backend.bookings.policy import refund_for_cancellation
+from backend.bookings.services.freed import booking_time_freed
 from backend.bookings.services.notify import booking_notify
 from backend.core.errors import ApplicationError
 from backend.notifications.models import Kind
@@ -77,6 +78,7 @@ def _cancel_locked(booking: Booking, *, by_salon: bool, reason: str, now: dateti
     booking.save()
     refund_request_hooks_run(booking=booking, amount_halalas=refund, cause=RefundCause.CANCELLATION)
     booking_notify(booking, Kind.BOOKING_CANCELLED, refund_halalas=refund)
+    booking_time_freed(booking, reason="cancelled")
     return booking
 
 

@@ -66,6 +66,10 @@ class Salon(BilingualNameMixin):
         default=DEFAULT_MAX_UNPAID_HOLDS,
         help_text="Unpaid holds (bookings waiting for their payment) one customer may have at a time.",
     )
+    # How long a freed slot offered to a waitlisted customer stays held for them (backend/waitlist).
+    waitlist_offer_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="Minutes a waitlist offer holds its slot for the customer."
+    )
     # Tiers [{"hours_before", "refund_percent"}], largest hours_before first; read with the salon, replaced
     # whole, never queried by tier: a JSON list on the row, validated by validate_cancellation_policy.
     # Empty (blank) means no refunds.
@@ -90,6 +94,9 @@ class Salon(BilingualNameMixin):
                 condition=Q(horizon_days__lte=MAX_HORIZON_DAYS), name="salon_horizon_in_range"
             ),
             models.CheckConstraint(condition=Q(hold_minutes__gt=0), name="salon_hold_positive"),
+            models.CheckConstraint(
+                condition=Q(waitlist_offer_minutes__gt=0), name="salon_waitlist_offer_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(max_unpaid_holds__gt=0, max_unpaid_holds__lte=MAX_UNPAID_HOLDS),
                 name="salon_max_unpaid_holds_in_range",
