@@ -222,3 +222,23 @@ def test_an_availability_request_is_counted_through_the_whole_django_stack(db):
     broken = bench.AvailabilityScenario(salon_id=0, service_id=0, staff_id=0, first_day=first_day)
     with pytest.raises(bench.HarnessError, match="availability answered 404"):
         bench.availability_request_costs(broken, days=1, requests=1)
+
+
+# --- P8's baseline: the engine as shipped, from git history ------------------------------------------------
+def test_the_as_shipped_engine_is_the_pinned_commits_file_loaded_once():
+    from config import bench_engine_as_shipped as baseline
+
+    engine = baseline.engine()
+    assert baseline.engine() is engine, "read from git once a process"
+    assert sys.modules[baseline.AS_SHIPPED_MODULE] is engine
+    assert engine.__file__ == f"7e14adc:{baseline.AS_SHIPPED_PATH}"
+    assert engine.slots_for_any_staff.__module__ == baseline.AS_SHIPPED_MODULE
+    source = baseline.source_at(baseline.AS_SHIPPED_COMMIT, baseline.AS_SHIPPED_PATH)
+    assert source.startswith('"""The availability engine: when a service can be booked')
+
+
+def test_a_clone_without_the_baselines_history_is_told_how_to_fetch_it():
+    from config import bench_engine_as_shipped as baseline
+
+    with pytest.raises(baseline.BaselineUnavailable, match="git fetch --unshallow"):
+        baseline.source_at("0" * 40, baseline.AS_SHIPPED_PATH)
