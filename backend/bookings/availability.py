@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -128,7 +128,8 @@ class Slot(NamedTuple):
     staff_id: int
 
 
-_BY_START_THEN_STAFF = attrgetter("start", "staff_id")
+_START = itemgetter(0)  # Slot.start
+_STAFF_ID = attrgetter("staff_id")
 
 
 def slots_for_staff(
@@ -154,14 +155,16 @@ def slots_for_any_staff(
         raise ValueError(f"days must be 1 .. {MAX_DAYS}, got {days}")
     local_dates = [date_from + timedelta(days=offset) for offset in range(days)]
     salon_days = _SalonDays(rules)  # shared by the staff members: the salon's part of each date, once
+    # Staff members go in id order and the sort is stable, so slots with the same start stay in staff id
+    # order: (start, staff id) order, for a quarter of what sorting on both costs (issue 17, P8).
     slots = [
         slot
-        for staff in staff_members
+        for staff in sorted(staff_members, key=_STAFF_ID)
         for slot in _StaffAvailability(
             rules=rules, staff=staff, buffer=buffer, now=now, salon_days=salon_days
         ).slots(local_dates)
     ]
-    slots.sort(key=_BY_START_THEN_STAFF)
+    slots.sort(key=_START)
     return slots
 
 
