@@ -210,12 +210,22 @@ def bookable_staff_ids(
 
 class _SalonDays:
     """The salon's part of each local date, the same for every staff member: the business hours the date
-    owns, in UTC; computed once a date."""
+    owns, in UTC; computed once a date. Also each date's staff ranges in UTC, once for all the staff
+    members who keep the same hours (`hours_key`): turning wall times into instants was a sixth of a busy
+    week's engine time, and a salon's staff mostly share a few weeks."""
 
     def __init__(self, rules: SalonRules) -> None:
         self._rules = rules
         self._ranges: dict[date, list[_Span]] = {}
         self._owned: dict[date, list[_Span]] = {}
+        self._hours_keys: dict[tuple[frozenset[HoursRange], tuple[SpecialHours, ...]], int] = {}
+        self.staff_days: dict[tuple[int, date], list[_Span]] = {}  # (hours key, date): its ranges in UTC
+
+    def hours_key(self, staff: StaffSchedule) -> int:
+        """The same number for staff members with the same weekly ranges (in any order: a date's spans
+        come out sorted) and the same special hours."""
+        hours = (frozenset(staff.working_hours.ranges), staff.special_hours)
+        return self._hours_keys.setdefault(hours, len(self._hours_keys))
 
     def _ranges_of(self, local_date: date) -> list[_Span]:
         """The business hours of the ranges starting on that date; none on a closure date."""
@@ -267,13 +277,15 @@ class _StaffAvailability:
         self.latest_start = now + timedelta(days=rules.horizon_days)
         self._time_off = DisjointSpans(_utc_span(interval) for interval in staff.time_off)
         self._busy = DisjointSpans(_utc_span(interval) for interval in staff.busy)
-        self._staff_days: dict[date, list[_Span]] = {}
+        self._hours_key = self._salon_days.hours_key(staff)
 
     def slots(self, local_dates: Iterable[date]) -> Iterator[Slot]:
         duration, staff_id = self._staff.service_duration, self._staff.staff_id
+        # A Slot made as its `_make` makes one, without the named tuple's two Python-level calls a slot.
+        make = tuple.__new__
         for local_date in local_dates:
             for start in self.offered_starts(self.working_set(local_date)):
-                yield Slot(start, start + duration, staff_id)
+                yield make(Slot, (start, start + duration, staff_id))
 
     def owning_date(self, start: datetime) -> date:
         """The date whose business range ``start`` falls in: its local date, or the day before when it
@@ -298,11 +310,12 @@ class _StaffAvailability:
         return DisjointSpans(subtract(hours, self._time_off.overlapping(hours[0][0], hours[-1][1])))
 
     def _staff_ranges_of(self, local_date: date) -> list[_Span]:
-        spans = self._staff_days.get(local_date)
+        key = (self._hours_key, local_date)
+        spans = self._salon_days.staff_days.get(key)
         if spans is None:
             staff, tz = self._staff, self._rules.tz
             ranges = ranges_on(local_date, staff.working_hours, staff.special_hours)
-            spans = self._staff_days[local_date] = dated_spans(local_date, ranges, tz)
+            spans = self._salon_days.staff_days[key] = dated_spans(local_date, ranges, tz)
         return spans
 
     def offered_starts(self, working: DisjointSpans) -> list[datetime]:
