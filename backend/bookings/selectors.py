@@ -112,11 +112,8 @@ def _refuse_unqualified_staff(*, salon: Salon, service: Service, staff_id: int |
         raise _staff_refusal(salon=salon, staff_id=staff_id)
 
 
-# psycopg's own loader of timestamptz text (its C one, with psycopg[binary]), for the loader's statement only:
-# Django registers a pure-Python loader on every connection that parses each timestamp in Python and then
-# sets its tzinfo to the connection's zone. The session's TimeZone is that zone already (Django sets it), so
-# psycopg's loader gives the very same aware datetimes, for a fraction of the cost: a busy week is ~1,000
-# timestamps, and Django's parsing was most of the load's time (issue 17, P8).
+# psycopg's own (C) timestamptz loader for the schedule statement: Django's parses each value in Python, then
+# sets the session's zone, which psycopg's gives already. Same datetimes; a busy week has ~1,000 (issue 17).
 _TIMESTAMPTZ_LOADER = psycopg_adapters.get_loader(psycopg_adapters.types["timestamptz"].oid, Format.TEXT)
 
 
