@@ -4,8 +4,8 @@ path carries a switch for it: a baseline here is a view of its own.
 
 - `bench/insert-one/`: the bare view P2 compares booking creation with.
 - `bench/salons/<id>/availability-as-shipped/`: the availability answer as it was before issue 17: the
-  salon and the service in two queries, the slots from the engine as it was
-  (config/bench_engine_as_shipped.py), the body built as dicts and rendered by DRF's JSONRenderer. P8
+  salon and the service in two queries, the slots from the engine as it was (read from git history by
+  config/bench_engine_as_shipped.py), the body built as dicts and rendered by DRF's JSONRenderer. P8
   times it side by side with the real one. The schedules load, throttles and middleware are today's.
   tests/salons/test_availability_body.py holds the two to the same bytes."""
 
@@ -28,9 +28,12 @@ from backend.bookings.salon_views import AvailabilityView
 from backend.core.models import IdempotencyRecord
 from backend.salons import selectors
 from backend.salons.models import Salon, Service
-from config import bench_engine_as_shipped as engine_as_shipped
+from config.bench_engine_as_shipped import engine
 from config.urls import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them
 from config.urls import urlpatterns as real_urlpatterns
+
+# Loaded with the URLconf, so that a gunicorn worker reads it before its first request, not during one.
+engine_as_shipped = engine()
 
 AVAILABILITY_AS_SHIPPED_PATH = "bench/salons/<int:salon_id>/availability-as-shipped/"
 
@@ -49,7 +52,7 @@ class InsertOneRowView(APIView):
 
 def availability_for(
     *, salon: Salon, service: Service, date_from: date, days: int, staff_id: int | None = None
-) -> list[engine_as_shipped.Slot]:
+) -> list[Any]:
     """backend.bookings.selectors.availability_for, with the engine as shipped before issue 17."""
     now = timezone.now()
     if not booking_selectors._dates_within_horizon(salon=salon, date_from=date_from, days=days, now=now):

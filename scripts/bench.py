@@ -1,4 +1,4 @@
-"""`make bench`: the performance figures of issues 5, 7 and 10, measured side by side in one run.
+"""`make bench`: the performance figures of issues 5, 7, 10, 17 and 21, measured side by side in one run.
 
 It brings up the production stack on loopback, against PostgreSQL and Redis but never the dev or test
 data: a database `<DATABASE_URL's name>_bench` (dropped and re-created at each start, left in place
@@ -9,9 +9,11 @@ only purges its own queues. Then:
 - gunicorn serving the real `config.wsgi` (production settings, except DEBUG off, plain HTTP, throttle
   rates too high to bite, and DJANGO_SETTINGS_MODULE=config.bench_settings, whose URLconf adds the
   baseline views);
-- the `notifications` worker (threads pool) and the `default` worker (prefork), as in the Procfile.
+- the `notifications` worker (threads pool) and the `default` worker (prefork, with the `einvoicing`
+  queue), as in the Procfile;
+- for P10 and P11, the fake ZATCA Fatoora in this process, which one salon's unit is onboarded with.
 
-It prints one table (P1..P8), with a line of evidence (CPU per request or task, read from /proc) under
+It prints one table (P1..P11), with a line of evidence (CPU per request or task, read from /proc) under
 it for the figures that depend on the machine, and exits 0 whatever the figures; it exits 1 only when
 the harness itself fails (a process does not start, a deadline passes), and 130 when interrupted.
 
@@ -74,11 +76,15 @@ BOOKINGS_PATH = "/api/v1/bookings/"
 BASELINE_PATH = "/bench/insert-one/"  # config/bench_urls.py
 AVAILABILITY_PATH = "/api/v1/salons/{salon_id}/availability/"
 AVAILABILITY_AS_SHIPPED_PATH = "/bench/salons/{salon_id}/availability-as-shipped/"  # config/bench_urls.py
-ROW_IDS = ("P1", "P2", "P3", "P3s", "P4", "P4b", "P5", "P6", "P7", "P8", "P9", "P9s")
+CHECKOUT_PATH = "/api/v1/manage/salons/{salon_id}/bookings/{booking_id}/checkout/"
+ROW_IDS = ("P1", "P2", "P3", "P3s", "P4", "P4b", "P5", "P6", "P7", "P8", "P9", "P9s", "P10", "P11")
 STACK_ROWS = frozenset(
-    {"P1", "P2", "P4", "P4b", "P5", "P8", "P9", "P9s"}
+    {"P1", "P2", "P4", "P4b", "P5", "P8", "P9", "P9s", "P10", "P11"}
 )  # measured against the running stack
+INVOICE_ROWS = frozenset({"P10", "P11"})
 NOTIFICATIONS_QUEUE = "notifications"
+EINVOICING_QUEUE = "einvoicing"
+CHECKOUT_STAFF = 4
 # Customers are many so that each one's throttle counter (one small key per user and window) is as busy
 # as a real customer's.
 CUSTOMERS = 200
@@ -91,6 +97,14 @@ BUFFER_MINUTES = 15
 LATTICE_MINUTES = 45
 SMS_BODY = "تم تأكيد حجزك في صالون الاختبار: قص شعر مع الموظف 1، السبت 10:00. للإلغاء افتح التطبيق."
 HTTP_TIMEOUT = (5.0, 60.0)  # connect, read
+# P10's invoicing salon: a valid tax profile (VAT number 15 digits, 3 first and last; a national address).
+BENCH_TAX_ADDRESS = dict(street="Olaya Street", building="2001", district="Al Olaya", city="Riyadh")
+BENCH_TAX_PROFILE = {
+    "legal_name": "صالون الاختبار",
+    "vat_number": "399999999900003",
+    "cr_number": "1010010001",
+    "address": {**BENCH_TAX_ADDRESS, "postal_code": "12213"},
+}
 
 
 # --- pure helpers (tests/test_bench.py) --------------------------------------------------------------
@@ -158,11 +172,11 @@ def parse_rows(text: str) -> tuple[str, ...]:
 
 
 def expected_status(phase: str) -> int | None:
-    """The answer every request of a phase should get: P8 reads (200), the rest create (201); P5's
-    same-slot race has its own check (one 201, the rest 409)."""
+    """The answer every request of a phase should get: P8 reads and P10 checkouts (200), the rest create
+    (201); P5's same-slot race has its own check (one 201, the rest 409)."""
     if phase == "P5 same":
         return None
-    return 200 if phase.startswith("P8") else 201
+    return 200 if phase.startswith(("P8", "P10")) else 201
 
 
 @dataclass
@@ -235,6 +249,10 @@ class Plan:
     p8_round: int = 1
     p8_repeats: int = 50  # 100 requests per path
     waitlist: WaitlistPlan = field(default_factory=WaitlistPlan)  # P9, P9s
+    # P10: in-salon checkouts a round, to a salon that invoices and to one that does not: 160 of each.
+    p10_round: int = 40
+    p10_repeats: int = 2
+    p10_clients: int = 8  # as P2: two per gunicorn worker
 
     def scaled(self, factor: float) -> Plan:
         """Smaller (or larger) request counts, for a quick look; P5 and the process sizes stay as they are."""
@@ -257,6 +275,7 @@ class Plan:
                 entries=scale(self.waitlist.entries, least=50),
                 cancellations=scale(self.waitlist.cancellations, least=10),
             ),
+            p10_round=scale(self.p10_round),
         )
 
     def slots_needed(self) -> int:
@@ -314,6 +333,23 @@ class AvailabilityScenario:
         return {**query, "staff": str(self.staff_id)} if one_staff else query
 
 
+@dataclass(frozen=True)
+class CheckoutScenario:
+    """P10's two salons, alike but for a tax profile (and an onboarded unit): started, unpaid bookings to
+    check out in each, and their manager's token."""
+
+    plain_salon_id: int
+    invoicing_salon_id: int
+    token: str
+    bookings: Mapping[int, Sequence[int]]  # salon id: booking ids
+
+    def jobs(self, salon_id: int, booking_ids: Sequence[int]) -> list[Job]:
+        return [
+            Job(CHECKOUT_PATH.format(salon_id=salon_id, booking_id=pk), self.token, {"method": "cash"})
+            for pk in booking_ids
+        ]
+
+
 @dataclass
 class Data:
     salon_id: int
@@ -321,6 +357,7 @@ class Data:
     tokens: list[str]
     slots: Iterator[Slot]
     availability: AvailabilityScenario
+    checkout: CheckoutScenario | None = None
 
 
 def make_data(plan: Plan) -> Data:
@@ -354,6 +391,48 @@ def make_data(plan: Plan) -> Data:
     )
     return Data(
         salon_id=salon.pk, service_id=service.pk, tokens=tokens, slots=iter(slots), availability=availability
+    )
+
+
+def make_checkout_data(plan: Plan) -> CheckoutScenario:
+    """Two 4-staff salons with bench_availability's hours and service, the second with a tax profile; in
+    each, as many confirmed bookings as P10 checks out, started in the past (45 minutes apart a staff
+    member), unpaid. Their manager is bench_availability's customer."""
+    from django.db import transaction
+    from django.utils import timezone
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from backend.accounts.models import User
+    from backend.einvoicing.profiles import tax_profile_set
+    from backend.salons.management.commands.bench_availability import (
+        BENCH_CUSTOMER_PHONE,
+        _salon_with_staff,
+        confirmed_bookings,
+    )
+
+    count = per_kind(plan.p10_round, plan.p10_repeats)
+    started = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1)
+    bookings: dict[int, list[int]] = {}
+    with transaction.atomic():
+        salons = [_salon_with_staff(staff_count=CHECKOUT_STAFF) for _ in range(2)]
+        tax_profile_set(salon=salons[1][0], data=BENCH_TAX_PROFILE)
+        manager = User.objects.get(phone_number=BENCH_CUSTOMER_PHONE)
+        for salon, service in salons:
+            staff_ids = list(salon.staff.order_by("pk").values_list("pk", flat=True))
+            starts = [
+                (
+                    staff_ids[n % len(staff_ids)],
+                    started - timedelta(minutes=LATTICE_MINUTES * (n // len(staff_ids))),
+                )
+                for n in range(count)
+            ]
+            created = confirmed_bookings(salon=salon, service=service, starts=starts)
+            bookings[salon.pk] = [booking.pk for booking in created]
+    return CheckoutScenario(
+        plain_salon_id=salons[0][0].pk,
+        invoicing_salon_id=salons[1][0].pk,
+        token=str(AccessToken.for_user(manager)),
+        bookings=bookings,
     )
 
 
@@ -524,6 +603,7 @@ class Stack:
     web: Child
     notifications: Child
     default: Child
+    fatoora: Any = None  # backend.fakes.FakeFatoora, for P10 and P11
     tokens: Iterator[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -552,16 +632,25 @@ class Stack:
     def provider_latency(self, milliseconds: int) -> None:
         self.fake.configure(latency_ms=milliseconds)
 
+    def default_cpu(self) -> CpuMeter:
+        """A meter of the default worker's pool processes (its parent only hands tasks out)."""
+        return CpuMeter(lambda: child_pids(self.default.process.pid))
+
     def notifications_consuming(self, on: bool) -> None:
         """Starts or stops the notifications worker's consumption (tasks it already holds still run)."""
-        from worker.celery import app
+        consuming(NOTIFICATIONS_QUEUE, self.notifications, on)
 
-        control = app.control.add_consumer if on else app.control.cancel_consumer
-        replies = control(
-            NOTIFICATIONS_QUEUE, destination=[self.notifications.hostname], reply=True, timeout=5
-        )
-        if not replies:
-            raise HarnessError("the notifications worker did not answer a consumer change")
+    def einvoicing_consuming(self, on: bool) -> None:
+        """Starts or stops the default worker's consumption of the e-invoicing queue (reporting)."""
+        consuming(EINVOICING_QUEUE, self.default, on)
+
+
+def consuming(queue: str, worker: Child, on: bool) -> None:
+    from worker.celery import app
+
+    control = app.control.add_consumer if on else app.control.cancel_consumer
+    if not control(queue, destination=[worker.hostname], reply=True, timeout=5):
+        raise HarnessError(f"the {worker.name} worker did not answer a consumer change")
 
 
 def wait_notifications_settled(timeout: float) -> None:
@@ -971,6 +1060,90 @@ def measure_p8(stack: Stack) -> Figure:
     )
 
 
+def invoice_documents(salon_id: int) -> Any:
+    from backend.einvoicing.models import Document
+
+    return Document.objects.filter(unit__salon_id=salon_id)
+
+
+def measure_p10(stack: Stack) -> tuple[Figure, float]:
+    """In-salon checkouts per second to a salon that invoices (each checkout issues its invoice, numbered,
+    hashed, signed and stamped, in the payment's transaction, and enqueues its report) ÷ to a salon
+    without a tax profile (nothing issued), same gunicorn; the invoices' rate too, for P11. Reporting
+    waits meanwhile (the worker does not consume the e-invoicing queue), so P10 times the web tier only."""
+    plan, scenario = stack.plan, stack.data.checkout
+    salon = {"A": scenario.plain_salon_id, "B": scenario.invoicing_salon_id}
+    waiting = {kind: iter(scenario.bookings[salon[kind]]) for kind in "AB"}
+    paid, seconds = Counter(), Counter()
+    cpu = {"A": stack.web_cpu(), "B": stack.web_cpu()}
+    rounds = ABBA * plan.p10_repeats
+    for round_number, kind in enumerate(rounds, 1):
+        name = "without invoice" if kind == "A" else "with invoice"
+        progress(f"P10 round {round_number}/{len(rounds)}: {plan.p10_round} checkouts {name}")
+        jobs = scenario.jobs(salon[kind], take(waiting[kind], plan.p10_round))
+        with cpu[kind].measuring():
+            calls, wall = stack.load.many(f"P10 {name}", jobs, clients=plan.p10_clients)
+        paid[kind] += sum(call.status == 200 for call in calls)
+        seconds[kind] += wall
+    invoices = invoice_documents(salon["B"]).filter(kind="invoice").count()
+    uninvoiced = invoice_documents(salon["A"]).count()
+    invoice_rate, payment_rate = invoices / seconds["B"], paid["A"] / seconds["A"]
+    figure = Figure(
+        "P10",
+        "invoices issued/s (in-salon checkouts, tax profile) ÷ checkouts/s without invoicing",
+        f"{invoice_rate:.1f} ÷ {payment_rate:.1f} per s (n={invoices}/{paid['A']}, "
+        f"{plan.p10_clients} clients)",
+        safe_ratio(invoice_rate, payment_rate),
+        Goal(">=", 0.9),
+        checks_ok=invoices == paid["B"] and uninvoiced == 0,
+        evidence=f"{paid['B']} checkouts gave {invoices} invoices (the other salon: {uninvoiced} documents); "
+        f"gunicorn's CPU per checkout {cpu['B'].per_unit_ms(paid['B'])} ÷ {cpu['A'].per_unit_ms(paid['A'])}; "
+        f"machine CPU busy {cpu['B'].machine_busy()} ÷ {cpu['A'].machine_busy()}",
+    )
+    return figure, invoice_rate
+
+
+def measure_p11(stack: Stack, invoice_rate: float | None) -> Figure:
+    """The documents P10 issued, reported by the default worker (`einvoicing.report`, the real client) to
+    the fake Fatoora, which checks each one's hash, signature, QR and chain: documents reported per second
+    from the moment the worker starts consuming to the last `reported_at`, ÷ the rate P10 issued them at."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from backend.einvoicing.models import DocumentStatus
+
+    documents = invoice_documents(stack.data.checkout.invoicing_salon_id)
+    count = documents.count()
+    worker = stack.default_cpu()
+    progress(f"P11: the default worker reports {count} documents to the fake Fatoora")
+    with worker.measuring():
+        started = timezone.now()
+        stack.einvoicing_consuming(True)
+        wait_for(
+            lambda: not documents.filter(status=DocumentStatus.ISSUED).exists(),
+            timeout=300,
+            what="every document of P10 reported",
+            interval=0.05,
+        )
+    last = documents.aggregate(last=Max("reported_at"))["last"]
+    reported = documents.filter(status=DocumentStatus.REPORTED).count()
+    elapsed = ((last or started) - started).total_seconds()
+    rate = reported / elapsed if elapsed > 0 else math.nan
+    statuses = Counter(documents.values_list("status", flat=True))
+    return Figure(
+        "P11",
+        "documents reported/s to the fake Fatoora by one worker ÷ invoices issued/s (P10)",
+        f"{rate:.1f} ÷ {invoice_rate or math.nan:.1f} per s ({reported} of {count} documents, "
+        "in chain order)",
+        safe_ratio(rate, invoice_rate or 0),
+        Goal(">=", 1),
+        checks_ok=reported == count == len(stack.fatoora.documents()),
+        evidence=f"document statuses {dict(statuses)}; the fake Fatoora accepted "
+        f"{len(stack.fatoora.documents())}; the default worker's CPU per document "
+        f"{worker.per_unit_ms(reported)}; machine CPU busy {worker.machine_busy()}",
+    )
+
+
 # --- the run ------------------------------------------------------------------------------------------
 
 
@@ -1008,6 +1181,8 @@ def run(plan: Plan, redis_db: int, rows: Sequence[str] = ROW_IDS) -> Report:
     migrate_fresh(stores, bench_env(stores))
     clear_queues()
     data = make_data(plan)
+    if INVOICE_ROWS & set(rows):
+        data.checkout = make_checkout_data(plan)
     figures: dict[str, Figure] = {}
     # In this process, before the stack starts: a quiet machine.
     if "P3" in rows or "P3s" in rows:
@@ -1044,7 +1219,10 @@ def run_stack_rows(
 
     with contextlib.ExitStack() as cleanup:
         fake = cleanup.enter_context(FakeUnifonic(latency_ms=0))
-        env = bench_env(stores, sms_url=fake.url, sms_app_sid=fake.app_sid)
+        fatoora, zatca = None, {}
+        if INVOICE_ROWS & set(rows):
+            fatoora, zatca = cleanup.enter_context(onboarded_unit(data.checkout.invoicing_salon_id))
+        env = bench_env(stores, sms_url=fake.url, sms_app_sid=fake.app_sid, **zatca)
         sock = cleanup.enter_context(listening_socket())
         base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         children = [
@@ -1059,7 +1237,7 @@ def run_stack_rows(
             ),
             celery_worker(
                 "default",
-                queues="default,payments",
+                queues="default,payments,einvoicing",
                 pool="prefork",
                 concurrency=plan.default_worker_processes,
                 env=env,
@@ -1069,7 +1247,7 @@ def run_stack_rows(
         for child in children:
             cleanup.callback(child.stop)  # stopped in reverse order, whatever happens
             child.start()
-        stack = Stack(plan, data, Load(base_url), fake, *children)
+        stack = Stack(plan, data, Load(base_url), fake, *children, fatoora=fatoora)
         progress(f"gunicorn on {base_url} ({plan.web_workers} sync workers); waiting for the stack")
         wait_stack_ready(base_url, stack.web, [stack.notifications, stack.default])
         progress("warming up")
@@ -1100,6 +1278,20 @@ def run_stack_rows(
             )
             figures.update({row: waitlist[row] for row in ("P9", "P9s") if row in rows})
             stack.check_alive()
+        if INVOICE_ROWS & set(rows):
+            # Web requests only, as P2: no deliveries, and no reporting until P11 times it.
+            stack.notifications_consuming(False)
+            stack.einvoicing_consuming(False)
+            figure, invoice_rate = measure_p10(stack)
+            if "P10" in rows:
+                figures["P10"] = figure
+            stack.notifications_consuming(True)
+            if "P11" in rows:
+                figures["P11"] = measure_p11(stack, invoice_rate)
+            else:
+                stack.einvoicing_consuming(True)
+            stack.check_alive()
+            wait_notifications_settled(timeout=180)
         if "P4" in rows or "P4b" in rows:
             figure, no_op_rate = measure_p4(stack)
             if "P4" in rows:
@@ -1108,6 +1300,30 @@ def run_stack_rows(
                 figures["P4b"] = measure_p4b(stack, no_op_rate)
         stack.check_alive()
         return stack.load.statuses
+
+
+@contextlib.contextmanager
+def onboarded_unit(salon_id: int) -> Iterator[tuple[Any, dict[str, str]]]:
+    """The fake Fatoora, and the salon's unit onboarded with it from this process (key, CSR, compliance
+    checks, production CSID), as a manager does through the API; the settings the stack needs to report
+    to it (its URL, and the key that encrypts the unit's keys at rest)."""
+    from cryptography.fernet import Fernet
+    from django.conf import settings
+
+    from backend.einvoicing.onboarding import unit_onboard
+    from backend.fakes.fatoora import DEFAULT_OTP, FakeFatoora
+    from backend.salons.models import Salon
+
+    with FakeFatoora() as fatoora:
+        zatca = {
+            "ZATCA_BASE_URL": fatoora.url,
+            "EINVOICING_KEY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        }
+        for name, value in zatca.items():
+            setattr(settings, name, value)
+        progress("onboarding P10's invoicing salon with the fake Fatoora")
+        unit_onboard(salon=Salon.objects.get(pk=salon_id), otp=DEFAULT_OTP)
+        yield fatoora, zatca
 
 
 # --- entry point --------------------------------------------------------------------------------------

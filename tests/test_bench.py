@@ -155,16 +155,17 @@ def test_the_rest_of_the_machine_is_its_busy_cpu_less_the_measured_processes():
 def test_rows_are_named_in_any_case_and_come_back_in_the_tables_order():
     assert bench.parse_rows("all") == bench.ROW_IDS
     assert bench.parse_rows("p8, P6,p4B") == ("P4b", "P6", "P8")
-    assert bench.parse_rows("p9S,p9") == ("P9", "P9s")
-    for wrong in ("P10", "", " , "):
+    assert bench.parse_rows("p9S,p9,p11") == ("P9", "P9s", "P11")
+    for wrong in ("P12", "", " , "):
         with pytest.raises(argparse.ArgumentTypeError, match="the rows are P1, P2"):
             bench.parse_rows(wrong)
     with pytest.raises(SystemExit):
-        bench.main(["--rows", "P10"])
+        bench.main(["--rows", "P12"])
 
 
 def test_reads_expect_200_creates_201_and_the_same_slot_race_is_judged_apart():
     assert bench.expected_status("P8 A") == bench.expected_status("P8 warm-up") == 200
+    assert bench.expected_status("P10 with invoice") == bench.expected_status("P10 without invoice") == 200
     assert bench.expected_status("P2 booking") == bench.expected_status("P5 distinct") == 201
     assert bench.expected_status("P5 same") is None
     report = bench.Report(
@@ -223,3 +224,34 @@ def test_an_availability_request_is_counted_through_the_whole_django_stack(db):
     broken = bench.AvailabilityScenario(salon_id=0, service_id=0, staff_id=0, first_day=first_day)
     with pytest.raises(bench.HarnessError, match="availability answered 404"):
         bench.availability_request_costs(broken, days=1, requests=1)
+
+
+def test_checkouts_go_to_each_salons_own_bookings_as_its_manager():
+    scenario = bench.CheckoutScenario(
+        plain_salon_id=3, invoicing_salon_id=4, token="t", bookings={3: [10, 11], 4: [20, 21]}
+    )
+    (job,) = scenario.jobs(4, [21])
+    assert job == bench.Job("/api/v1/manage/salons/4/bookings/21/checkout/", "t", {"method": "cash"})
+    assert bench.parse_rows("p10,p9") == ("P10", "P11")
+    assert {"P10", "P11"} <= bench.STACK_ROWS
+    assert bench.per_kind(bench.Plan().p10_round, bench.Plan().p10_repeats) == 160
+
+
+# --- P8's baseline: the engine as shipped, from git history ------------------------------------------------
+def test_the_as_shipped_engine_is_the_pinned_commits_file_loaded_once():
+    from config import bench_engine_as_shipped as baseline
+
+    engine = baseline.engine()
+    assert baseline.engine() is engine, "read from git once a process"
+    assert sys.modules[baseline.AS_SHIPPED_MODULE] is engine
+    assert engine.__file__ == f"7e14adc:{baseline.AS_SHIPPED_PATH}"
+    assert engine.slots_for_any_staff.__module__ == baseline.AS_SHIPPED_MODULE
+    source = baseline.source_at(baseline.AS_SHIPPED_COMMIT, baseline.AS_SHIPPED_PATH)
+    assert source.startswith('"""The availability engine: when a service can be booked')
+
+
+def test_a_clone_without_the_baselines_history_is_told_how_to_fetch_it():
+    from config import bench_engine_as_shipped as baseline
+
+    with pytest.raises(baseline.BaselineUnavailable, match="git fetch --unshallow"):
+        baseline.source_at("0" * 40, baseline.AS_SHIPPED_PATH)

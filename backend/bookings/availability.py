@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -128,7 +128,8 @@ class Slot(NamedTuple):
     staff_id: int
 
 
-_BY_START_THEN_STAFF = attrgetter("start", "staff_id")
+_START = itemgetter(0)  # Slot.start
+_STAFF_ID = attrgetter("staff_id")
 
 
 def slots_for_staff(
@@ -154,14 +155,16 @@ def slots_for_any_staff(
         raise ValueError(f"days must be 1 .. {MAX_DAYS}, got {days}")
     local_dates = [date_from + timedelta(days=offset) for offset in range(days)]
     salon_days = _SalonDays(rules)  # shared by the staff members: the salon's part of each date, once
+    # Staff members go in id order and the sort is stable, so slots with the same start stay in staff id
+    # order: (start, staff id) order, for a quarter of what sorting on both costs (issue 17, P8).
     slots = [
         slot
-        for staff in staff_members
+        for staff in sorted(staff_members, key=_STAFF_ID)
         for slot in _StaffAvailability(
             rules=rules, staff=staff, buffer=buffer, now=now, salon_days=salon_days
         ).slots(local_dates)
     ]
-    slots.sort(key=_BY_START_THEN_STAFF)
+    slots.sort(key=_START)
     return slots
 
 
@@ -213,12 +216,22 @@ def salon_open_on(*, rules: SalonRules, local_date: date) -> bool:
 
 class _SalonDays:
     """The salon's part of each local date, the same for every staff member: the business hours the date
-    owns, in UTC; computed once a date."""
+    owns, in UTC; computed once a date. Also each date's staff ranges in UTC, once for all the staff
+    members who keep the same hours (`hours_key`): turning wall times into instants was a sixth of a busy
+    week's engine time, and a salon's staff mostly share a few weeks."""
 
     def __init__(self, rules: SalonRules) -> None:
         self._rules = rules
         self._ranges: dict[date, list[_Span]] = {}
         self._owned: dict[date, list[_Span]] = {}
+        self._hours_keys: dict[tuple[frozenset[HoursRange], tuple[SpecialHours, ...]], int] = {}
+        self.staff_days: dict[tuple[int, date], list[_Span]] = {}  # (hours key, date): its ranges in UTC
+
+    def hours_key(self, staff: StaffSchedule) -> int:
+        """The same number for staff members with the same weekly ranges (in any order: a date's spans
+        come out sorted) and the same special hours."""
+        hours = (frozenset(staff.working_hours.ranges), staff.special_hours)
+        return self._hours_keys.setdefault(hours, len(self._hours_keys))
 
     def _ranges_of(self, local_date: date) -> list[_Span]:
         """The business hours of the ranges starting on that date; none on a closure date."""
@@ -270,13 +283,15 @@ class _StaffAvailability:
         self.latest_start = now + timedelta(days=rules.horizon_days)
         self._time_off = DisjointSpans(_utc_span(interval) for interval in staff.time_off)
         self._busy = DisjointSpans(_utc_span(interval) for interval in staff.busy)
-        self._staff_days: dict[date, list[_Span]] = {}
+        self._hours_key = self._salon_days.hours_key(staff)
 
     def slots(self, local_dates: Iterable[date]) -> Iterator[Slot]:
         duration, staff_id = self._staff.service_duration, self._staff.staff_id
+        # A Slot made as its `_make` makes one, without the named tuple's two Python-level calls a slot.
+        make = tuple.__new__
         for local_date in local_dates:
             for start in self.offered_starts(self.working_set(local_date)):
-                yield Slot(start, start + duration, staff_id)
+                yield make(Slot, (start, start + duration, staff_id))
 
     def owning_date(self, start: datetime) -> date:
         """The date whose business range ``start`` falls in: its local date, or the day before when it
@@ -301,11 +316,12 @@ class _StaffAvailability:
         return DisjointSpans(subtract(hours, self._time_off.overlapping(hours[0][0], hours[-1][1])))
 
     def _staff_ranges_of(self, local_date: date) -> list[_Span]:
-        spans = self._staff_days.get(local_date)
+        key = (self._hours_key, local_date)
+        spans = self._salon_days.staff_days.get(key)
         if spans is None:
             staff, tz = self._staff, self._rules.tz
             ranges = ranges_on(local_date, staff.working_hours, staff.special_hours)
-            spans = self._staff_days[local_date] = dated_spans(local_date, ranges, tz)
+            spans = self._salon_days.staff_days[key] = dated_spans(local_date, ranges, tz)
         return spans
 
     def offered_starts(self, working: DisjointSpans) -> list[datetime]:

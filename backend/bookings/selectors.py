@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from psycopg import adapters as psycopg_adapters
+from psycopg.pq import Format
 
 from backend.accounts.models import User
 from backend.bookings import availability
@@ -108,6 +110,11 @@ def _refuse_unqualified_staff(*, salon: Salon, service: Service, staff_id: int |
     )
     if not performs.exists():
         raise _staff_refusal(salon=salon, staff_id=staff_id)
+
+
+# psycopg's own (C) timestamptz loader for the schedule statement: Django's parses each value in Python, then
+# sets the session's zone, which psycopg's gives already. Same datetimes; a busy week has ~1,000 (issue 17).
+_TIMESTAMPTZ_LOADER = psycopg_adapters.get_loader(psycopg_adapters.types["timestamptz"].oid, Format.TEXT)
 
 
 @cache
@@ -215,6 +222,7 @@ def _schedules_load(
     stale_holds: set[int] = set()
     # A replica when the view reads from one; the primary inside the create path's transaction.
     with connections[router.db_for_read(Booking)].cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", _TIMESTAMPTZ_LOADER)  # this cursor's only
         cursor.execute(_schedule_sql(), parameters)
         rows = cursor.fetchall()
     for (
