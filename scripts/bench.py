@@ -403,12 +403,12 @@ def make_checkout_data(plan: Plan) -> CheckoutScenario:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from backend.accounts.models import User
-    from backend.einvoicing.profiles import tax_profile_set
-    from backend.salons.management.commands.bench_availability import (
+    from backend.bookings.management.commands.bench_availability import (
         BENCH_CUSTOMER_PHONE,
         _salon_with_staff,
         confirmed_bookings,
     )
+    from backend.einvoicing.profiles import tax_profile_set
 
     count = per_kind(plan.p10_round, plan.p10_repeats)
     started = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1)
