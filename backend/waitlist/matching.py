@@ -32,9 +32,15 @@ SWEEP_LAPSE_LIMIT = 500
 
 
 def freed_time_record(*, salon_id: int, first_day: date | None, last_day: date | None, reason: str) -> None:
-    """The freed-time hook: the outbox row in the caller's transaction, the matcher enqueued on commit."""
+    """The freed-time hook: the outbox row in the caller's transaction, the matcher enqueued on commit.
+
+    Most salons have nobody waiting most of the time: then a cancellation costs one indexed EXISTS, not a
+    row, a broker message and a worker round. An entry joining in the same instant is still served: its
+    join announces its own date, and the sweep re-checks every waiting entry each minute."""
     from worker.tasks.waitlist import match
 
+    if not WaitlistEntry.objects.filter(salon_id=salon_id, status=EntryStatus.WAITING).exists():
+        return
     FreedTime.objects.create(salon_id=salon_id, first_day=first_day, last_day=last_day, reason=reason)
     enqueue_on_commit(match, salon_id, recovery="the waitlist sweep re-checks every open entry")
 

@@ -33,6 +33,16 @@ def offer_of(entry) -> WaitlistOffer | None:
     return WaitlistOffer.objects.filter(entry=entry, outcome=OfferOutcome.OPEN).first()
 
 
+def test_freeing_time_where_nobody_waits_writes_nothing(salon, service, full_day, manager):
+    booking_cancel(booking_id=full_day[2].pk, actor=manager)
+    assert not FreedTime.objects.exists()
+    # Once someone waits at the salon, the next cancellation is announced.
+    waitlist_join(customer=make_user(), service=service, day=full_day[0].start.date() + timedelta(days=1))
+    FreedTime.objects.all().delete()
+    booking_cancel(booking_id=full_day[3].pk, actor=manager)
+    assert list(FreedTime.objects.values_list("reason", flat=True)) == ["cancelled"]
+
+
 def test_a_cancellation_writes_freed_time_and_the_first_entry_gets_the_offer(
     salon, service, staff, day, full_day, manager
 ):
@@ -160,6 +170,7 @@ def make_staff_free(salon, service):
 
 
 def test_every_freeing_path_announces_its_dates(salon, service, staff, day, full_day, manager):
+    waiting(service, day + timedelta(days=3), count=1)  # where nobody waits, nothing is announced
     FreedTime.objects.all().delete()
     customer = make_user()
     salon.prepayment_required = True
