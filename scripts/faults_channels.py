@@ -16,7 +16,13 @@ It counts what each fake received against the outbox rows: a push carries the ro
 (`notification_id`), an SMS in Unifonic's CorrelationID, a WhatsApp message is matched by number, template
 and parameters (unique per row in this run). A row is LOST when no fake received it, DUPLICATED when the
 fakes received it more than once in all (a push or WhatsApp message that also went out by SMS counts), and
-on the WRONG channel when it went out on another than its profile's."""
+on the WRONG channel when it went out on another than its profile's.
+
+Duplicates are counted twice over, in separate columns: as the provider received them (raw resends) and as
+the person sees them. A push carries its row's collapse identity (`android.notification.tag`, APNs
+`apns-collapse-id`): a resend with the same one REPLACES the first on the device (while it is still shown),
+so it is a replaced notification, not a visible duplicate; distinct collapse ids (or none) for one row, a
+WhatsApp resend, or a message on two channels are SEEN TWICE."""
 
 from __future__ import annotations
 
@@ -98,6 +104,7 @@ class OutboxRow:
 class Receipt:
     channel: str
     row: int | None  # None: the message names no committed row
+    collapse: str | None = None  # push: the collapse identity it carried (a resend with it replaces)
 
 
 @dataclass(frozen=True)
@@ -105,10 +112,13 @@ class ChannelCounts:
     rows: int  # rows whose profile expects this channel
     received: int  # messages this channel's fake accepted
     lost: int  # of those rows, received by no fake at all
-    duplicated: int  # of those rows, received more than once in all (on any channels)
+    duplicated: int  # of those rows, received more than once in all (on any channels): raw resends
     extra: int  # the messages beyond the first of those rows
     wrong_channel: int  # of those rows, received on another channel
     books_disagree: int  # of those rows, `sent` on another channel in our books, or not sent
+    seen_twice: int  # of those rows, shown to the person more than once (replacements excepted)
+    seen_extra: int  # the notifications beyond the first the person saw of those rows
+    replaced: int  # messages of those rows that replaced an earlier one on the device
 
 
 @dataclass(frozen=True)
@@ -133,17 +143,38 @@ class ChannelReport:
     def duplicated(self) -> int:
         return sum(c.duplicated for c in self.by_channel.values())
 
+    @property
+    def seen_twice(self) -> int:
+        return sum(c.seen_twice for c in self.by_channel.values())
+
+
+def seen(receipts: Iterable[Receipt]) -> int:
+    """How many notifications the person sees of these messages of one row: a push whose collapse identity
+    arrived before replaces that one; everything else shows on its own."""
+    shown = 0
+    collapsed: set[str] = set()
+    for receipt in receipts:
+        if receipt.channel == PUSH and receipt.collapse is not None:
+            if receipt.collapse in collapsed:
+                continue
+            collapsed.add(receipt.collapse)
+        shown += 1
+    return shown
+
 
 def count_channels(rows: Mapping[int, OutboxRow], receipts: Iterable[Receipt]) -> ChannelReport:
     by_row: dict[int, Counter[str]] = {row: Counter() for row in rows}
+    of_row: dict[int, list[Receipt]] = {row: [] for row in rows}
     unknown = 0
     accepted: Counter[str] = Counter()
     for receipt in receipts:
         accepted[receipt.channel] += 1
         if receipt.row in by_row:
             by_row[receipt.row][receipt.channel] += 1
+            of_row[receipt.row].append(receipt)
         else:
             unknown += 1
+    shown = {row: seen(got) for row, got in of_row.items()}
     by_channel = {}
     for channel in CHANNELS:
         mine = [row for row, facts in rows.items() if facts.expected == channel]
@@ -154,6 +185,9 @@ def count_channels(rows: Mapping[int, OutboxRow], receipts: Iterable[Receipt]) -
             lost=sum(1 for row in mine if totals[row] == 0),
             duplicated=sum(1 for row in mine if totals[row] > 1),
             extra=sum(totals[row] - 1 for row in mine if totals[row] > 1),
+            seen_twice=sum(1 for row in mine if shown[row] > 1),
+            seen_extra=sum(shown[row] - 1 for row in mine if shown[row] > 1),
+            replaced=sum(totals[row] - shown[row] for row in mine),
             wrong_channel=sum(1 for row in mine if set(by_row[row]) - {channel}),
             books_disagree=sum(
                 1 for row in mine if rows[row].status != "sent" or rows[row].channel != channel
@@ -195,7 +229,12 @@ def receipts_from(
         return int(text) if text.isdigit() else None
 
     receipts = [
-        Receipt(PUSH, row_id((m.get("message") or {}).get("data", {}).get("notification_id"))) for m in push
+        Receipt(
+            PUSH,
+            row_id((m.get("message") or {}).get("data", {}).get("notification_id")),
+            m.get("android_tag") or m.get("apns_collapse_id"),
+        )
+        for m in push
     ]
     receipts += [
         Receipt(
@@ -223,12 +262,14 @@ def channel_rows(plan: Any, report: ChannelReport) -> list[Row]:
         rows.append(
             Row(
                 f"C{number}",
-                f"{channel}: rows for it / messages its fake accepted; LOST; DUPLICATED (extra messages); "
-                "on another channel; our books disagree",
-                f"{c.rows} / {c.received}; {c.lost}; {c.duplicated} ({c.extra}); {c.wrong_channel}; "
-                f"{c.books_disagree}",
-                "n / n; 0; 0; 0; 0",
-                c.received == c.rows and c.lost == c.duplicated == c.wrong_channel == c.books_disagree == 0,
+                f"{channel}: rows for it / messages its fake accepted; LOST; SEEN TWICE by the person "
+                "(extra notifications); raw provider resends: rows (extra messages), of them replaced on "
+                "the device by their collapse id; on another channel; our books disagree",
+                f"{c.rows} / {c.received}; {c.lost}; {c.seen_twice} ({c.seen_extra}); {c.duplicated} "
+                f"({c.extra}), {c.replaced} replaced; {c.wrong_channel}; {c.books_disagree}",
+                "n / n+r; 0; 0; any (r), r replaced; 0; 0",
+                c.received == c.rows + c.replaced
+                and c.lost == c.seen_twice == c.wrong_channel == c.books_disagree == 0,
             )
         )
     rows += [
@@ -362,6 +403,9 @@ def summary_lines(
         f"duplicated rows that were `sending` when the worker was SIGKILLed: {len(at_kills)} of "
         f"{len(report.duplicated_rows)} (the provider had accepted them, the row did not say so yet; the "
         "sweep sent them again)",
+        f"of those resends, seen twice by the person: {report.seen_twice} rows; replaced on the device by "
+        f"the same collapse id: {sum(c.replaced for c in report.by_channel.values())} pushes (a resend "
+        "replaces the first only while it is still shown)",
         "provider calls by channel:",
     ]
     lines += provider_calls_by_channel(

@@ -62,9 +62,39 @@ def test_a_push_that_also_went_out_by_sms_is_a_duplicate_on_the_wrong_channel():
     )
     push = report.by_channel[PUSH]
     assert (push.duplicated, push.extra, push.wrong_channel) == (1, 1, 1)
+    assert (push.seen_twice, push.seen_extra, push.replaced) == (1, 1, 0)
     assert report.sms_also == 1 and report.duplicated_rows == {1}
     verdicts = {row.id: row.ok for row in channels.channel_rows(faults.Plan(notifications=2), report)}
     assert verdicts["C2"] is False and verdicts["C6"] is False
+
+
+def test_a_push_resent_with_its_collapse_id_is_replaced_not_seen_twice_but_still_a_raw_resend():
+    rows = {1: _row(PUSH), 2: _row(PUSH), 3: _row(PUSH)}
+    receipts = [
+        channels.Receipt(PUSH, 1, "notification-1"),
+        channels.Receipt(PUSH, 1, "notification-1"),  # the resend after a kill: replaces the first
+        channels.Receipt(PUSH, 2, "notification-2"),
+        channels.Receipt(PUSH, 2, "other"),  # another collapse id: a second notification on the phone
+        channels.Receipt(PUSH, 3),
+    ]
+    report = channels.count_channels(rows, receipts)
+    push = report.by_channel[PUSH]
+    assert (push.duplicated, push.extra) == (2, 2)  # raw provider resends, reported as they are
+    assert (push.seen_twice, push.seen_extra, push.replaced) == (1, 1, 1)
+    assert report.seen_twice == 1 and report.duplicated_rows == {1, 2}
+    [c2] = [row for row in channels.channel_rows(faults.Plan(notifications=3), report) if row.id == "C2"]
+    assert c2.measured == "3 / 5; 0; 1 (1); 2 (2), 1 replaced; 0; 0" and c2.ok is False
+    replaced_only = channels.count_channels(rows, [*receipts[:3], channels.Receipt(PUSH, 3)])
+    [c2] = [r for r in channels.channel_rows(faults.Plan(notifications=3), replaced_only) if r.id == "C2"]
+    assert c2.measured == "3 / 4; 0; 0 (0); 1 (1), 1 replaced; 0; 0" and c2.ok is True
+
+
+def test_a_whatsapp_resend_and_a_push_without_collapse_id_are_seen_twice():
+    rows = {1: _row(WHATSAPP), 2: _row(PUSH)}
+    receipts = [channels.Receipt(WHATSAPP, 1)] * 2 + [channels.Receipt(PUSH, 2)] * 2
+    report = channels.count_channels(rows, receipts)
+    assert report.by_channel[WHATSAPP].seen_twice == report.by_channel[PUSH].seen_twice == 1
+    assert report.by_channel[WHATSAPP].replaced == report.by_channel[PUSH].replaced == 0
 
 
 def test_a_row_no_fake_received_is_lost_whatever_our_books_say_and_unknown_messages_are_counted():
@@ -86,7 +116,11 @@ def test_a_row_sent_on_another_channel_than_its_profile_disagrees_and_is_counted
 def test_receipts_name_their_row_by_push_data_whatsapp_parameters_and_sms_correlation_id():
     key = channels.whatsapp_key("+966560000005", "reminder_24h_v1", ["Salon", "Cut", "Sara", "Sat #5"])
     receipts = channels.receipts_from(
-        [{"name": "m/1", "message": {"token": "t", "data": {"notification_id": "7"}}}, {"message": {}}],
+        [
+            {"name": "m/1", "message": {"data": {"notification_id": "7"}}, "android_tag": "notification-7"},
+            {"message": {}, "apns_collapse_id": "notification-8"},
+            {"message": {"data": {"notification_id": "7"}}, "android_tag": None, "apns_collapse_id": None},
+        ],
         [
             {
                 "to": "966560000005",
@@ -99,8 +133,9 @@ def test_receipts_name_their_row_by_push_data_whatsapp_parameters_and_sms_correl
         {key: 8},
     )
     assert receipts == [
+        channels.Receipt(PUSH, 7, "notification-7"),
+        channels.Receipt(PUSH, None, "notification-8"),
         channels.Receipt(PUSH, 7),
-        channels.Receipt(PUSH, None),
         channels.Receipt(WHATSAPP, 8),
         channels.Receipt(WHATSAPP, None),
         channels.Receipt(SMS, 9),
@@ -268,6 +303,8 @@ def test_the_channels_scenario_loses_nothing_and_duplicates_only_what_a_kill_lef
         if line.startswith("| C2 ") or line.startswith("| C3 ") or line.startswith("| C4 "):
             measured = line.split("|")[3]
             assert measured.split(";")[1].strip() == "0"  # lost
+        if line.startswith("| C2 "):
+            assert line.split("|")[3].split(";")[2].strip().startswith("0 ")  # no push seen twice
     explained = next(line for line in report.splitlines() if line.startswith("duplicated rows that were"))
     at_kill, total = explained.split(": ", 1)[1].split(" (")[0].split(" of ")
     assert at_kill == total  # every duplicate is a message at the provider when its worker was killed

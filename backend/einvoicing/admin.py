@@ -34,6 +34,8 @@ class UnitAdmin(RecordAdmin):
 
     @admin.action(description=_("Report waiting documents now"))
     def report_now(self, request, queryset) -> None:
+        # An operator who knows ZATCA is back skips the rest of a retry's backoff.
+        queryset.update(report_not_before=None)
         for unit in queryset:
             enqueue_report(unit.pk)
         self.message_user(request, _("%(count)d unit(s) enqueued.") % {"count": len(queryset)}, messages.INFO)

@@ -7,6 +7,10 @@
   (429, 5xx, 413, timeouts: backoff doubling from EINVOICING_REPORT_RETRY_BASE_DELAY_SECONDS up to
   CELERY_MAX_RETRY_COUNTDOWN_SECONDS), so a later one never overtakes it. A 409 counts as reported, a 400
   is recorded `rejected` with ZATCA's messages and the chain goes on (ZATCA chains to rejected documents).
+- A run that finds the unit inside that backoff (`report_not_before`) returns `waiting` without calling
+  ZATCA: during an outage each payment enqueues a run for its unit, and each starting its own retry sequence
+  multiplied the calls. The run whose failure set the backoff is the one that retries when it ends (the
+  task's own retry), so one sequence per unit goes on; a lost one is the sweep's, which skips the backoff.
 - Documents issued before onboarding are stamped here, in the same order, before they are reported.
 - The beat sweep (`units_sweep`) re-enqueues onboarded units with documents still `issued`."""
 
@@ -45,6 +49,7 @@ class ReportStatus(StrEnum):
     BUSY = "busy"  # another run holds the unit
     NOT_ONBOARDED = "not_onboarded"
     RETRY = "retry"  # a retryable failure: run again in `retry_in` seconds
+    WAITING = "waiting"  # inside the unit's backoff: nothing called; the run that set it retries
     FAILED = "failed"
 
 
@@ -53,6 +58,7 @@ class ReportOutcome:
     status: ReportStatus
     reported: int = 0
     retry_in: float | None = None
+    waits: float | None = None  # WAITING: seconds until the unit's backoff ends
 
 
 def _claim(unit_id: int, now: datetime) -> bool:
@@ -123,9 +129,19 @@ def _report_documents(unit: Unit) -> ReportOutcome:
     return ReportOutcome(ReportStatus.MORE if waiting.exists() else ReportStatus.DONE, reported)
 
 
+def _backoff_left(unit_id: int, now: datetime) -> float | None:
+    until = Unit.objects.filter(pk=unit_id).values_list("report_not_before", flat=True).first()
+    return (until - now).total_seconds() if until and until > now else None
+
+
 def unit_report(*, unit_id: int) -> ReportOutcome:
-    """Reports up to REPORT_BATCH of the unit's waiting documents, oldest first (`more`: call again)."""
+    """Reports up to REPORT_BATCH of the unit's waiting documents, oldest first (`more`: call again;
+    `waiting`: the unit is inside a retry's backoff and nothing was called)."""
     now = timezone.now()
+    # Read before claiming: a run that only waits must not make the retrying run find the unit busy.
+    waits = _backoff_left(unit_id, now)
+    if waits is not None:
+        return ReportOutcome(ReportStatus.WAITING, waits=waits)
     if not _claim(unit_id, now):
         return ReportOutcome(ReportStatus.BUSY)
     try:

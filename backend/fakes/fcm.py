@@ -9,7 +9,10 @@
 - ``POST /v1/projects/{project_id}/messages:send``: a known, unexpired bearer token (else 401
   UNAUTHENTICATED), the configured project (else 403 PERMISSION_DENIED), exactly one of
   token/topic/condition and string ``data`` values (else 400 INVALID_ARGUMENT); answers
-  ``{"name": "projects/{id}/messages/{n}"}`` and records the message.
+  ``{"name": "projects/{id}/messages/{n}"}`` and records the message, with its collapse identity
+  (``android_tag``: ``android.notification.tag``; ``apns_collapse_id``: the ``apns-collapse-id`` of
+  ``apns.headers``, at most 64 bytes, else 400 INVALID_ARGUMENT as APNs refuses it; ``android_collapse_key``),
+  each None when absent: a message whose tag or collapse id is already shown replaces it on the device.
 
 Switches (``configure`` or ``POST /_control/config``): ``token_errors`` {device token: UNREGISTERED |
 INVALID_ARGUMENT | SENDER_ID_MISMATCH | THIRD_PARTY_AUTH_ERROR}; ``quota_exceeded_next`` n (429
@@ -64,6 +67,7 @@ STATUS_NAMES = {
 FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 MAX_CLOCK_SKEW_SECONDS = 300
+MAX_APNS_COLLAPSE_ID_BYTES = 64
 MAX_ASSERTION_LIFETIME_SECONDS = 3600
 
 
@@ -291,6 +295,10 @@ class FakeFcm(FakeProvider):
         if not isinstance(notification, dict) or not all(isinstance(v, str) for v in notification.values()):
             return self._invalid("Invalid value at 'message.notification'", "message.notification")
 
+        collapse, problem = _collapse_identity(message)
+        if problem:
+            return self._invalid(*problem)
+
         with self._lock:
             settings = self._settings
             retry_after = settings["retry_after_seconds"]
@@ -317,5 +325,26 @@ class FakeFcm(FakeProvider):
         name = f"projects/{self.project_id}/messages/{next(self._message_ids)}"
         if body.get("validate_only") is not True:
             with self._lock:
-                self._messages.append({"name": name, "message": message})
+                self._messages.append({"name": name, "message": message, **collapse})
         return Response(200, {"name": name})
+
+
+def _collapse_identity(message: dict[str, Any]) -> tuple[dict[str, str | None], tuple[str, str] | None]:
+    """The message's android tag, APNs collapse id and android collapse key, or what is wrong with them."""
+    android = message.get("android", {})
+    apns = message.get("apns", {})
+    notification = android.get("notification", {}) if isinstance(android, dict) else None
+    headers = apns.get("headers", {}) if isinstance(apns, dict) else None
+    if not isinstance(notification, dict) or not isinstance(headers, dict):
+        return {}, ("Invalid value at 'message.android' or 'message.apns'", "message")
+    found = {
+        "android_tag": notification.get("tag"),
+        "apns_collapse_id": headers.get("apns-collapse-id"),
+        "android_collapse_key": android.get("collapse_key"),
+    }
+    if not all(value is None or isinstance(value, str) for value in [*found.values(), *headers.values()]):
+        return {}, ("Invalid value: tags, collapse ids and headers are strings", "message")
+    apns_id = found["apns_collapse_id"]
+    if apns_id is not None and len(apns_id.encode()) > MAX_APNS_COLLAPSE_ID_BYTES:
+        return {}, ("apns-collapse-id exceeds 64 bytes", "message.apns.headers")
+    return found, None

@@ -39,7 +39,8 @@ def _push_title(notification: Notification) -> str:
 
 def _send_push(notification: Notification) -> SendResult:
     """To the recipient's most recently registered device; a device FCM no longer knows is deleted and
-    the next one tried."""
+    the next one tried. The row's collapse id makes a resend (a crash after FCM accepted it) replace the
+    first on the device."""
     if not push_configured():
         raise _unusable(fcm.PROVIDER, "push is not configured", "not_configured")
     devices = (
@@ -53,6 +54,7 @@ def _send_push(notification: Notification) -> SendResult:
                 title=_push_title(notification),
                 body=notification.body,
                 data={"kind": notification.kind, "notification_id": notification.pk},
+                collapse_id=fcm.collapse_id_for(notification.pk),
                 timeout=settings.NOTIFICATION_SEND_TIMEOUT_SECONDS,
             )
         except RecipientUnreachable as error:

@@ -7,6 +7,13 @@ line. It is cached for the whole process until shortly before it expires (google
 behind one lock: the notifications worker's threads share it and refresh it once. A 401 on a send means the
 token went stale early (revoked, clock skew): it is refreshed once and the send retried once.
 
+FCM has no idempotency key: a push resent after a crash between FCM's 200 and our record is delivered
+twice. Each push therefore carries a collapse identity derived from our notification (`collapse_id`): the
+Android `android.notification.tag` and the APNs `apns-collapse-id` header (at most 64 bytes), so a resend
+REPLACES the first notification on the device instead of showing a second one (while the first is still
+shown). Not `android.collapse_key`: FCM keeps at most 4 collapse keys per device while it is offline and
+does not say which it drops, so a key per notification could lose pushes.
+
 Answers: 200 `{"name": "projects/…/messages/…"}`; errors `{"error": {"code", "message", "status",
 "details": [{"@type": "…FcmError", "errorCode": "UNREGISTERED"}, {"@type": "…BadRequest",
 "fieldViolations": [{"field": "message.token", …}]}]}}`. Our classification:
@@ -46,6 +53,7 @@ BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 INVALID_REGISTRATION = "INVALID_REGISTRATION"  # ours: INVALID_ARGUMENT about the device token
 DEVICE_GONE_CODES = frozenset({"UNREGISTERED", INVALID_REGISTRATION})
 THIRD_PARTY_AUTH_ERROR = "THIRD_PARTY_AUTH_ERROR"
+MAX_COLLAPSE_ID_BYTES = 64  # APNs refuses a longer apns-collapse-id
 SERVICE_ACCOUNT_FIELDS = ("type", "project_id", "private_key", "client_email", "token_uri")
 
 _lock = threading.Lock()
@@ -216,17 +224,41 @@ def _stale_token(error: ProviderError) -> bool:
     return error.status == 401 and error.code != THIRD_PARTY_AUTH_ERROR
 
 
+def collapse_id_for(notification_id: int | str) -> str:
+    """The collapse identity of one of our notifications: the same for every send of it, different for
+    every other one."""
+    return f"notification-{notification_id}"
+
+
+def _collapse_fields(collapse_id: str) -> dict[str, Any]:
+    if not collapse_id or len(collapse_id.encode()) > MAX_COLLAPSE_ID_BYTES:
+        raise ValueError(f"a collapse id is 1 to {MAX_COLLAPSE_ID_BYTES} bytes")
+    return {
+        "android": {"notification": {"tag": collapse_id}},
+        "apns": {"headers": {"apns-collapse-id": collapse_id}},
+    }
+
+
 def send_push(
-    *, device_token: str, title: str, body: str, data: Mapping[str, Any] | None = None, timeout: float
+    *,
+    device_token: str,
+    title: str,
+    body: str,
+    data: Mapping[str, Any] | None = None,
+    collapse_id: str | None = None,
+    timeout: float,
 ) -> SendResult:
     """Sends one notification (`title`, `body`: already in the reader's language; `data`: values sent
-    as strings) to `device_token`, waiting at most `timeout` seconds per call. `message_id` is FCM's
+    as strings) to `device_token`, waiting at most `timeout` seconds per call. `collapse_id` (at most 64
+    bytes): a resend with the same one replaces the notification on the device. `message_id` is FCM's
     message name. Raises RecipientUnreachable (delete the device) or ProviderError."""
     if not settings.FCM_PROJECT_ID:
         raise ProviderError(PROVIDER, "FCM_PROJECT_ID is not set", retryable=False, code="not_configured")
     message: dict[str, Any] = {"token": device_token, "notification": {"title": title, "body": body}}
     if data:
         message["data"] = {str(key): str(value) for key, value in data.items()}
+    if collapse_id is not None:
+        message.update(_collapse_fields(collapse_id))
     url = f"{settings.FCM_BASE_URL.rstrip('/')}/v1/projects/{settings.FCM_PROJECT_ID}/messages:send"
     token = access_token(timeout=timeout)
     try:

@@ -27,6 +27,14 @@ def paid(booking, service, staff):
     return [make_paid_payment(one) for one in bookings]
 
 
+def backoff_ends(unit):
+    Unit.objects.filter(pk=unit.pk).update(report_not_before=timezone.now() - timedelta(seconds=1))
+
+
+def report_calls(fatoora):
+    return sum(1 for call in fatoora.journal() if call["path"].endswith("/invoices/reporting/single"))
+
+
 def statuses(unit_id):
     return [document.status for document in chain_of(unit_id)]
 
@@ -55,10 +63,40 @@ def test_a_retryable_failure_stops_the_run_and_backs_off(paid, salon, fatoora, s
     first = chain_of(unit.pk)[0]
     assert (first.status, first.attempts) == ("issued", 1) and "503" in first.last_error
     assert Unit.objects.get(pk=unit.pk).report_not_before > timezone.now()
+    backoff_ends(unit)
     fatoora.fail_next(2, status=429)
     assert unit_report(unit_id=unit.pk).retry_in == 20.0  # doubled
+    backoff_ends(unit)
     assert unit_report(unit_id=unit.pk).status == "done"
     assert statuses(unit.pk) == ["reported"] * 3
+    assert Unit.objects.get(pk=unit.pk).report_not_before is None
+
+
+def test_during_an_outage_runs_inside_the_backoff_call_nothing_and_reporting_resumes(
+    paid, salon, fatoora, settings
+):
+    settings.EINVOICING_REPORT_RETRY_BASE_DELAY_SECONDS = 30
+    unit = onboard(salon)
+    fatoora.down = True
+    assert unit_report(unit_id=unit.pk).retry_in == 30.0
+    calls = report_calls(fatoora)
+    assert calls >= 1
+    # Every payment of the salon enqueues a run for its unit: none of them may call ZATCA meanwhile.
+    waiting = [unit_report(unit_id=unit.pk) for _ in range(25)]
+    assert {outcome.status for outcome in waiting} == {"waiting"}
+    assert all(0 < outcome.waits <= 30 and outcome.retry_in is None for outcome in waiting)
+    assert report_calls(fatoora) == calls
+    # Each backoff that ends lets one run through: one failed attempt per backoff, doubling.
+    for delay in (60.0, 120.0):
+        backoff_ends(unit)
+        assert unit_report(unit_id=unit.pk).retry_in == delay
+        assert unit_report(unit_id=unit.pk).status == "waiting"
+    assert report_calls(fatoora) == 3 * calls
+    fatoora.down = False
+    backoff_ends(unit)
+    assert unit_report(unit_id=unit.pk) == reporting.ReportOutcome("done", 3)
+    assert statuses(unit.pk) == ["reported"] * 3
+    assert [record["counter"] for record in fatoora.documents()] == ["1", "2", "3"]
     assert Unit.objects.get(pk=unit.pk).report_not_before is None
 
 

@@ -136,9 +136,31 @@ def test_send_records_messages_and_validate_only_does_not(fake):
     first = push(fake, token).json()["name"]
     assert push(fake, token, validate_only=True).status_code == 200
     assert fake.messages() == [
-        {"name": first, "message": {"token": "device", "notification": {"title": "t"}}}
+        {
+            "name": first,
+            "message": {"token": "device", "notification": {"title": "t"}},
+            "android_tag": None,
+            "apns_collapse_id": None,
+            "android_collapse_key": None,
+        }
     ]
     assert requests.get(f"{fake.root_url}/_control/messages", timeout=5).json() == fake.messages()
+
+
+def test_send_records_the_collapse_identity_of_each_platform(fake):
+    message = {
+        "token": "device",
+        "android": {"collapse_key": "k", "notification": {"tag": "notification-7"}},
+        "apns": {"headers": {"apns-collapse-id": "n" * 64, "apns-priority": "10"}},
+    }
+    assert push(fake, access(fake), message=message).status_code == 200
+    [recorded] = fake.messages()
+    assert recorded["message"] == message
+    assert (recorded["android_tag"], recorded["apns_collapse_id"], recorded["android_collapse_key"]) == (
+        "notification-7",
+        "n" * 64,
+        "k",
+    )
 
 
 @pytest.mark.parametrize(
@@ -149,6 +171,11 @@ def test_send_records_messages_and_validate_only_does_not(fake):
         ({"token": "d", "topic": "news"}, "message"),
         ({"token": "d", "data": {"n": 1}}, "message.data"),
         ({"token": "d", "notification": {"title": 5}}, "message.notification"),
+        ({"token": "d", "apns": {"headers": {"apns-collapse-id": "é" * 33}}}, "message.apns.headers"),
+        ({"token": "d", "apns": {"headers": {"apns-priority": 10}}}, "message"),
+        ({"token": "d", "android": {"notification": {"tag": 7}}}, "message"),
+        ({"token": "d", "android": "x"}, "message"),
+        ({"token": "d", "apns": {"headers": []}}, "message"),
     ],
 )
 def test_invalid_messages_are_invalid_argument(fake, message, field):

@@ -74,6 +74,7 @@ def test_push_sends_to_the_newest_device_and_skips_a_gone_one(fakes):
     [sent] = fakes.fcm.messages()
     assert sent["message"]["token"] == "old-device"
     assert sent["message"]["data"] == {"kind": "booking_confirmed", "notification_id": str(row.pk)}
+    assert sent["android_tag"] == sent["apns_collapse_id"] == f"notification-{row.pk}"
     assert list(Device.objects.values_list("token", flat=True)) == ["old-device"]
 
 

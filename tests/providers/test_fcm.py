@@ -65,9 +65,32 @@ def test_a_push_is_sent_with_a_token_from_the_files_token_uri(fake, caplog):
     assert not any("ya29" in line or "BEGIN PRIVATE" in line for line in lines)
 
 
-def test_no_data_means_no_data_field(fake):
+def test_no_data_means_no_data_field_and_no_collapse_id_no_collapse_fields(fake):
     send()
-    assert "data" not in fake.messages()[0]["message"]
+    [message] = fake.messages()
+    assert set(message["message"]) == {"token", "notification"}
+
+
+def test_a_collapse_id_tags_the_android_notification_and_the_apns_collapse_header(fake):
+    collapse_id = fcm.collapse_id_for(1234)
+    send(collapse_id=collapse_id)
+    send(collapse_id=collapse_id)  # a resend: the same identity, so it replaces the first on the device
+    send(collapse_id=fcm.collapse_id_for(1235))
+    messages = fake.messages()
+    assert [m["android_tag"] for m in messages] == ["notification-1234"] * 2 + ["notification-1235"]
+    assert [m["apns_collapse_id"] for m in messages] == [m["android_tag"] for m in messages]
+    assert messages[0]["message"]["android"] == {"notification": {"tag": "notification-1234"}}
+    assert messages[0]["message"]["apns"] == {"headers": {"apns-collapse-id": "notification-1234"}}
+    assert all(m["android_collapse_key"] is None for m in messages)  # FCM keeps only 4 per device
+
+
+def test_collapse_ids_are_short_enough_for_apns_and_a_longer_one_is_refused_before_sending(fake):
+    assert len(fcm.collapse_id_for(2**63 - 1).encode()) <= fcm.MAX_COLLAPSE_ID_BYTES
+    send(collapse_id="x" * 64)
+    for wrong in ("x" * 65, "é" * 33, ""):
+        with pytest.raises(ValueError, match="64 bytes"):
+            send(collapse_id=wrong)
+    assert len(fake.messages()) == 1
 
 
 def test_the_token_is_fetched_once_and_shared_by_threads(fake):
