@@ -147,7 +147,15 @@ class ServicePublicSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Service
-        fields = ("id", "name", "duration_minutes", "price_halalas", "currency", "buffer_minutes")
+        fields = (
+            "id",
+            "name",
+            "duration_minutes",
+            "price_halalas",
+            "currency",
+            "buffer_minutes",
+            "processing_minutes",
+        )
 
 
 class StaffPublicSerializer(serializers.ModelSerializer):
@@ -247,7 +255,16 @@ class AdminSalonCreateSerializer(serializers.Serializer):
 class ServiceManageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Service
-        fields = ("id", "name", "name_ar", "duration_minutes", "price_halalas", "currency", "buffer_minutes")
+        fields = (
+            "id",
+            "name",
+            "name_ar",
+            "duration_minutes",
+            "price_halalas",
+            "currency",
+            "buffer_minutes",
+            "processing_minutes",
+        )
 
 
 class ServiceInputSerializer(serializers.Serializer):
@@ -256,6 +273,7 @@ class ServiceInputSerializer(serializers.Serializer):
     duration_minutes = serializers.IntegerField(min_value=1, max_value=MINUTES_A_DAY)
     price_halalas = serializers.IntegerField(min_value=0, max_value=MAX_PRICE_HALALAS)
     buffer_minutes = serializers.IntegerField(min_value=0, max_value=MINUTES_A_DAY, required=False)
+    processing_minutes = serializers.IntegerField(min_value=0, max_value=MINUTES_A_DAY, required=False)
 
 
 class ServiceOverrideSerializer(serializers.Serializer):
