@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.bookings import availability
-from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from backend.bookings.models import Booking, BookingItem, BookingStatus
 from backend.bookings.weeks import week_from_json
 from backend.core.errors import ApplicationError
 from backend.salons.models import (
@@ -129,6 +129,7 @@ def _schedule_sql() -> str:
         "closure": Closure._meta.db_table,
         "time_off": TimeOff._meta.db_table,
         "booking": Booking._meta.db_table,
+        "item": BookingItem._meta.db_table,
         "special": SpecialHours._meta.db_table,
     }
     return """
@@ -159,11 +160,12 @@ SELECT 'time_off', staff_id, NULL, NULL, NULL, NULL, start, "end", NULL, NULL, N
 FROM {time_off}
 WHERE staff_id IN (SELECT staff_id FROM qualified) AND start < %(range_end)s AND "end" > %(range_start)s
 UNION ALL
-SELECT 'busy', staff_id, NULL, NULL, NULL, NULL, start, occupied_until, status, hold_expires_at, NULL
-FROM {booking}
-WHERE staff_id IN (SELECT staff_id FROM qualified) AND status = ANY(%(active)s)
-  AND start < %(busy_end)s AND occupied_until > %(range_start)s
-  AND (%(ignore)s::bigint IS NULL OR id <> %(ignore)s::bigint)
+SELECT 'busy', item.staff_id, NULL, NULL, NULL, NULL, item.start, item.occupied_until, booking.status,
+       booking.hold_expires_at, NULL
+FROM {item} item JOIN {booking} booking ON booking.id = item.booking_id
+WHERE item.staff_id IN (SELECT staff_id FROM qualified) AND item.active
+  AND item.start < %(busy_end)s AND item.occupied_until > %(range_start)s
+  AND (%(ignore)s::bigint IS NULL OR item.booking_id <> %(ignore)s::bigint)
 UNION ALL
 SELECT 'special', staff_id, end_date - start_date, NULL, NULL, NULL, NULL, NULL, hours::text, NULL, start_date
 FROM {special}
@@ -202,7 +204,6 @@ def _schedules_load(
         "range_end": range_end,
         # A slot late on the last day occupies its staff member for its buffer past the range's end.
         "busy_end": range_end + service.buffer,
-        "active": list(ACTIVE_STATUSES),
         "ignore": ignore_booking_id,
     }
     links: dict[int, StaffTerms] = {}

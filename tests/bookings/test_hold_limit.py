@@ -143,7 +143,7 @@ def test_a_held_create_costs_two_statements_more_than_before(salon, service, tea
         assert hold(customer, salon, service, at(day, "10:00"), team[0]).status_code == 201
     statements = [query["sql"] for query in queries.captured_queries]
     # The user, the service with its salon, the customer's lock, the count of their holds, the staff
-    # lock, the schedules, the booking, its audit entry, and the savepoint and its release (a hold has no
-    # message until it is paid).
-    assert len(statements) <= 10, "\n".join(statements)
+    # lock, the schedules, the booking, its audit entry, its items, and the savepoint and its release (a
+    # hold has no message until it is paid).
+    assert len(statements) <= 11, "\n".join(statements)
     assert any("FOR NO KEY UPDATE" in sql for sql in statements)

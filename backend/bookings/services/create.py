@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.bookings.availability import Rejection
-from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from backend.bookings.models import Booking, BookingStatus
 from backend.bookings.selectors import start_check
 from backend.bookings.services.holds import _expire_stale_holds_of
+from backend.bookings.services.inserts import PlannedItem, booking_insert
 from backend.bookings.services.notify import booking_notify
 from backend.bookings.services.rejections import _is_overlap_violation, _most_telling, rejection_error
 from backend.core.errors import ApplicationError
@@ -32,11 +33,11 @@ def _candidates_by_load(*, salon: Salon, staff_ids: list[int], start: datetime) 
         StaffMember.objects.filter(pk__in=staff_ids)
         .annotate(
             load=Count(
-                "bookings",
+                "booking_items",
                 filter=Q(
-                    bookings__status__in=ACTIVE_STATUSES,
-                    bookings__start__gte=day_start,
-                    bookings__start__lt=day_start + timedelta(days=1),
+                    booking_items__active=True,
+                    booking_items__start__gte=day_start,
+                    booking_items__start__lt=day_start + timedelta(days=1),
                 ),
             )
         )
@@ -102,19 +103,20 @@ def _insert_locked(
                 _expire_stale_holds_of(staff_id=staff_id, now=now)
             terms = check.links[staff_id]
             prepay = salon.prepayment_required
-            booking = Booking.objects.create(
-                salon=salon,
+            planned = PlannedItem(
                 service=service,
                 staff=staff,
-                customer=customer,
                 start=start,
-                end=start + terms.duration,
-                occupied_until=start + terms.duration + service.buffer,
-                status=BookingStatus.PENDING_PAYMENT if prepay else BookingStatus.CONFIRMED,
-                hold_expires_at=now + timedelta(minutes=salon.hold_minutes) if prepay else None,
+                duration=terms.duration,
                 price_halalas=terms.price_halalas,
-                currency=service.currency,
-                scheduled_at=now,
+            )
+            booking = booking_insert(
+                customer=customer,
+                salon=salon,
+                planned=[planned],
+                status=BookingStatus.PENDING_PAYMENT if prepay else BookingStatus.CONFIRMED,
+                now=now,
+                hold_minutes=salon.hold_minutes if prepay else None,
             )
             if not prepay:
                 booking_notify(booking, Kind.BOOKING_CONFIRMED)

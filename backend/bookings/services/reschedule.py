@@ -15,6 +15,7 @@ from backend.bookings.policy import customer_may_reschedule
 from backend.bookings.selectors import start_check
 from backend.bookings.services.create import _lock_staff, _refuse_beyond_horizon
 from backend.bookings.services.holds import _expire_stale_holds_of
+from backend.bookings.services.inserts import PlannedItem, booking_items_replace
 from backend.bookings.services.notify import booking_notify
 from backend.bookings.services.rejections import _is_overlap_violation, rejection_error
 from backend.bookings.services.transitions import _not_in_state, booking_lock
@@ -108,24 +109,16 @@ def booking_reschedule(
         refund = _reprice(booking, price_halalas=terms.price_halalas, paid_halalas=paid)
         if target_staff_id in check.stale_holds:
             _expire_stale_holds_of(staff_id=target_staff_id, now=now)
-        booking.staff = target_staff
-        booking.start = start
-        booking.end = start + terms.duration
-        booking.occupied_until = booking.end + booking.service.buffer
-        booking.scheduled_at = now
+        planned = PlannedItem(
+            service=booking.service,
+            staff=target_staff,
+            start=start,
+            duration=terms.duration,
+            price_halalas=booking.price_halalas,
+        )
         try:
             with transaction.atomic():
-                booking.save(
-                    update_fields=[
-                        "staff",
-                        "start",
-                        "end",
-                        "occupied_until",
-                        "price_halalas",
-                        "scheduled_at",
-                        "updated_at",
-                    ]
-                )
+                booking_items_replace(booking, [planned], now=now)
         except IntegrityError as error:
             if _is_overlap_violation(error):
                 raise rejection_error(Rejection.SLOT_UNAVAILABLE) from error

@@ -16,8 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend.accounts.models import User
-from backend.bookings.models import Booking, BookingStatus
+from backend.bookings.models import Booking, BookingItem, BookingStatus
 from backend.bookings.selectors import availability_for
+from backend.bookings.services.inserts import PlannedItem, item_rows
 from backend.salons import services
 from backend.salons.availability_body import availability_json
 from backend.salons.models import Salon, Service
@@ -83,6 +84,15 @@ def _book(*, salon: Salon, service: Service, date_from: date, days: int, count: 
             )
         )
     Booking.objects.bulk_create(bookings)
+    duration = timedelta(minutes=service.duration_minutes)
+    BookingItem.objects.bulk_create(
+        row
+        for booking in bookings
+        for row in item_rows(
+            booking,
+            [PlannedItem(service, booking.staff, booking.start, duration, booking.price_halalas)],
+        )
+    )
 
 
 class Command(BaseCommand):
