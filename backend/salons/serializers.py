@@ -11,6 +11,7 @@ from rest_framework.utils import humanize_datetime
 
 from backend.bookings.availability import MAX_DAYS
 from backend.bookings.serializers import BookingSerializer
+from backend.bookings.visits import MAX_ITEMS
 from backend.core.serializers import StrictBooleanField, StrictCharField
 from backend.einvoicing.serializers import TaxSettingsSerializer, tax_settings_data
 from backend.photos.serializers import PhotoSerializer, salon_cover_url, salon_gallery, staff_avatar_url
@@ -30,6 +31,7 @@ from backend.salons.validators import validate_cancellation_policy, validate_tim
 
 MAX_ID = 2**63 - 1  # ids are bigints; a larger number is a 400, not a database error
 MINUTES_A_DAY = 24 * 60
+
 MAX_PRICE_HALALAS = 10_000_000  # 100,000 SAR: far above any salon service, far below the column's limit
 
 
@@ -177,7 +179,13 @@ class StaffPublicSerializer(serializers.ModelSerializer):
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
-    service = id_field()
+    service = serializers.ListField(
+        child=id_field(),
+        min_length=1,
+        max_length=MAX_ITEMS,
+        help_text="The service; repeated (`service=A&service=B`), a visit's services in their order: the "
+        "starts at which the whole visit fits.",
+    )
     date = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="The first local date, YYYY-MM-DD.")
     days = serializers.IntegerField(min_value=1, max_value=MAX_DAYS, default=1)
     staff = id_field(required=False, help_text="Absent: any staff member.")
@@ -189,11 +197,24 @@ class SlotSerializer(serializers.Serializer):
     staff_id = serializers.IntegerField()
 
 
+class SlotItemSerializer(serializers.Serializer):
+    service = serializers.IntegerField()
+    staff_id = serializers.IntegerField()
+    start = serializers.DateTimeField(help_text="In the salon's time zone.")
+    end = serializers.DateTimeField()
+
+
+class VisitSlotSerializer(SlotSerializer):
+    items = SlotItemSerializer(
+        many=True, required=False, help_text="Only when several services were asked for: each item's times."
+    )
+
+
 class AvailabilitySerializer(serializers.Serializer):
     """The response's shape, for the schema; `availability_body.availability_json` writes it."""
 
     timezone = serializers.CharField()
-    slots = SlotSerializer(many=True)
+    slots = VisitSlotSerializer(many=True)
 
 
 # --- Management -----------------------------------------------------------------------------------------
