@@ -18,7 +18,7 @@ def booking_list_for_user_filtered(
 ) -> QuerySet[Booking]:
     """The bookings `user` may see (`booking_list_for_user`), soonest first: only those in `status` when
     given, only those not started yet with `upcoming`."""
-    bookings = booking_list_for_user(user=user).order_by("start", "id")
+    bookings = booking_list_for_user(user=user).prefetch_related("items").order_by("start", "id")
     if status:
         bookings = bookings.filter(status=status)
     if upcoming:
@@ -27,5 +27,5 @@ def booking_list_for_user_filtered(
 
 
 def booking_list_for_salon(*, salon: Salon) -> QuerySet[Booking]:
-    """The salon's bookings by start, with their customers."""
-    return salon.bookings.select_related("customer").order_by("start", "id")
+    """The salon's bookings by start, with their customers and items."""
+    return salon.bookings.select_related("customer").prefetch_related("items").order_by("start", "id")

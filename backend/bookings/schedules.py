@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from backend.bookings import availability
-from backend.bookings.models import Booking, BookingItem, BookingStatus
+from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingItem, BookingStatus
 from backend.bookings.weeks import week_from_json
 from backend.core.errors import ApplicationError
 from backend.salons.models import (
@@ -51,6 +51,11 @@ class Schedules:
     # Staff members with an unpaid hold past its time in the loaded range: the engine treats it as free,
     # but the exclusion constraint still sees it until the booking services expire it.
     stale_holds: frozenset[int]
+    # The customer's active visits in the salon, when asked for (a create's customer_busy check).
+    customer_visits: tuple[availability.Interval, ...] = ()
+
+    def customer_busy(self, start: datetime, end: datetime) -> bool:
+        return any(visit.start < end and start < visit.end for visit in self.customer_visits)
 
     # The one-service view (the first service's), as the single-service callers read it.
     @property
@@ -173,6 +178,12 @@ WHERE item.staff_id IN (SELECT staff_id FROM qualified) AND item.active
   AND item.start < %(busy_end)s AND item.occupied_until > %(range_start)s
   AND (%(ignore)s::bigint IS NULL OR item.booking_id <> %(ignore)s::bigint)
 UNION ALL
+SELECT 'customer', NULL, NULL, NULL, NULL, NULL, start, "end", status, hold_expires_at, NULL, NULL
+FROM {booking}
+WHERE customer_id = %(customer)s::bigint AND salon_id = %(salon)s AND status = ANY(%(active)s)
+  AND start < %(busy_end)s AND "end" > %(range_start)s
+  AND (%(ignore)s::bigint IS NULL OR id <> %(ignore)s::bigint)
+UNION ALL
 SELECT 'special', staff_id, end_date - start_date, NULL, NULL, NULL, NULL, NULL, hours::text, NULL,
        start_date, NULL
 FROM {special}
@@ -191,12 +202,14 @@ def schedules_load(
     staff_id: int | None,
     now: datetime,
     ignore_booking_id: int | None = None,
+    customer_id: int | None = None,
 ) -> Schedules:
     """Everything the engine needs for the local dates date_from .. date_from + days - 1, in one statement,
     for each of `services` (a visit's, in order; repeats allowed).
 
     `ignore_booking_id` leaves one booking out of the busy times (a reschedule must not clash with the
-    time it is leaving). An unknown staff member is a ValidationError, one without a service
+    time it is leaving); `customer_id` reads that customer's visits in the salon too (`customer_busy`). An
+    unknown staff member is a ValidationError, one without a service
     `staff_not_qualified` (a query more, only then). Ranges run into the next day and the day before's
     decide what the first date owns: rows are read from the day before to the end of the one after. A
     visit's later items may run into the day after the range: for several services, a day more is read."""
@@ -216,6 +229,8 @@ def schedules_load(
         # A slot late on the last day occupies its staff member for its buffer past the range's end.
         "busy_end": range_end + max(service.buffer for service in services),
         "ignore": ignore_booking_id,
+        "customer": customer_id,
+        "active": list(ACTIVE_STATUSES),
     }
     terms: dict[int, dict[int, StaffTerms]] = {service.pk: {} for service in services}
     by_id = {service.pk: service for service in services}
@@ -226,6 +241,7 @@ def schedules_load(
     busy: dict[int, list[availability.Interval]] = defaultdict(list)
     special: dict[int | None, list[tuple[date, int, str]]] = defaultdict(list)
     stale_holds: set[int] = set()
+    customer_visits: list[availability.Interval] = []
     with connection.cursor() as cursor:
         cursor.execute(_schedule_sql(), parameters)
         rows = cursor.fetchall()
@@ -259,6 +275,9 @@ def schedules_load(
             special[row_staff_id].append((day, number, status))
         elif kind == "time_off":
             time_off[row_staff_id].append(availability.Interval(from_at, to_at))
+        elif kind == "customer":
+            if not (status == BookingStatus.PENDING_PAYMENT and hold_until is not None and hold_until <= now):
+                customer_visits.append(availability.Interval(from_at, to_at))
         elif kind == "busy":
             if status == BookingStatus.PENDING_PAYMENT and hold_until is not None and hold_until <= now:
                 # A hold past its time is as good as expired (the booking services expire it first).
@@ -299,6 +318,7 @@ def schedules_load(
         terms=terms,
         staff_by_service=staff_by_service,
         stale_holds=frozenset(stale_holds),
+        customer_visits=tuple(customer_visits),
     )
 
 

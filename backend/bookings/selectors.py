@@ -159,10 +159,12 @@ def visit_check(
     pins: Sequence[int | None],
     now: datetime | None = None,
     ignore_booking_id: int | None = None,
+    customer_id: int | None = None,
 ) -> VisitCheck:
     """Whether the visit can start at `start` with the staff members pinned per item (None: anyone),
-    by the very search the slot list runs. A pinned staff member unknown here is a ValidationError, one
-    without the item's service `staff_not_qualified` (naming the item)."""
+    by the very search the slot list runs; with `customer_id`, that customer's visits in the salon are
+    read in the same statement (`schedules.customer_busy`). A pinned staff member unknown here is a
+    ValidationError, one without the item's service `staff_not_qualified` (naming the item)."""
     now = now or timezone.now()
     shared = set(pins)
     schedules = schedules_load(
@@ -173,6 +175,7 @@ def visit_check(
         staff_id=pins[0] if len(shared) == 1 else None,
         now=now,
         ignore_booking_id=ignore_booking_id,
+        customer_id=customer_id,
     )
     for index, (service, pin) in enumerate(zip(services, pins, strict=True)):
         if pin is not None and pin not in schedules.terms[service.pk]:

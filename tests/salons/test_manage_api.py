@@ -667,6 +667,15 @@ def test_bookings_list_with_local_date_staff_and_status_filters(manager_client, 
         "cancelled_at": None,
         "cancelled_by": "",
         "created_at": booking["created_at"],
+        "items": [  # a one-service booking is a one-item visit (issue 22)
+            {
+                "service": service.id,
+                "staff": staff.id,
+                "start": f"{day.isoformat()}T01:00:00+03:00",
+                "end": f"{day.isoformat()}T02:00:00+03:00",
+                "price_halalas": 5000,
+            }
+        ],
         "customer": {"id": early.customer.id, "name": "", "phone": early.customer.phone_number},
     }
     assert booking["created_at"].endswith("+03:00")

@@ -82,8 +82,17 @@ def booking_insert(
         scheduled_at=now,
         **visit_summary(planned),
     )
-    BookingItem.objects.bulk_create(item_rows(booking, planned))
+    _remember_items(booking, BookingItem.objects.bulk_create(item_rows(booking, planned)))
     return booking
+
+
+def _remember_items(booking: Booking, rows: list[BookingItem]) -> None:
+    """Keeps the rows just written as the booking's prefetched items (as prefetch_related leaves them), so
+    answering with the booking reads them again from nowhere."""
+    items = booking.items.all()
+    items._result_cache = rows
+    items._prefetch_done = True
+    booking._prefetched_objects_cache = {"items": items}
 
 
 def booking_items_replace(booking: Booking, planned: Sequence[PlannedItem], *, now: datetime) -> None:
@@ -92,7 +101,7 @@ def booking_items_replace(booking: Booking, planned: Sequence[PlannedItem], *, n
     for field, value in visit_summary(planned).items():
         setattr(booking, field, value)
     booking.scheduled_at = now
-    booking.items.all().delete()
+    BookingItem.objects.filter(booking=booking).delete()
     booking.save(
         update_fields=[
             "service",
@@ -105,4 +114,4 @@ def booking_items_replace(booking: Booking, planned: Sequence[PlannedItem], *, n
             "updated_at",
         ]
     )
-    BookingItem.objects.bulk_create(item_rows(booking, planned))
+    _remember_items(booking, BookingItem.objects.bulk_create(item_rows(booking, planned)))
