@@ -112,9 +112,24 @@ class BookingCreateSerializer(serializers.Serializer):
         return attrs
 
 
+class RescheduleItemSerializer(serializers.Serializer):
+    staff = _id_field(allow_null=True, help_text="Null: anyone free then.")
+
+
 class BookingRescheduleSerializer(serializers.Serializer):
     start = AwareDateTimeField()
-    staff = _id_field(required=False, allow_null=True, help_text="Absent or null: the same staff member.")
+    staff = _id_field(
+        required=False,
+        allow_null=True,
+        help_text="Absent or null: the same staff member(s); given: for every item.",
+    )
+    items = RescheduleItemSerializer(
+        many=True,
+        required=False,
+        min_length=1,
+        max_length=MAX_ITEMS,
+        help_text="The visit's items in order, each re-picking its staff member (one entry per item).",
+    )
 
 
 class BookingCancelSerializer(serializers.Serializer):

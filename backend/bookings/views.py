@@ -38,9 +38,9 @@ _CREATE_ERRORS = {
 
 _RESCHEDULE_ERRORS = {
     400: _CREATE_ERRORS[400],
-    409: "slot_unavailable, not_reschedulable, reschedule_too_late (a paid booking, later than its "
-    "full-refund tier), price_changed (a paid booking moving to a higher price; `price_halalas` says it), "
-    "payment_in_progress (a payment is under way and the price would change)",
+    409: "slot_unavailable, customer_busy, not_reschedulable, reschedule_too_late (a paid booking, later "
+    "than its full-refund tier), price_changed (a paid booking moving to a higher price; `price_halalas` "
+    "says it), payment_in_progress (a payment is under way and the price would change)",
 }
 _PHONE_REQUIRED = {403: "phone_required: the caller has not verified a phone number yet"}
 
@@ -157,6 +157,11 @@ class BookingRescheduleView(APIView):
             actor=request.user,
             start=payload.validated_data["start"],
             staff_id=payload.validated_data.get("staff"),
+            item_staff=(
+                [item["staff"] for item in payload.validated_data["items"]]
+                if "items" in payload.validated_data
+                else None
+            ),
         )
         return Response(
             BookingRescheduledSerializer(moved.booking, context={"refund_halalas": moved.refund_halalas}).data

@@ -174,3 +174,73 @@ def test_a_visit_outside_the_hours_is_refused_at_its_first_item(salon, colour, b
         "outside_working_hours",
         0,
     )
+
+
+# --- the visit as one booking: reschedule, cancel ---------------------------------------------------------
+
+
+def test_a_reschedule_moves_the_whole_visit_and_items_may_repick_staff(salon, colour, blow_dry, sara, day):
+    customer = make_user()
+    omar = make_staff(salon, name="Omar", services=[blow_dry])
+    booked = visit(customer, salon, at(day, "09:00"), (colour, sara), (blow_dry, sara)).json()
+    client = client_for(customer)
+    moved = client.post(
+        f"/api/v1/bookings/{booked['id']}/reschedule/", {"start": at(day, "13:00").isoformat()}
+    )
+    assert moved.status_code == 200, moved.content
+    assert [(item["staff"], item["start"]) for item in moved.json()["items"]] == [
+        (sara.id, at(day, "13:00").isoformat()),
+        (sara.id, at(day, "14:10").isoformat()),
+    ]
+    repicked = client.post(
+        f"/api/v1/bookings/{booked['id']}/reschedule/",
+        {"start": at(day, "15:00").isoformat(), "items": [{"staff": sara.id}, {"staff": omar.id}]},
+        format="json",
+    )
+    assert [item["staff"] for item in repicked.json()["items"]] == [sara.id, omar.id]
+    assert BookingItem.objects.filter(active=True).count() == 2  # the old occupations are gone
+    wrong = client.post(
+        f"/api/v1/bookings/{booked['id']}/reschedule/",
+        {"start": at(day, "16:00").isoformat(), "items": [{"staff": None}]},
+        format="json",
+    )
+    assert (wrong.status_code, error_code(wrong)) == (400, "validation_error")
+    anyone = client.post(
+        f"/api/v1/bookings/{booked['id']}/reschedule/",
+        {"start": at(day, "17:00").isoformat(), "items": [{"staff": None}, {"staff": None}]},
+        format="json",
+    )
+    assert anyone.status_code == 200 and anyone.json()["start"] == at(day, "17:00").isoformat()
+    make_booking(service=blow_dry, staff=sara, start=at(day, "19:10"))
+    make_booking(service=blow_dry, staff=omar, start=at(day, "19:10"))
+    refused = client.post(
+        f"/api/v1/bookings/{booked['id']}/reschedule/",
+        {"start": at(day, "18:00").isoformat(), "items": [{"staff": None}, {"staff": None}]},
+        format="json",
+    )
+    assert (refused.status_code, error_code(refused), refused.json()["error"]["item"]) == (
+        409,
+        "slot_unavailable",
+        1,
+    )
+
+
+def test_a_reschedule_keeps_the_client_out_of_two_visits(salon, colour, blow_dry, sara, day):
+    customer = make_user()
+    omar = make_staff(salon, name="Omar", services=[blow_dry])
+    first = visit(customer, salon, at(day, "09:00"), (colour, sara), (blow_dry, sara)).json()
+    second = visit(customer, salon, at(day, "12:00"), (blow_dry, omar)).json()
+    busy = client_for(customer).post(
+        f"/api/v1/bookings/{second['id']}/reschedule/", {"start": at(day, "09:30").isoformat()}
+    )
+    assert (busy.status_code, error_code(busy)) == (409, "customer_busy")
+    assert first["id"] != second["id"]
+
+
+def test_cancelling_a_visit_frees_every_item(salon, colour, blow_dry, sara, day):
+    customer = make_user()
+    booked = visit(customer, salon, at(day, "09:00"), (colour, sara), (blow_dry, sara)).json()
+    cancelled = client_for(customer).post(f"/api/v1/bookings/{booked['id']}/cancel/", {})
+    assert cancelled.status_code == 200 and len(cancelled.json()["items"]) == 2
+    assert not BookingItem.objects.filter(active=True).exists()
+    assert visit(make_user(), salon, at(day, "09:00"), (colour, sara), (blow_dry, sara)).status_code == 201
