@@ -2,7 +2,7 @@
 
 import django_filters
 
-from backend.bookings.models import Booking, BookingStatus
+from backend.bookings.models import Booking, BookingItem, BookingStatus
 
 
 class SalonBookingFilter(django_filters.FilterSet):
@@ -10,9 +10,15 @@ class SalonBookingFilter(django_filters.FilterSet):
     date = django_filters.DateFilter(
         field_name="start", lookup_expr="date", help_text="Bookings starting on this local date (YYYY-MM-DD)."
     )
-    staff = django_filters.NumberFilter(field_name="staff_id")
+    staff = django_filters.NumberFilter(
+        method="with_staff",
+        help_text="Bookings with an item of this staff member's (a visit's, any of them).",
+    )
     status = django_filters.ChoiceFilter(choices=BookingStatus.choices)
 
     class Meta:
         model = Booking
         fields = ("date", "staff", "status")
+
+    def with_staff(self, queryset, name: str, value: int):
+        return queryset.filter(pk__in=BookingItem.objects.filter(staff_id=value).values("booking_id"))

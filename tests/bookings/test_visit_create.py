@@ -1,12 +1,15 @@
 """POST /bookings/ with `items`: a visit of several services back to back, all items or none."""
 
 import pytest
+from django.test import Client
 
 from backend.bookings.models import Booking, BookingItem
+from backend.notifications.models import Kind, Notification
 from tests.support.api import error_code
 from tests.support.factories import (
     at,
     client_for,
+    make_admin,
     make_booking,
     make_salon,
     make_service,
@@ -244,3 +247,48 @@ def test_cancelling_a_visit_frees_every_item(salon, colour, blow_dry, sara, day)
     assert cancelled.status_code == 200 and len(cancelled.json()["items"]) == 2
     assert not BookingItem.objects.filter(active=True).exists()
     assert visit(make_user(), salon, at(day, "09:00"), (colour, sara), (blow_dry, sara)).status_code == 201
+
+
+def test_the_customers_message_lists_every_item(salon, colour, blow_dry, sara, day):
+    omar = make_staff(salon, name="Omar", services=[blow_dry])
+    customer = make_user()
+    booked = visit(customer, salon, at(day, "09:00"), (colour, sara), (blow_dry, omar)).json()
+    confirmed = Notification.objects.get(kind=Kind.BOOKING_CONFIRMED)
+    assert (confirmed.context["service"], confirmed.context["staff"]) == (
+        "Colour، Blow-dry",
+        "Sara، Omar",
+    )  # the customer reads Arabic
+    client_for(customer).post(f"/api/v1/bookings/{booked['id']}/cancel/", {})
+    assert Notification.objects.get(kind=Kind.BOOKING_CANCELLED).context["service"] == "Colour، Blow-dry"
+
+
+# --- the visit seen by the salon and reviewed -------------------------------------------------------------
+
+
+def test_the_salons_list_filters_by_any_items_staff_and_the_admin_shows_the_items(
+    salon, colour, blow_dry, sara, day
+):
+    omar = make_staff(salon, name="Omar", services=[blow_dry])
+    manager = make_user()
+    salon.managers.add(manager)
+    booked = visit(make_user(), salon, at(day, "09:00"), (colour, sara), (blow_dry, omar)).json()
+    listed = client_for(manager).get(f"/api/v1/manage/salons/{salon.id}/bookings/", {"staff": omar.id}).json()
+    assert [booking["id"] for booking in listed["results"]] == [booked["id"]]
+    admin = Client(HTTP_ACCEPT_LANGUAGE="en")
+    admin.force_login(make_admin())
+    page = admin.get(f"/admin/bookings/booking/{booked['id']}/change/")
+    assert page.status_code == 200 and "Blow-dry" in page.content.decode() and "Omar" in page.content.decode()
+
+
+def test_a_visits_review_rates_each_items_staff_member(salon, colour, blow_dry, sara, day):
+    omar = make_staff(salon, name="Omar", services=[blow_dry])
+    customer = make_user()
+    booked = visit(customer, salon, at(day, "09:00"), (colour, sara), (blow_dry, omar)).json()
+    Booking.objects.filter(pk=booked["id"]).update(status="completed")
+    response = client_for(customer).post(
+        f"/api/v1/bookings/{booked['id']}/review/", {"rating": 4}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    sara.refresh_from_db()
+    omar.refresh_from_db()
+    assert (sara.rating, sara.review_count, omar.rating, omar.review_count) == (4, 1, 4, 1)
