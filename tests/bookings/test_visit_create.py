@@ -146,6 +146,7 @@ def test_the_idempotency_key_replays_the_visit(salon, colour, blow_dry, sara, da
             items=[{"service": ids["colour"]}, {"service": ids["blow_dry"], "staff": 999999}]
         ),
         lambda body, ids: body.pop("items"),
+        lambda body, ids: body.update(salon=999999),
     ],
 )
 def test_bad_visits_are_400(salon, colour, blow_dry, sara, day, mutate):
