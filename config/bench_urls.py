@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.bookings import selectors as booking_selectors
+from backend.bookings import schedules as booking_schedules
 from backend.bookings.salon_serializers import AvailabilityQuerySerializer
 from backend.bookings.salon_views import AvailabilityView
 from backend.core.models import IdempotencyRecord
@@ -55,11 +55,11 @@ def availability_for(
 ) -> list[Any]:
     """backend.bookings.selectors.availability_for, with the engine as shipped before issue 17."""
     now = timezone.now()
-    if not booking_selectors._dates_within_horizon(salon=salon, date_from=date_from, days=days, now=now):
-        booking_selectors._refuse_unqualified_staff(salon=salon, service=service, staff_id=staff_id)
+    if not booking_schedules._dates_within_horizon(salon=salon, date_from=date_from, days=days, now=now):
+        booking_schedules._refuse_unqualified_staff(salon=salon, service=service, staff_id=staff_id)
         return []
-    schedules = booking_selectors._schedules_load(
-        salon=salon, service=service, date_from=date_from, days=days, staff_id=staff_id, now=now
+    schedules = booking_schedules.schedules_load(
+        salon=salon, services=[service], date_from=date_from, days=days, staff_id=staff_id, now=now
     )
     return engine_as_shipped.slots_for_any_staff(
         rules=schedules.rules,
@@ -103,7 +103,7 @@ class AvailabilityAsShippedView(AvailabilityView):
     def get(self, request: Request, salon_id: int) -> Response:
         query = AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        service = service_get_bookable(salon=self.salon, service_id=query.validated_data["service"])
+        service = service_get_bookable(salon=self.salon, service_id=query.validated_data["service"][0])
         slots = availability_for(
             salon=self.salon,
             service=service,

@@ -557,7 +557,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
             "einvoicing_unit",
         ],
     },
-    {"model": "salons.Service", "exclude_fields": ["staff_services", "bookings", "reviews"]},
+    {"model": "salons.Service", "exclude_fields": ["staff_services", "bookings", "booking_items", "reviews"]},
     {
         "model": "salons.StaffMember",
         "exclude_fields": [
@@ -566,6 +566,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
             "special_hours",
             "time_off",
             "bookings",
+            "booking_items",
             "reviews",
             "photos",
         ],
@@ -578,7 +579,14 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "salons.SpecialHours",
     {
         "model": "bookings.Booking",
-        "exclude_fields": ["updated_at", "review", "payments", "in_salon_payment", "einvoicing_documents"],
+        "exclude_fields": [
+            "updated_at",
+            "review",
+            "payments",
+            "in_salon_payment",
+            "einvoicing_documents",
+            "items",
+        ],
     },
     # Every money action: payments (capture, refund, void, state changes) and each refund request.
     {

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
+import bench_visits
 import requests
 from bench_waitlist import WaitlistPlan, measure_waitlist
 from harness import (
@@ -77,7 +78,25 @@ BASELINE_PATH = "/bench/insert-one/"  # config/bench_urls.py
 AVAILABILITY_PATH = "/api/v1/salons/{salon_id}/availability/"
 AVAILABILITY_AS_SHIPPED_PATH = "/bench/salons/{salon_id}/availability-as-shipped/"  # config/bench_urls.py
 CHECKOUT_PATH = "/api/v1/manage/salons/{salon_id}/bookings/{booking_id}/checkout/"
-ROW_IDS = ("P1", "P2", "P3", "P3s", "P4", "P4b", "P5", "P6", "P7", "P8", "P9", "P9s", "P10", "P11")
+ROW_IDS = (
+    "P1",
+    "P2",
+    "P3",
+    "P3s",
+    "P4",
+    "P4b",
+    "P5",
+    "P6",
+    "P7",
+    "P8",
+    "P9",
+    "P9s",
+    "P10",
+    "P11",
+    "V2",
+    "V3",
+    "V4",
+)
 STACK_ROWS = frozenset(
     {"P1", "P2", "P4", "P4b", "P5", "P8", "P9", "P9s", "P10", "P11"}
 )  # measured against the running stack
@@ -253,6 +272,7 @@ class Plan:
     p10_round: int = 40
     p10_repeats: int = 2
     p10_clients: int = 8  # as P2: two per gunicorn worker
+    v4_round: int = 100  # creates a round (ABBA): 200 per kind
 
     def scaled(self, factor: float) -> Plan:
         """Smaller (or larger) request counts, for a quick look; P5 and the process sizes stay as they are."""
@@ -276,6 +296,7 @@ class Plan:
                 cancellations=scale(self.waitlist.cancellations, least=10),
             ),
             p10_round=scale(self.p10_round),
+            v4_round=scale(self.v4_round, least=5),
         )
 
     def slots_needed(self) -> int:
@@ -954,6 +975,31 @@ def measure_p3s(rows: list[dict[str, Any]]) -> Figure:
     )
 
 
+def measure_visit_availability(rows: list[dict[str, Any]], items: int) -> Figure:
+    """V2, V3: a visit's availability on P3's busy salon ÷ one service's: statements and median time."""
+    one, visit = rows[0], rows[items - 1]
+    return Figure(
+        f"V{items}",
+        f"availability of a {items}-item visit ÷ one service, 20 staff x 7 days, 500 bookings",
+        f"{visit['queries']} ÷ {one['queries']} queries; median {visit['ms']:.1f} ÷ {one['ms']:.1f} ms "
+        f"({visit['slots']} ÷ {one['slots']} slots)",
+        safe_ratio(visit["queries"], one["queries"]),
+        Goal("<=", 1),
+        evidence=f"V{items} time ratio {format_ratio(safe_ratio(visit['ms'], one['ms']))}",
+    )
+
+
+def measure_v4(rates: dict[str, float]) -> Figure:
+    """V4: 2-item visits created per second ÷ one-service bookings, through the booking service."""
+    return Figure(
+        "V4",
+        "create throughput, 2-item visit ÷ one service (booking service, in process)",
+        f"{rates['B']:.1f} ÷ {rates['A']:.1f} created/s",
+        safe_ratio(rates["B"], rates["A"]),
+        Goal(">=", 0.7),
+    )
+
+
 @dataclass(frozen=True)
 class RequestCosts:
     """What one availability request costs this process, averaged over `requests` of them."""
@@ -1193,6 +1239,11 @@ def run(plan: Plan, redis_db: int, rows: Sequence[str] = ROW_IDS) -> Report:
             figures["P3s"] = measure_p3s(availability)
     if "P6" in rows or "P7" in rows:
         figures["P6"], figures["P7"] = measure_p6_p7(plan, data)
+    if "V2" in rows or "V3" in rows:
+        visit_rows = bench_visits.availability_visit_rows(plan.p3_runs)
+        figures["V2"], figures["V3"] = (measure_visit_availability(visit_rows, items) for items in (2, 3))
+    if "V4" in rows:
+        figures["V4"] = measure_v4(bench_visits.create_visit_throughput(plan.v4_round))
     header = [
         f"make bench, {started:%Y-%m-%d %H:%M} UTC: {machine_summary()}; load average before the "
         f"run {load_before:.2f}",

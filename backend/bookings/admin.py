@@ -2,9 +2,23 @@ from django.contrib import admin, messages
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from backend.bookings.models import Booking
+from backend.bookings.models import Booking, BookingItem
 from backend.bookings.services import booking_cancel
 from backend.core.errors import ApplicationError
+
+
+class BookingItemInline(admin.TabularInline):
+    """The visit's items, read-only: they change with the booking, through the booking services."""
+
+    model = BookingItem
+    fields = ("position", "service", "staff", "start", "end", "occupied_until", "price_halalas", "active")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("position",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Booking)
@@ -19,6 +33,7 @@ class BookingAdmin(admin.ModelAdmin):
     raw_id_fields = ("salon", "service", "staff", "customer")
     readonly_fields = ("occupied_until", "created_at", "updated_at")
     actions = ["cancel_by_salon"]
+    inlines = [BookingItemInline]
 
     def has_add_permission(self, request) -> bool:
         return False  # only the booking services create bookings: they check availability

@@ -176,20 +176,7 @@ def check_start(
     Rules are reported in this order: too_soon, too_far_ahead, outside_working_hours, slot_unavailable,
     and not_on_slot_grid for a start that breaks none of them but is not a grid start.
     """
-    start = _as_utc(start, "start")
-    availability = _StaffAvailability(rules=rules, staff=staff, buffer=buffer, now=now)
-    # The rules on time alone first (no offered start breaks them, so the answer is the same): the local
-    # day of a start centuries away may not be computable at all (year 1 east of UTC begins before
-    # datetime.min).
-    if start < availability.earliest_start:
-        return Rejection.TOO_SOON
-    if start > availability.latest_start:
-        return Rejection.TOO_FAR_AHEAD
-    working = availability.working_set(availability.owning_date(start))
-    # Membership in the very list the slot endpoint serves is what makes list and booking agree.
-    if start in availability.offered_starts(working):
-        return None
-    return availability.rejection(start, working) or Rejection.NOT_ON_SLOT_GRID
+    return _StaffAvailability(rules=rules, staff=staff, buffer=buffer, now=now).check(_as_utc(start, "start"))
 
 
 def bookable_staff_ids(
@@ -284,6 +271,43 @@ class _StaffAvailability:
         self._time_off = DisjointSpans(_utc_span(interval) for interval in staff.time_off)
         self._busy = DisjointSpans(_utc_span(interval) for interval in staff.busy)
         self._hours_key = self._salon_days.hours_key(staff)
+        self._working_sets: dict[date, DisjointSpans] = {}
+
+    @property
+    def staff_id(self) -> int:
+        return self._staff.staff_id
+
+    @property
+    def duration(self) -> timedelta:
+        return self._staff.service_duration
+
+    def check(self, start: datetime) -> Rejection | None:
+        """``check_start`` for a UTC start: None if it is an offered start, else the first rule it breaks."""
+        # The rules on time alone first (no offered start breaks them, so the answer is the same): the local
+        # day of a start centuries away may not be computable at all (year 1 east of UTC begins before
+        # datetime.min).
+        if start < self.earliest_start:
+            return Rejection.TOO_SOON
+        if start > self.latest_start:
+            return Rejection.TOO_FAR_AHEAD
+        working = self.working_set(self.owning_date(start))
+        # Membership in the very list the slot endpoint serves is what makes list and booking agree.
+        if start in self.offered_starts(working):
+            return None
+        return self.rejection(start, working) or Rejection.NOT_ON_SLOT_GRID
+
+    def later_item_rejection(self, start: datetime) -> Rejection | None:
+        """For a visit's item after the first (its start set by the items before it, on no grid): whether
+        the service fits the working hours of its date and its occupation no busy time."""
+        local_date = self.owning_date(start)
+        working = self._working_sets.get(local_date)
+        if working is None:
+            working = self._working_sets[local_date] = self.working_set(local_date)
+        if not working.covers(start, start + self._staff.service_duration):
+            return Rejection.OUTSIDE_WORKING_HOURS
+        if self._busy.overlaps(start, start + self._occupation):
+            return Rejection.SLOT_UNAVAILABLE
+        return None
 
     def slots(self, local_dates: Iterable[date]) -> Iterator[Slot]:
         duration, staff_id = self._staff.service_duration, self._staff.staff_id

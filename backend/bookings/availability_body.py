@@ -16,6 +16,7 @@ instants than slots: each is converted once.
 import json
 
 from backend.bookings.availability import Slot
+from backend.bookings.visits import VisitSlot
 from backend.salons.models import Salon
 
 CONTENT_TYPE = "application/json"  # JSONRenderer's media type, without a charset, as DRF sends it
@@ -31,6 +32,33 @@ def availability_json(*, salon: Salon, slots: list[Slot]) -> bytes:
         [
             f'{{"start":"{local[start]}","end":"{local[end]}","staff_id":{staff_id:d}}}'
             for start, end, staff_id in slots  # a Slot is a named tuple
+        ]
+    )
+    zone = json.dumps(salon.timezone, ensure_ascii=False)
+    return f'{{"timezone":{zone},"slots":[{body}]}}'.encode()
+
+
+def visit_availability_json(*, salon: Salon, services: list[int], slots: list[VisitSlot]) -> bytes:
+    """The same answer for a visit: each slot with its `items` (`service`, `staff_id`, `start`, `end`)."""
+    tz = salon.tz
+    local: dict = {}
+
+    def at(moment) -> str:
+        text = local.get(moment)
+        if text is None:
+            text = local[moment] = moment.astimezone(tz).isoformat()
+        return text
+
+    body = ",".join(
+        [
+            f'{{"start":"{at(slot.start)}","end":"{at(slot.end)}","staff_id":{slot.staff_id:d},"items":['
+            + ",".join(
+                f'{{"service":{service:d},"staff_id":{item.staff_id:d},'
+                f'"start":"{at(item.start)}","end":"{at(item.end)}"}}'
+                for service, item in zip(services, slot.items, strict=True)
+            )
+            + "]}"
+            for slot in slots
         ]
     )
     zone = json.dumps(salon.timezone, ensure_ascii=False)

@@ -1,8 +1,15 @@
 """Query filters of the booking lists (django-filter), documented in the OpenAPI schema from these classes."""
 
 import django_filters
+from django import forms
 
-from backend.bookings.models import Booking, BookingStatus
+from backend.bookings.models import Booking, BookingItem, BookingStatus
+
+
+class _IdFilter(django_filters.NumberFilter):
+    """An id: whole numbers only (NumberFilter's own field takes decimals)."""
+
+    field_class = forms.IntegerField
 
 
 class SalonBookingFilter(django_filters.FilterSet):
@@ -10,9 +17,15 @@ class SalonBookingFilter(django_filters.FilterSet):
     date = django_filters.DateFilter(
         field_name="start", lookup_expr="date", help_text="Bookings starting on this local date (YYYY-MM-DD)."
     )
-    staff = django_filters.NumberFilter(field_name="staff_id")
+    staff = _IdFilter(
+        method="with_staff",
+        help_text="Bookings with an item of this staff member's (a visit's, any of them).",
+    )
     status = django_filters.ChoiceFilter(choices=BookingStatus.choices)
 
     class Meta:
         model = Booking
         fields = ("date", "staff", "status")
+
+    def with_staff(self, queryset, name: str, value: int):
+        return queryset.filter(pk__in=BookingItem.objects.filter(staff_id=value).values("booking_id"))

@@ -18,7 +18,12 @@ def booking_list_for_user_filtered(
 ) -> QuerySet[Booking]:
     """The bookings `user` may see (`booking_list_for_user`), soonest first, waitlist offers left out (the
     entry shows its offer): only those in `status` when given, only those not started yet with `upcoming`."""
-    bookings = booking_list_for_user(user=user).exclude(status=BookingStatus.OFFERED).order_by("start", "id")
+    bookings = (
+        booking_list_for_user(user=user)
+        .exclude(status=BookingStatus.OFFERED)
+        .prefetch_related("items")
+        .order_by("start", "id")
+    )
     if status:
         bookings = bookings.filter(status=status)
     if upcoming:
@@ -27,10 +32,11 @@ def booking_list_for_user_filtered(
 
 
 def booking_list_for_salon(*, salon: Salon) -> QuerySet[Booking]:
-    """The salon's bookings by start, with their customers (waitlist offers are not bookings yet: the
-    salon sees them on its waitlist)."""
+    """The salon's bookings by start, with their customers and items (waitlist offers are not bookings
+    yet: the salon sees them on its waitlist)."""
     return (
         salon.bookings.exclude(status=BookingStatus.OFFERED)
         .select_related("customer")
+        .prefetch_related("items")
         .order_by("start", "id")
     )

@@ -52,7 +52,7 @@ class _StaffPoint(Func):
 
 
 class _Occupation(Func):
-    """[start, occupied_until): the time a booking blocks its staff member, buffer included."""
+    """[start, occupied_until): the time a visit item blocks its staff member, buffer included."""
 
     function = "tstzrange"
     template = "%(function)s(%(expressions)s, '[)')"
@@ -73,9 +73,11 @@ class Booking(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
     staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="bookings")
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
+    # A visit of one or more items (BookingItem): service and staff are the first item's, start the first
+    # start, end the last end, price_halalas the sum, occupied_until the last occupation's end. What blocks
+    # a staff member is each item's occupation, which the database guards (booking_staff_no_overlap).
     start = models.DateTimeField()
     end = models.DateTimeField()
-    # end + the service's buffer at booking time: [start, occupied_until) is what blocks the staff member.
     occupied_until = models.DateTimeField()
     status = models.CharField(max_length=20, choices=BookingStatus.choices)
     price_halalas = models.PositiveIntegerField()
@@ -102,16 +104,6 @@ class Booking(models.Model):
     class Meta:
         ordering = ("start", "id")
         constraints = [
-            # The last word on double booking: two active bookings of one staff member never overlap.
-            ExclusionConstraint(
-                name="booking_staff_no_overlap",
-                index_type="gist",
-                expressions=[
-                    (_StaffPoint(F("staff_id")), RangeOperators.OVERLAPS),
-                    (_Occupation(F("start"), F("occupied_until")), RangeOperators.OVERLAPS),
-                ],
-                condition=Q(status__in=OCCUPYING_STATUSES),
-            ),
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),
             models.CheckConstraint(
                 condition=Q(occupied_until__gte=F("end")), name="booking_occupied_until_after_end"
@@ -139,3 +131,45 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.start} {self.status}"
+
+
+class BookingItem(models.Model):
+    """One service of a visit, with its staff member: the staff member's occupation [start, occupied_until)
+    (end + the service's buffer at booking time; processing time occupies the client only) is what the
+    exclusion constraint guards. `active` mirrors the visit's status (OCCUPYING_STATUSES); database triggers
+    keep it in step in the same statement, whatever path changes the status (migration 0003)."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="booking_items")
+    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="booking_items")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    occupied_until = models.DateTimeField()
+    price_halalas = models.PositiveIntegerField()
+    # Set by the database from the booking's status (triggers), never by the application.
+    active = models.BooleanField(default=True, editable=False)
+
+    class Meta:
+        ordering = ("booking_id", "position")
+        constraints = [
+            # The last word on double booking: two active occupations of one staff member never overlap.
+            ExclusionConstraint(
+                name="booking_staff_no_overlap",
+                index_type="gist",
+                expressions=[
+                    (_StaffPoint(F("staff_id")), RangeOperators.OVERLAPS),
+                    (_Occupation(F("start"), F("occupied_until")), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(active=True),
+            ),
+            models.UniqueConstraint(fields=["booking", "position"], name="booking_item_position_unique"),
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_item_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(occupied_until__gte=F("end")), name="booking_item_occupied_until_after_end"
+            ),
+        ]
+        indexes = [models.Index(fields=["staff", "start"])]
+
+    def __str__(self) -> str:
+        return f"#{self.booking_id}.{self.position} {self.start}"

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.bookings.availability_body import CONTENT_TYPE, availability_json
+from backend.bookings.availability_body import CONTENT_TYPE, availability_json, visit_availability_json
 from backend.bookings.filters import SalonBookingFilter
 from backend.bookings.list_selectors import booking_list_for_salon
 from backend.bookings.models import Booking
@@ -19,7 +19,7 @@ from backend.bookings.salon_serializers import (
     AvailabilitySerializer,
     SalonBookingSerializer,
 )
-from backend.bookings.selectors import availability_for
+from backend.bookings.selectors import availability_for, visit_availability_for
 from backend.bookings.serializers import BulkCancellationSerializer, StaffCancelUpcomingSerializer
 from backend.bookings.services import bookings_cancel_upcoming_of_staff
 from backend.core.db_router import ReplicaReadsMixin
@@ -43,14 +43,17 @@ class AvailabilityView(ReplicaReadsMixin, PublicSalonMixin, APIView):
     )
     def get(self, request: Request, salon_id: int) -> HttpResponse:
         """Free slots of a service from `date` for `days` local days, sorted by start. A slot is listed
-        only if booking it would succeed now; days past the booking horizon have none."""
+        only if booking it would succeed now; days past the booking horizon have none. With `service`
+        repeated (a visit, up to 5 services in order), the starts at which the whole visit fits, each with
+        its `items`; `staff` then applies to every item."""
         query = AvailabilityQuerySerializer(data=request.query_params)
         if not query.is_valid():
             selectors.salon_get_public(salon_id=salon_id)  # an unknown salon is a 404 whatever the query
             query.is_valid(raise_exception=True)
-        service = selectors.service_get_bookable_in_public_salon(
-            salon_id=salon_id, service_id=query.validated_data["service"]
-        )
+        service_ids = query.validated_data["service"]
+        if len(service_ids) > 1:
+            return self._visit(salon_id, service_ids, query.validated_data)
+        service = selectors.service_get_bookable_in_public_salon(salon_id=salon_id, service_id=service_ids[0])
         self.use_salon(service.salon)
         slots = availability_for(
             salon=self.salon,
@@ -60,6 +63,20 @@ class AvailabilityView(ReplicaReadsMixin, PublicSalonMixin, APIView):
             staff_id=query.validated_data.get("staff"),
         )
         return HttpResponse(availability_json(salon=self.salon, slots=slots), content_type=CONTENT_TYPE)
+
+    def _visit(self, salon_id: int, service_ids: list[int], query: dict) -> HttpResponse:
+        """Several services: the starts at which the whole visit fits, each slot with its items."""
+        services = selectors.services_get_bookable_in_public_salon(salon_id=salon_id, service_ids=service_ids)
+        self.use_salon(services[0].salon)
+        slots = visit_availability_for(
+            salon=self.salon,
+            services=services,
+            date_from=query["date"],
+            days=query["days"],
+            staff_id=query.get("staff"),
+        )
+        body = visit_availability_json(salon=self.salon, services=service_ids, slots=slots)
+        return HttpResponse(body, content_type=CONTENT_TYPE)
 
 
 class StaffCancelUpcomingView(ManagedSalonMixin, APIView):

@@ -1,57 +1,29 @@
-"""Availability reads: load one salon's schedules for a service and date range, then ask the engine.
+"""Availability reads: load one salon's schedules (`backend.bookings.schedules`), then ask the engine.
 
-The slot list and the booking create path both go through `_schedules_load` and the engine
-(`backend.bookings.availability`), so the list never offers a slot that booking rejects. Loading is one
-SQL statement whatever the number of staff members and days (`_schedule_sql`)."""
+The slot list and the booking create path both go through `schedules_load` and the engines
+(`backend.bookings.availability` for one service, `backend.bookings.visits` for a visit's sequence), so the
+list never offers a slot that booking rejects."""
 
-import json
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
-from django.db import connections, router
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
-from psycopg import adapters as psycopg_adapters
-from psycopg.pq import Format
 
 from backend.accounts.models import User
-from backend.bookings import availability
-from backend.bookings.models import OCCUPYING_STATUSES, Booking, BookingStatus
-from backend.bookings.weeks import week_from_json
-from backend.core.errors import ApplicationError
-from backend.salons.models import (
-    BusinessHours,
-    Closure,
-    Salon,
-    Service,
-    SpecialHours,
-    StaffMember,
-    StaffService,
-    TimeOff,
-    WorkingHours,
+from backend.bookings import availability, visits
+from backend.bookings.models import Booking
+from backend.bookings.schedules import (
+    Schedules,
+    StaffTerms,
+    _dates_within_horizon,
+    _days_after,
+    _refuse_unqualified_staff,
+    _staff_refusal,
+    schedules_load,
 )
-
-
-@dataclass(frozen=True)
-class StaffTerms:
-    """A staff member's terms for one service: their own duration and price, or the service's."""
-
-    duration: timedelta
-    price_halalas: int
-
-
-@dataclass(frozen=True)
-class _Schedules:
-    rules: availability.SalonRules
-    staff: list[availability.StaffSchedule]
-    buffer: timedelta
-    links: dict[int, StaffTerms]
-    # Staff members with an unpaid hold past its time in the loaded range: the engine treats it as free,
-    # but the exclusion constraint still sees it until the booking services expire it.
-    stale_holds: frozenset[int]
+from backend.core.errors import ApplicationError
+from backend.salons.models import Salon, Service
 
 
 @dataclass(frozen=True)
@@ -62,238 +34,6 @@ class StartCheck:
     reasons: dict[int, availability.Rejection | None]
     links: dict[int, StaffTerms]
     stale_holds: frozenset[int]
-
-
-def staff_not_qualified_error() -> ApplicationError:
-    return ApplicationError("staff_not_qualified", _("This staff member does not perform this service."))
-
-
-def _local_midnight_utc(local_date: date, salon: Salon) -> datetime:
-    try:
-        return datetime.combine(local_date, time.min, tzinfo=salon.tz).astimezone(UTC)
-    except OverflowError:  # 1 January of year 1 east of UTC starts before the first instant datetime holds
-        return datetime.min.replace(tzinfo=UTC)
-
-
-def _days_after(local_date: date, days: int) -> date:
-    """local_date + days, held to the dates `date` can say (a start in year 1 or 9999 is refused later)."""
-    try:
-        return local_date + timedelta(days=days)
-    except OverflowError:
-        return date.min if days < 0 else date.max
-
-
-def _special_hours(rows: list[tuple[date, int, str]]) -> tuple[availability.SpecialHours, ...]:
-    """Spans from the loader's rows: first date, days to the last, the week as the API saved it."""
-    return tuple(
-        availability.SpecialHours(
-            first_day, first_day + timedelta(days=length), week_from_json(json.loads(hours))
-        )
-        for first_day, length, hours in rows
-    )
-
-
-def _staff_refusal(*, salon: Salon, staff_id: int) -> Exception:
-    """Why a staff member has no terms for the service: not an active member of this salon (a validation
-    error on `staff`), or one who does not perform it. Asked only when the load found nobody."""
-    if not StaffMember.objects.filter(salon=salon, id=staff_id, is_active=True).exists():
-        return ValidationError({"staff": [_("Unknown staff member.")]})
-    return staff_not_qualified_error()
-
-
-def _refuse_unqualified_staff(*, salon: Salon, service: Service, staff_id: int | None) -> None:
-    """The checks on `staff` alone, for a request that needs no schedule (dates with no bookable day)."""
-    if staff_id is None:
-        return
-    performs = StaffService.objects.filter(
-        service=service, staff_id=staff_id, staff__salon=salon, staff__is_active=True
-    )
-    if not performs.exists():
-        raise _staff_refusal(salon=salon, staff_id=staff_id)
-
-
-# psycopg's own (C) timestamptz loader for the schedule statement: Django's parses each value in Python, then
-# sets the session's zone, which psycopg's gives already. Same datetimes; a busy week has ~1,000 (issue 17).
-_TIMESTAMPTZ_LOADER = psycopg_adapters.get_loader(psycopg_adapters.types["timestamptz"].oid, Format.TEXT)
-
-
-@cache
-def _schedule_sql() -> str:
-    """The loader's one statement. Each branch reads one table through its index, as a query of its own
-    would; they come back as one result, a row per fact tagged by its kind, so a schedule costs one round
-    trip and no query building whatever the staff count and days (docs/adr/0005-availability.md).
-
-    Columns: kind, staff_id, number (weekday, the link's duration, or a special-hours span's days after
-    its first), price, from_time, to_time (weekly hours), from_at, to_at (time off, a booking's
-    occupation), status (a booking's; a span's hours as JSON), hold_expires_at, day (a closed date: a
-    closure over several days is a row for each of its dates in the range; a span's first date). A
-    special-hours span with no staff id is the salon's."""
-    tables = {
-        "link": StaffService._meta.db_table,
-        "member": StaffMember._meta.db_table,
-        "working": WorkingHours._meta.db_table,
-        "business": BusinessHours._meta.db_table,
-        "closure": Closure._meta.db_table,
-        "time_off": TimeOff._meta.db_table,
-        "booking": Booking._meta.db_table,
-        "special": SpecialHours._meta.db_table,
-    }
-    return """
-WITH qualified AS (
-    SELECT link.staff_id, link.duration_minutes, link.price_halalas
-    FROM {link} link JOIN {member} member ON member.id = link.staff_id
-    WHERE link.service_id = %(service)s AND member.salon_id = %(salon)s AND member.is_active
-      AND (%(staff)s::bigint IS NULL OR link.staff_id = %(staff)s::bigint)
-)
-SELECT 'terms', staff_id, duration_minutes::int, price_halalas::bigint, NULL::time, NULL::time,
-       NULL::timestamptz, NULL::timestamptz, NULL::text, NULL::timestamptz, NULL::date
-FROM qualified
-UNION ALL
-SELECT 'working', staff_id, weekday, NULL, start, "end", NULL, NULL, NULL, NULL, NULL
-FROM {working} WHERE staff_id IN (SELECT staff_id FROM qualified)
-UNION ALL
-SELECT 'business', NULL, weekday, NULL, start, "end", NULL, NULL, NULL, NULL, NULL
-FROM {business} WHERE salon_id = %(salon)s
-UNION ALL
-SELECT 'closure', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, day::date
-FROM {closure},
-     generate_series(
-         GREATEST(date, %(first_day)s)::timestamp, LEAST(end_date, %(last_day)s)::timestamp, interval '1 day'
-     ) AS day
-WHERE salon_id = %(salon)s AND date <= %(last_day)s AND end_date >= %(first_day)s
-UNION ALL
-SELECT 'time_off', staff_id, NULL, NULL, NULL, NULL, start, "end", NULL, NULL, NULL
-FROM {time_off}
-WHERE staff_id IN (SELECT staff_id FROM qualified) AND start < %(range_end)s AND "end" > %(range_start)s
-UNION ALL
-SELECT 'busy', staff_id, NULL, NULL, NULL, NULL, start, occupied_until, status, hold_expires_at, NULL
-FROM {booking}
-WHERE staff_id IN (SELECT staff_id FROM qualified) AND status = ANY(%(active)s)
-  AND start < %(busy_end)s AND occupied_until > %(range_start)s
-  AND (%(ignore)s::bigint IS NULL OR id <> %(ignore)s::bigint)
-UNION ALL
-SELECT 'special', staff_id, end_date - start_date, NULL, NULL, NULL, NULL, NULL, hours::text, NULL, start_date
-FROM {special}
-WHERE salon_id = %(salon)s AND (staff_id IS NULL OR staff_id IN (SELECT staff_id FROM qualified))
-  AND start_date <= %(end_day)s AND end_date >= %(first_day)s
-ORDER BY 1, 2
-""".format(**tables)  # noqa: S608 - the table names are ours, every value a parameter
-
-
-def _schedules_load(
-    *,
-    salon: Salon,
-    service: Service,
-    date_from: date,
-    days: int,
-    staff_id: int | None,
-    now: datetime,
-    ignore_booking_id: int | None = None,
-) -> _Schedules:
-    """Everything the engine needs for the local dates date_from .. date_from + days - 1, in one statement.
-
-    `ignore_booking_id` leaves one booking out of the busy times (a reschedule must not clash with the
-    time it is leaving). An unknown staff member is a ValidationError, one without the service
-    `staff_not_qualified` (a query more, only then). Ranges run into the next day and the day before's
-    decide what the first date owns: rows are read from the day before to the end of the one after."""
-    range_start = _local_midnight_utc(date_from, salon)
-    range_end = _local_midnight_utc(_days_after(date_from, days + 1), salon)
-    parameters = {
-        "salon": salon.pk,
-        "service": service.pk,
-        "staff": staff_id,
-        "first_day": _days_after(date_from, -1),  # the day before: its night ranges spill into ours
-        "last_day": _days_after(date_from, days - 1),
-        "end_day": _days_after(date_from, days),
-        "range_start": range_start,
-        "range_end": range_end,
-        # A slot late on the last day occupies its staff member for its buffer past the range's end.
-        "busy_end": range_end + service.buffer,
-        "active": list(OCCUPYING_STATUSES),
-        "ignore": ignore_booking_id,
-    }
-    links: dict[int, StaffTerms] = {}
-    working_hours: dict[int, list[availability.HoursRange]] = defaultdict(list)
-    business_hours: list[availability.HoursRange] = []
-    closures: set[date] = set()
-    time_off: dict[int, list[availability.Interval]] = defaultdict(list)
-    busy: dict[int, list[availability.Interval]] = defaultdict(list)
-    special: dict[int | None, list[tuple[date, int, str]]] = defaultdict(list)
-    stale_holds: set[int] = set()
-    # A replica when the view reads from one; the primary inside the create path's transaction.
-    with connections[router.db_for_read(Booking)].cursor() as cursor:
-        cursor.cursor.adapters.register_loader("timestamptz", _TIMESTAMPTZ_LOADER)  # this cursor's only
-        cursor.execute(_schedule_sql(), parameters)
-        rows = cursor.fetchall()
-    for (
-        kind,
-        row_staff_id,
-        number,
-        price,
-        from_time,
-        to_time,
-        from_at,
-        to_at,
-        status,
-        hold_until,
-        day,
-    ) in rows:
-        if kind == "terms":
-            links[row_staff_id] = StaffTerms(
-                duration=timedelta(minutes=number or service.duration_minutes),
-                price_halalas=service.price_halalas if price is None else price,
-            )
-        elif kind == "working":
-            working_hours[row_staff_id].append(availability.HoursRange(number, from_time, to_time))
-        elif kind == "business":
-            business_hours.append(availability.HoursRange(number, from_time, to_time))
-        elif kind == "closure":
-            closures.add(day)
-        elif kind == "special":
-            special[row_staff_id].append((day, number, status))
-        elif kind == "time_off":
-            time_off[row_staff_id].append(availability.Interval(from_at, to_at))
-        elif kind == "busy":
-            if status == BookingStatus.PENDING_PAYMENT and hold_until is not None and hold_until <= now:
-                # A hold past its time is as good as expired (the booking services expire it first).
-                stale_holds.add(row_staff_id)
-            else:
-                busy[row_staff_id].append(availability.Interval(from_at, to_at))
-    if staff_id is not None and not links:
-        raise _staff_refusal(salon=salon, staff_id=staff_id)
-
-    rules = availability.SalonRules(
-        tz=salon.tz,
-        business_hours=availability.WeeklyHours(tuple(business_hours)),
-        closures=frozenset(closures),
-        slot_step_minutes=salon.slot_step_minutes,
-        min_notice_minutes=salon.min_notice_minutes,
-        horizon_days=salon.horizon_days,
-        special_hours=_special_hours(special[None]),
-    )
-    staff = [
-        availability.StaffSchedule(
-            staff_id=staff_member_id,
-            working_hours=availability.WeeklyHours(tuple(working_hours[staff_member_id])),
-            service_duration=terms.duration,
-            time_off=tuple(time_off[staff_member_id]),
-            busy=tuple(busy[staff_member_id]),
-            special_hours=_special_hours(special[staff_member_id]),
-        )
-        for staff_member_id, terms in links.items()
-    ]
-    return _Schedules(
-        rules=rules, staff=staff, buffer=service.buffer, links=links, stale_holds=frozenset(stale_holds)
-    )
-
-
-def _dates_within_horizon(*, salon: Salon, date_from: date, days: int, now: datetime) -> bool:
-    """Whether any of the local dates can have a slot at all: none before today or past the horizon.
-
-    Answering "no slots" here also keeps far-off dates (year 1, year 9999) away from datetime overflow."""
-    today = now.astimezone(salon.tz).date()
-    last_bookable = (now + timedelta(days=salon.horizon_days)).astimezone(salon.tz).date()
-    return date_from <= last_bookable and date_from + timedelta(days=days - 1) >= today
 
 
 def availability_for(
@@ -312,8 +52,8 @@ def availability_for(
         # The checks on `staff` still apply, so a wrong id is a 400 whatever the dates.
         _refuse_unqualified_staff(salon=salon, service=service, staff_id=staff_id)
         return []
-    schedules = _schedules_load(
-        salon=salon, service=service, date_from=date_from, days=days, staff_id=staff_id, now=now
+    schedules = schedules_load(
+        salon=salon, services=[service], date_from=date_from, days=days, staff_id=staff_id, now=now
     )
     return availability.slots_for_any_staff(
         rules=schedules.rules,
@@ -327,8 +67,13 @@ def availability_for(
 
 def salon_open_on(*, salon: Salon, service: Service, local_date: date, now: datetime | None = None) -> bool:
     """Whether the salon has hours on its local date (the waitlist refuses a date that has none)."""
-    schedules = _schedules_load(
-        salon=salon, service=service, date_from=local_date, days=1, staff_id=None, now=now or timezone.now()
+    schedules = schedules_load(
+        salon=salon,
+        services=[service],
+        date_from=local_date,
+        days=1,
+        staff_id=None,
+        now=now or timezone.now(),
     )
     return availability.salon_open_on(rules=schedules.rules, local_date=local_date)
 
@@ -348,9 +93,9 @@ def start_check(
     one without the service `staff_not_qualified`."""
     now = now or timezone.now()
     # The start may be in the night range of the day before its own date.
-    schedules = _schedules_load(
+    schedules = schedules_load(
         salon=salon,
-        service=service,
+        services=[service],
         date_from=_days_after(start.astimezone(salon.tz).date(), -1),
         days=2,
         staff_id=staff_id,
@@ -364,6 +109,97 @@ def start_check(
         for schedule in schedules.staff
     }
     return StartCheck(reasons=reasons, links=schedules.links, stale_holds=schedules.stale_holds)
+
+
+# --- Visits: several services back to back -------------------------------------------------------------
+
+
+def _visit_steps(schedules: Schedules, pins: Sequence[int | None] = ()) -> list[visits.VisitStep]:
+    """The engine's steps, one per service in order; a pinned item keeps only its staff member."""
+    steps = []
+    for index, service in enumerate(schedules.services):
+        candidates = schedules.staff_by_service[service.pk]
+        pin = pins[index] if pins else None
+        if pin is not None:
+            candidates = [schedule for schedule in candidates if schedule.staff_id == pin]
+        steps.append(
+            visits.VisitStep(staff=tuple(candidates), buffer=service.buffer, processing=service.processing)
+        )
+    return steps
+
+
+def visit_availability_for(
+    *,
+    salon: Salon,
+    services: Sequence[Service],
+    date_from: date,
+    days: int,
+    staff_id: int | None = None,
+    now: datetime | None = None,
+) -> list[visits.VisitSlot]:
+    """The starts at which the whole sequence fits on the salon's local dates date_from .. + days - 1,
+    sorted by start then first staff id; with `staff_id`, that staff member for every item."""
+    now = now or timezone.now()
+    if not _dates_within_horizon(salon=salon, date_from=date_from, days=days, now=now):
+        for service in dict.fromkeys(services):
+            _refuse_unqualified_staff(salon=salon, service=service, staff_id=staff_id)
+        return []
+    schedules = schedules_load(
+        salon=salon, services=services, date_from=date_from, days=days, staff_id=staff_id, now=now
+    )
+    return visits.visit_slots(
+        rules=schedules.rules, steps=_visit_steps(schedules), date_from=date_from, days=days, now=now
+    )
+
+
+@dataclass(frozen=True)
+class VisitCheck:
+    """One schedule load's answer for a visit start: the visits it allows (one per first staff member, in
+    staff id order) or why none; the terms of every staff member for every service, and stale holds."""
+
+    outcome: list[visits.VisitSlot] | visits.VisitRefusal
+    schedules: Schedules
+
+    def terms(self, index: int, staff_id: int) -> StaffTerms:
+        return self.schedules.terms[self.schedules.services[index].pk][staff_id]
+
+
+def visit_check(
+    *,
+    salon: Salon,
+    services: Sequence[Service],
+    start: datetime,
+    pins: Sequence[int | None],
+    now: datetime | None = None,
+    ignore_booking_id: int | None = None,
+    customer_id: int | None = None,
+) -> VisitCheck:
+    """Whether the visit can start at `start` with the staff members pinned per item (None: anyone),
+    by the very search the slot list runs; with `customer_id`, that customer's visits in the salon are
+    read in the same statement (`schedules.customer_busy`). A pinned staff member unknown here is a
+    ValidationError, one without the item's service `staff_not_qualified` (naming the item)."""
+    now = now or timezone.now()
+    shared = set(pins)
+    schedules = schedules_load(
+        salon=salon,
+        services=services,
+        date_from=_days_after(start.astimezone(salon.tz).date(), -1),
+        days=2,
+        staff_id=pins[0] if len(shared) == 1 else None,
+        now=now,
+        ignore_booking_id=ignore_booking_id,
+        customer_id=customer_id,
+    )
+    for index, (service, pin) in enumerate(zip(services, pins, strict=True)):
+        if pin is not None and pin not in schedules.terms[service.pk]:
+            error = _staff_refusal(salon=salon, staff_id=pin)
+            if isinstance(error, ApplicationError):
+                error.extra["item"] = index
+            raise error
+    outcome = visits.visit_options(
+        rules=schedules.rules, steps=_visit_steps(schedules, pins), start=start, now=now
+    )
+    return VisitCheck(outcome=outcome, schedules=schedules)
 
 
 # --- Personal data -------------------------------------------------------------------------------------

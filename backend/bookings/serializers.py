@@ -5,15 +5,29 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from backend.bookings.models import Booking, BookingStatus, CancelledBy
+from backend.bookings.models import Booking, BookingItem, BookingStatus, CancelledBy
+from backend.bookings.visits import MAX_ITEMS
 from backend.core.serializers import AwareDateTimeField, StrictCharField
 
 MAX_ID = 2**63 - 1
 MAX_REASON_LENGTH = 500
 
 
+class BookingItemSerializer(serializers.ModelSerializer):
+    """One service of the visit, with its staff member and times."""
+
+    class Meta:
+        model = BookingItem
+        fields = ("service", "staff", "start", "end", "price_halalas")
+        read_only_fields = fields
+
+
 class BookingSerializer(serializers.ModelSerializer):
-    """The contract's Booking; times in the salon's own zone."""
+    """The contract's Booking (a visit of one or more items); times in the salon's own zone. `service`
+    and `staff` are the first item's, `start` the first start, `end` the last end, `price_halalas` the
+    sum."""
+
+    items = BookingItemSerializer(many=True, read_only=True)
 
     # Declared: a read-only model field loses `allow_blank`, and the schema would not admit "".
     cancelled_by = serializers.ChoiceField(
@@ -38,6 +52,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "cancelled_at",
             "cancelled_by",
             "created_at",
+            "items",
         )
         read_only_fields = fields
 
@@ -64,16 +79,57 @@ def _id_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
-class BookingCreateSerializer(serializers.Serializer):
-    salon = _id_field()
+class VisitItemInputSerializer(serializers.Serializer):
     service = _id_field()
+    staff = _id_field(required=False, allow_null=True, help_text="Absent or null: anyone free then.")
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    """One service (`service`, `staff`), or a visit of several back to back (`items`, in order): one of
+    the two."""
+
+    salon = _id_field()
+    service = _id_field(required=False, help_text="One service; or give `items` instead.")
     start = AwareDateTimeField()
     staff = _id_field(required=False, allow_null=True, help_text="Absent or null: anyone free then.")
+    items = VisitItemInputSerializer(
+        many=True,
+        required=False,
+        min_length=1,
+        max_length=MAX_ITEMS,
+        help_text="A visit: its services in order (1 to 5), each with its staff member or anyone.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("items" in attrs) == ("service" in attrs):
+            raise serializers.ValidationError(
+                {"items": [_("Give either `service` (one service) or `items` (a visit), not both.")]}
+            )
+        if "items" in attrs and "staff" in attrs:
+            raise serializers.ValidationError({"staff": [_("With `items`, give each item its `staff`.")]})
+        if "items" not in attrs:
+            attrs["items"] = [{"service": attrs.pop("service"), "staff": attrs.pop("staff", None)}]
+        return attrs
+
+
+class RescheduleItemSerializer(serializers.Serializer):
+    staff = _id_field(allow_null=True, help_text="Null: anyone free then.")
 
 
 class BookingRescheduleSerializer(serializers.Serializer):
     start = AwareDateTimeField()
-    staff = _id_field(required=False, allow_null=True, help_text="Absent or null: the same staff member.")
+    staff = _id_field(
+        required=False,
+        allow_null=True,
+        help_text="Absent or null: the same staff member(s); given: for every item.",
+    )
+    items = RescheduleItemSerializer(
+        many=True,
+        required=False,
+        min_length=1,
+        max_length=MAX_ITEMS,
+        help_text="The visit's items in order, each re-picking its staff member (one entry per item).",
+    )
 
 
 class BookingCancelSerializer(serializers.Serializer):

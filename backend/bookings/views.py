@@ -19,27 +19,29 @@ from backend.bookings.serializers import (
 from backend.bookings.services import (
     booking_cancel,
     booking_complete,
-    booking_create,
     booking_mark_no_show,
     booking_reschedule,
 )
+from backend.bookings.services.create import RequestedItem, visit_create
 from backend.core.db_router import ReplicaReadsMixin
 from backend.core.idempotency import idempotent_response
 from backend.core.pagination import PageNumberPagination
 from backend.core.serializers import error_responses
-from backend.salons.selectors import service_get_bookable_with_salon
+from backend.salons.selectors import service_get_bookable_with_salon, services_get_bookable_with_salon
 
 _CREATE_ERRORS = {
-    400: "too_soon, too_far_ahead, outside_working_hours, staff_not_qualified, not_on_slot_grid",
-    409: "slot_unavailable, too_many_holds (the customer already holds the salon's `max_unpaid_holds` "
-    "unpaid bookings there; `max_unpaid_holds` says how many); idempotency_key_reused, request_in_progress",
+    400: "too_soon, too_far_ahead, outside_working_hours, staff_not_qualified, not_on_slot_grid (for a visit "
+    "of several items, `item` names the index of the item refused)",
+    409: "slot_unavailable (`item` as for 400), too_many_holds (the customer already holds the salon's "
+    "`max_unpaid_holds` unpaid bookings there; `max_unpaid_holds` says how many), customer_busy (the "
+    "customer already has a visit there at that time); idempotency_key_reused, request_in_progress",
 }
 
 _RESCHEDULE_ERRORS = {
     400: _CREATE_ERRORS[400],
-    409: "slot_unavailable, not_reschedulable, reschedule_too_late (a paid booking, later than its "
-    "full-refund tier), price_changed (a paid booking moving to a higher price; `price_halalas` says it), "
-    "payment_in_progress (a payment is under way and the price would change)",
+    409: "slot_unavailable, customer_busy, not_reschedulable, reschedule_too_late (a paid booking, later "
+    "than its full-refund tier), price_changed (a paid booking moving to a higher price; `price_halalas` "
+    "says it), payment_in_progress (a payment is under way and the price would change)",
 }
 _PHONE_REQUIRED = {403: "phone_required: the caller has not verified a phone number yet"}
 
@@ -82,13 +84,24 @@ class BookingListCreateView(ReplicaReadsMixin, APIView):
             payload = BookingCreateSerializer(data=request.data)
             payload.is_valid(raise_exception=True)
             data = payload.validated_data
-            service = service_get_bookable_with_salon(salon_id=data["salon"], service_id=data["service"])
-            booking = booking_create(
+            requested = data["items"]
+            if len(requested) == 1:
+                service = service_get_bookable_with_salon(
+                    salon_id=data["salon"], service_id=requested[0]["service"]
+                )
+                services = [service]
+            else:
+                services = services_get_bookable_with_salon(
+                    salon_id=data["salon"], service_ids=[item["service"] for item in requested]
+                )
+            booking = visit_create(
                 customer=request.user,
-                salon=service.salon,
-                service=service,
+                salon=services[0].salon,
+                items=[
+                    RequestedItem(service, item.get("staff"))
+                    for service, item in zip(services, requested, strict=True)
+                ],
                 start=data["start"],
-                staff_id=data.get("staff"),
             )
             return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
@@ -146,6 +159,11 @@ class BookingRescheduleView(APIView):
             actor=request.user,
             start=payload.validated_data["start"],
             staff_id=payload.validated_data.get("staff"),
+            item_staff=(
+                [item["staff"] for item in payload.validated_data["items"]]
+                if "items" in payload.validated_data
+                else None
+            ),
         )
         return Response(
             BookingRescheduledSerializer(moved.booking, context={"refund_halalas": moved.refund_halalas}).data

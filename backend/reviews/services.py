@@ -1,5 +1,5 @@
 """Review writes. Every change that can move a rating (create, edit, hide, unhide) runs in one
-transaction that first locks the salon's and the staff member's rows, then recomputes both aggregates
+transaction that first locks the salon's and the visit's staff members' rows, then recomputes both aggregates
 from the visible reviews with one query each: concurrent changes of one salon's reviews queue on the lock,
 so `rating` and `review_count` always equal what the visible reviews give (`rebuild_ratings` checks it).
 
@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.bookings.access import booking_access_for_review
-from backend.bookings.models import Booking, BookingStatus
+from backend.bookings.models import Booking, BookingItem, BookingStatus
 from backend.core.errors import ApplicationError
 from backend.reviews.models import Review
 from backend.salons.models import Salon, StaffMember
@@ -53,12 +53,25 @@ def _lock(*, salon_id: int, staff_ids: list[int]) -> None:
     )
 
 
+def reviews_of_staff(*, staff_id: int):
+    """The reviews of visits with an item of this staff member's: each item's staff member gets the
+    visit's rating (issue 22); a one-service booking's is its staff member's."""
+    return Review.objects.filter(
+        booking_id__in=BookingItem.objects.filter(staff_id=staff_id).values("booking_id")
+    )
+
+
+def _staff_of(booking_id: int) -> list[int]:
+    """The staff members of the visit's items, whose ratings its review moves."""
+    return sorted(set(BookingItem.objects.filter(booking_id=booking_id).values_list("staff_id", flat=True)))
+
+
 def _ratings_refresh(*, salon_id: int, staff_ids: list[int]) -> None:
     """Recomputes the aggregates of a salon and of some of its staff; the caller holds their locks."""
     salon_rating = rating_of(reviews=Review.objects.filter(salon_id=salon_id))
     Salon.objects.filter(pk=salon_id).update(rating=salon_rating.value, review_count=salon_rating.count)
     for staff_id in staff_ids:
-        staff_rating = rating_of(reviews=Review.objects.filter(staff_id=staff_id))
+        staff_rating = rating_of(reviews=reviews_of_staff(staff_id=staff_id))
         StaffMember.objects.filter(pk=staff_id).update(
             rating=staff_rating.value, review_count=staff_rating.count
         )
@@ -66,8 +79,8 @@ def _ratings_refresh(*, salon_id: int, staff_ids: list[int]) -> None:
 
 def _locked_review(review_id: int) -> Review:
     """The review, after locking its salon's and staff member's rows (their ids never change)."""
-    salon_id, staff_id = Review.objects.values_list("salon_id", "staff_id").get(pk=review_id)
-    _lock(salon_id=salon_id, staff_ids=[staff_id])
+    salon_id, booking_id = Review.objects.values_list("salon_id", "booking_id").get(pk=review_id)
+    _lock(salon_id=salon_id, staff_ids=_staff_of(booking_id))
     return Review.objects.select_related("customer").get(pk=review_id)
 
 
@@ -78,7 +91,8 @@ def review_create(*, booking: Booking, actor: User, rating: int, comment: str = 
     if booking.status != BookingStatus.COMPLETED:
         raise ApplicationError("booking_not_completed", _("Only a completed booking can be reviewed."))
     with transaction.atomic():
-        _lock(salon_id=booking.salon_id, staff_ids=[booking.staff_id])
+        staff_ids = _staff_of(booking.pk)
+        _lock(salon_id=booking.salon_id, staff_ids=staff_ids)
         try:
             # A savepoint: the unique booking constraint may refuse the insert, even after the lock
             # (a review committed between our read of the booking and the lock).
@@ -98,7 +112,7 @@ def review_create(*, booking: Booking, actor: User, rating: int, comment: str = 
             raise ApplicationError(
                 "already_reviewed", _("This booking has already been reviewed."), status=409
             ) from error
-        _ratings_refresh(salon_id=booking.salon_id, staff_ids=[booking.staff_id])
+        _ratings_refresh(salon_id=booking.salon_id, staff_ids=staff_ids)
     return review
 
 
@@ -119,7 +133,7 @@ def review_update(*, booking: Booking, actor: User, data: dict, now: datetime | 
             if field in data:
                 setattr(review, field, data[field])
         review.save(update_fields=["rating", "comment", "updated_at"])
-        _ratings_refresh(salon_id=review.salon_id, staff_ids=[review.staff_id])
+        _ratings_refresh(salon_id=review.salon_id, staff_ids=_staff_of(review.booking_id))
     return review
 
 
@@ -140,7 +154,7 @@ def review_set_hidden(*, review_id: int, hidden: bool, now: datetime | None = No
             review.is_hidden = hidden
             review.hidden_at = (now or timezone.now()) if hidden else None
             review.save(update_fields=["is_hidden", "hidden_at", "updated_at"])
-            _ratings_refresh(salon_id=review.salon_id, staff_ids=[review.staff_id])
+            _ratings_refresh(salon_id=review.salon_id, staff_ids=_staff_of(review.booking_id))
     return review
 
 

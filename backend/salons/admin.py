@@ -61,6 +61,7 @@ class ServiceAdmin(admin.ModelAdmin):
         "duration_minutes",
         "price_halalas",
         "buffer_minutes",
+        "processing_minutes",
         "is_active",
     )
     list_filter = ("is_active",)

@@ -131,7 +131,9 @@ class ServiceManageListView(ManagedSalonMixin, generics.ListAPIView):
         responses={201: ServiceManageSerializer, **MANAGE_INPUT_ERRORS},
     )
     def post(self, request: Request, salon_id: int) -> Response:
-        """`buffer_minutes`: cleanup time after the service, blocking the staff member."""
+        """`buffer_minutes`: cleanup time after the service, blocking the staff member.
+        `processing_minutes`: time after the service during which the client stays (colour developing)
+        but the staff member is free for others; a visit's next item starts after it."""
         payload = ServiceInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         service = services.service_create(salon=self.salon, **payload.validated_data)

@@ -4,6 +4,8 @@ Access rule of the management API: a salon's managers and platform admins (`is_s
 everyone else gets 404, so nobody learns which salon ids exist. Every management view goes through
 `salon_get_managed`, then fetches what it needs inside that salon with the `*_get_managed` functions."""
 
+from collections.abc import Sequence
+
 from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
@@ -48,6 +50,39 @@ def service_get_bookable_in_public_salon(*, salon_id: int, service_id: int) -> S
     except Service.DoesNotExist:
         salon_get_public(salon_id=salon_id)
         raise ValidationError({"service": [_("Unknown service.")]}) from None
+
+
+def _services_in_order(*, salon_id: int, service_ids: Sequence[int]) -> list[Service] | None:
+    """The active services of the salon in the order of `service_ids` (repeats allowed), each with its
+    salon, in one query; None when an id is not one of them."""
+    found = {
+        service.pk: service
+        for service in Service.objects.select_related("salon").filter(
+            id__in=set(service_ids), salon_id=salon_id, is_active=True
+        )
+    }
+    if not all(service_id in found for service_id in service_ids):
+        return None
+    return [found[service_id] for service_id in service_ids]
+
+
+def services_get_bookable_with_salon(*, salon_id: int, service_ids: Sequence[int]) -> list[Service]:
+    """A visit's services (`service_get_bookable_with_salon` for several, in their order, one query)."""
+    services = _services_in_order(salon_id=salon_id, service_ids=service_ids)
+    if services is None:
+        if not Salon.objects.filter(id=salon_id).exists():
+            raise ValidationError({"salon": [_("Unknown salon.")]})
+        raise ValidationError({"items": [_("Unknown service.")]})
+    return services
+
+
+def services_get_bookable_in_public_salon(*, salon_id: int, service_ids: Sequence[int]) -> list[Service]:
+    """A visit's services for its availability (`service_get_bookable_in_public_salon` for several)."""
+    services = _services_in_order(salon_id=salon_id, service_ids=service_ids)
+    if services is None:
+        salon_get_public(salon_id=salon_id)
+        raise ValidationError({"service": [_("Unknown service.")]})
+    return services
 
 
 def _active_staff(*, salon: Salon) -> QuerySet[StaffMember]:

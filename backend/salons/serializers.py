@@ -27,6 +27,7 @@ from backend.salons.validators import validate_cancellation_policy, validate_tim
 
 MAX_ID = 2**63 - 1  # ids are bigints; a larger number is a 400, not a database error
 MINUTES_A_DAY = 24 * 60
+
 MAX_PRICE_HALALAS = 10_000_000  # 100,000 SAR: far above any salon service, far below the column's limit
 
 
@@ -136,7 +137,15 @@ class ServicePublicSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Service
-        fields = ("id", "name", "duration_minutes", "price_halalas", "currency", "buffer_minutes")
+        fields = (
+            "id",
+            "name",
+            "duration_minutes",
+            "price_halalas",
+            "currency",
+            "buffer_minutes",
+            "processing_minutes",
+        )
 
 
 class StaffPublicSerializer(ExtensibleSerializer, serializers.ModelSerializer):
@@ -214,7 +223,16 @@ class AdminSalonCreateSerializer(serializers.Serializer):
 class ServiceManageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Service
-        fields = ("id", "name", "name_ar", "duration_minutes", "price_halalas", "currency", "buffer_minutes")
+        fields = (
+            "id",
+            "name",
+            "name_ar",
+            "duration_minutes",
+            "price_halalas",
+            "currency",
+            "buffer_minutes",
+            "processing_minutes",
+        )
 
 
 class ServiceInputSerializer(serializers.Serializer):
@@ -223,6 +241,7 @@ class ServiceInputSerializer(serializers.Serializer):
     duration_minutes = serializers.IntegerField(min_value=1, max_value=MINUTES_A_DAY)
     price_halalas = serializers.IntegerField(min_value=0, max_value=MAX_PRICE_HALALAS)
     buffer_minutes = serializers.IntegerField(min_value=0, max_value=MINUTES_A_DAY, required=False)
+    processing_minutes = serializers.IntegerField(min_value=0, max_value=MINUTES_A_DAY, required=False)
 
 
 class ServiceOverrideSerializer(serializers.Serializer):

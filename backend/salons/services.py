@@ -46,7 +46,9 @@ SALON_SETTINGS_FIELDS = (
     "cancellation_policy",
 )
 CLOSURE_OVERLAP_MESSAGE = _("The salon is already closed on one of these dates.")
-SERVICE_FIELDS = frozenset({"name", "name_ar", "duration_minutes", "price_halalas", "buffer_minutes"})
+SERVICE_FIELDS = frozenset(
+    {"name", "name_ar", "duration_minutes", "price_halalas", "buffer_minutes", "processing_minutes"}
+)
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ def service_create(
     price_halalas: int,
     name_ar: str = "",
     buffer_minutes: int = 0,
+    processing_minutes: int = 0,
 ) -> Service:
     service = Service(
         salon=salon,
@@ -154,6 +157,7 @@ def service_create(
         duration_minutes=duration_minutes,
         price_halalas=price_halalas,
         buffer_minutes=buffer_minutes,
+        processing_minutes=processing_minutes,
     )
     _save(service)
     return service

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.bookings.models import Booking
-from backend.bookings.selectors import salon_open_on, staff_not_qualified_error
+from backend.bookings.schedules import staff_not_qualified_error
+from backend.bookings.selectors import salon_open_on
 from backend.bookings.services import booking_offer_accept, offer_expired_error
 from backend.core.errors import ApplicationError
 from backend.salons.models import Service, StaffService

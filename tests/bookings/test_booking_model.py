@@ -64,3 +64,22 @@ def test_occupying_finds_active_bookings_whose_buffer_overlaps(service, staff):
     assert found(NOON - timedelta(hours=1), NOON) == 0
     assert found(NOON + timedelta(hours=3), NOON + timedelta(hours=4)) == 1  # a held slot occupies
     assert cancelled not in Booking.objects.active() and held in Booking.objects.active()
+
+
+def test_an_items_active_flag_follows_its_bookings_status_whatever_the_path(service, staff):
+    """The database keeps it (triggers): an update of the status frees or guards the occupations, and
+    an item inserted or edited takes its booking's state, whatever it was told."""
+    booking = make_booking(service=service, staff=staff, start=NOON)
+    item = booking.items.get()
+    assert item.active is True
+    Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.CANCELLED)
+    item.refresh_from_db()
+    assert item.active is False
+    item.active = True
+    item.save()
+    item.refresh_from_db()
+    assert item.active is False
+    # Freed: another booking takes the time; the cancelled one can no longer come back over it.
+    make_booking(service=service, staff=staff, start=NOON)
+    with pytest.raises(IntegrityError, match="booking_staff_no_overlap"), transaction.atomic():
+        Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.CONFIRMED)

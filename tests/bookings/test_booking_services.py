@@ -9,11 +9,10 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
+from backend.bookings import selectors as booking_selectors
 from backend.bookings import services
 from backend.bookings.models import Booking, BookingStatus
 from backend.bookings.services import booking_cancel, booking_confirm, booking_create, booking_reschedule
-from backend.bookings.services import create as create_services
-from backend.bookings.services import reschedule as reschedule_services
 from backend.core.errors import ApplicationError
 from backend.notifications.models import Kind, Notification
 from tests.support.factories import (
@@ -48,16 +47,21 @@ def staff(service):
 
 @pytest.fixture
 def recheck_misses_clashes(monkeypatch):
-    """A re-check that says every start is free: only the exclusion constraint stands in the way."""
+    """A re-check that says every start is free: only the exclusion constraint stands in the way. The
+    create and the reschedule both re-check through the one schedule loader, which here loses every busy
+    time."""
 
-    real_check = create_services.start_check
+    real_load = booking_selectors.schedules_load
 
-    def everyone_free(**kwargs):
-        check = real_check(**kwargs)
-        return dataclasses.replace(check, reasons=dict.fromkeys(check.reasons))
+    def nobody_busy(**kwargs):
+        schedules = real_load(**kwargs)
+        free = {
+            service_id: [dataclasses.replace(schedule, busy=()) for schedule in staff]
+            for service_id, staff in schedules.staff_by_service.items()
+        }
+        return dataclasses.replace(schedules, staff_by_service=free)
 
-    for module in (create_services, reschedule_services):  # each re-checks under its locks
-        monkeypatch.setattr(module, "start_check", everyone_free)
+    monkeypatch.setattr(booking_selectors, "schedules_load", nobody_busy)
 
 
 def test_paying_a_hold_confirms_it_once_with_its_message(service, staff, day):

@@ -80,7 +80,10 @@ def test_the_audit_case_eight_holds_stop_at_two(salon, service, team, customer, 
 
 def test_the_limit_is_per_customer_and_per_salon(salon, service, team, customer, day):
     for n in range(2):
-        assert hold(customer, salon, service, at(day, "10:00"), team[n]).status_code == 201
+        assert (
+            hold(customer, salon, service, at(day, "10:00") + timedelta(minutes=30 * n), team[n]).status_code
+            == 201
+        )
     assert hold(make_user(), salon, service, at(day, "10:00"), team[2]).status_code == 201  # someone else
     elsewhere = make_salon(prepayment_required=True)
     other_service = make_service(elsewhere)
@@ -104,23 +107,34 @@ def test_only_live_holds_count(salon, service, team, customer, day):
             status=status,
             hold_expires_at=expires,
         )
-    assert hold(customer, salon, service, at(day, "10:00"), team[1]).status_code == 201
-    assert hold(customer, salon, service, at(day, "10:00"), team[2]).status_code == 201
-    assert hold(customer, salon, service, at(day, "10:00"), team[3]).status_code == 409
+    assert hold(customer, salon, service, at(day, "10:30"), team[1]).status_code == 201
+    assert hold(customer, salon, service, at(day, "11:00"), team[2]).status_code == 201
+    assert hold(customer, salon, service, at(day, "11:30"), team[3]).status_code == 409
 
 
 def test_paying_for_a_hold_frees_a_place(salon, service, team, customer, day):
     first = hold(customer, salon, service, at(day, "10:00"), team[0]).json()
-    hold(customer, salon, service, at(day, "10:00"), team[1])
-    assert hold(customer, salon, service, at(day, "10:00"), team[2]).status_code == 409
+    hold(customer, salon, service, at(day, "10:30"), team[1])
+    assert hold(customer, salon, service, at(day, "11:00"), team[2]).status_code == 409
     Booking.objects.filter(pk=first["id"]).update(status=BookingStatus.CONFIRMED, hold_expires_at=None)
-    assert hold(customer, salon, service, at(day, "10:00"), team[2]).status_code == 201
+    assert hold(customer, salon, service, at(day, "11:00"), team[2]).status_code == 201
+
+
+def test_one_customer_is_never_in_two_visits_at_once_in_a_salon(salon, service, team, customer, day):
+    """Issue 22: the client is never booked in two places at once (customer_busy), held or paid."""
+    assert hold(customer, salon, service, at(day, "10:00"), team[0]).status_code == 201
+    busy = hold(customer, salon, service, at(day, "10:00"), team[1])
+    assert busy.status_code == 409 and busy.json()["error"]["code"] == "customer_busy"
+    assert hold(customer, salon, service, at(day, "10:30"), team[1]).status_code == 201  # touching is fine
 
 
 def test_a_salon_without_prepayment_has_no_holds_to_limit(salon, service, team, customer, day):
     salon.prepayment_required = False
     salon.save()
-    assert all(hold(customer, salon, service, at(day, "10:00"), staff).status_code == 201 for staff in team)
+    assert all(
+        hold(customer, salon, service, at(day, "10:00") + timedelta(minutes=30 * n), staff).status_code == 201
+        for n, staff in enumerate(team)
+    )
 
 
 def test_the_manager_sets_the_limit(salon, service, team, customer, manager, day):
@@ -131,7 +145,10 @@ def test_the_manager_sets_the_limit(salon, service, team, customer, manager, day
         response = boss.patch(url, {"max_unpaid_holds": bad}, format="json")
         assert response.status_code == 400 and "max_unpaid_holds" in response.json()["error"]["fields"]
     assert boss.patch(url, {"max_unpaid_holds": 3}, format="json").json()["max_unpaid_holds"] == 3
-    statuses = [hold(customer, salon, service, at(day, "10:00"), staff).status_code for staff in team]
+    statuses = [
+        hold(customer, salon, service, at(day, "10:00") + timedelta(minutes=30 * n), staff).status_code
+        for n, staff in enumerate(team)
+    ]
     assert statuses == [201, 201, 201, 409]
 
 
@@ -143,7 +160,7 @@ def test_a_held_create_costs_two_statements_more_than_before(salon, service, tea
         assert hold(customer, salon, service, at(day, "10:00"), team[0]).status_code == 201
     statements = [query["sql"] for query in queries.captured_queries]
     # The user, the service with its salon, the customer's lock, the count of their holds, the staff
-    # lock, the schedules, the booking, its audit entry, and the savepoint and its release (a hold has no
-    # message until it is paid).
-    assert len(statements) <= 10, "\n".join(statements)
+    # lock, the schedules, the booking, its audit entry, its items, and the savepoint and its release (a
+    # hold has no message until it is paid).
+    assert len(statements) <= 11, "\n".join(statements)
     assert any("FOR NO KEY UPDATE" in sql for sql in statements)

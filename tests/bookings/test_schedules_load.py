@@ -1,4 +1,4 @@
-"""The schedule load reads its timestamps with psycopg's own loader (backend/bookings/selectors.py): the
+"""The schedule load reads its timestamps with psycopg's own loader (backend/bookings/schedules.py): the
 same aware datetimes Django's loader gives, and only in that one statement."""
 
 from datetime import timedelta
@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from backend.bookings.models import Booking, BookingStatus
-from backend.bookings.selectors import _schedules_load
+from backend.bookings.schedules import schedules_load
 from backend.salons.models import TimeOff
 from tests.support.factories import at, make_booking, make_salon, make_service, make_staff, next_weekday, week
 
@@ -32,8 +32,8 @@ def test_busy_times_and_time_off_load_as_the_orm_reads_them():
     ]
     off = TimeOff.objects.create(staff=staff, start=at(day, "15:00"), end=at(day, "16:45"))
 
-    schedules = _schedules_load(
-        salon=salon, service=service, date_from=day, days=1, staff_id=None, now=timezone.now()
+    schedules = schedules_load(
+        salon=salon, services=[service], date_from=day, days=1, staff_id=None, now=timezone.now()
     )
 
     (loaded,) = schedules.staff
@@ -50,9 +50,9 @@ def test_other_statements_on_the_connection_keep_djangos_loader():
     salon = make_salon()
     service = make_service(salon)
     make_staff(salon, services=[service])
-    _schedules_load(
+    schedules_load(
         salon=salon,
-        service=service,
+        services=[service],
         date_from=timezone.localdate(),
         days=1,
         staff_id=None,

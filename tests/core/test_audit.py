@@ -100,6 +100,7 @@ def test_an_admin_edit_names_the_admin(client):
         "price_halalas": 4000,
         "currency": "SAR",
         "buffer_minutes": 0,
+        "processing_minutes": 0,
         "is_active": "on",
     }
     response = client.post(f"/admin/salons/service/{service.id}/change/", form)

@@ -99,6 +99,7 @@ def test_only_active_services_are_listed(api_client):
             "price_halalas": 5000,
             "currency": "SAR",
             "buffer_minutes": 0,
+            "processing_minutes": 0,
         }
     ]
 

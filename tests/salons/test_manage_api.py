@@ -245,6 +245,7 @@ def test_service_lifecycle(manager_client, salon):
         "duration_minutes": 45,
         "price_halalas": 12000,
         "buffer_minutes": 10,
+        "processing_minutes": 20,
     }
     created = manager_client.post(url(salon, "services/"), body)
     assert created.status_code == 201, created.content
@@ -254,9 +255,10 @@ def test_service_lifecycle(manager_client, salon):
     assert listing["count"] == 1 and listing["results"] == [service]
     detail = url(salon, f"services/{service['id']}/")
     assert manager_client.get(detail).json() == service
-    changed = manager_client.patch(detail, {"price_halalas": 0, "buffer_minutes": 0})
+    changed = manager_client.patch(detail, {"price_halalas": 0, "buffer_minutes": 0, "processing_minutes": 0})
     assert changed.status_code == 200
     assert (changed.json()["price_halalas"], changed.json()["duration_minutes"]) == (0, 45)
+    assert changed.json()["processing_minutes"] == 0
     assert manager_client.delete(detail).status_code == 204
     assert_error_shape(manager_client.get(detail), 404, "not_found")
     assert manager_client.get(url(salon, "services/")).json()["count"] == 0
@@ -276,6 +278,8 @@ def test_a_deleted_service_is_no_longer_performed(manager_client, salon, service
         {"name": "X", "duration_minutes": 30, "price_halalas": -1},
         {"name": "X", "duration_minutes": 30, "price_halalas": 12.5},
         {"name": "X", "duration_minutes": 30, "price_halalas": 100, "buffer_minutes": -5},
+        {"name": "X", "duration_minutes": 30, "price_halalas": 100, "processing_minutes": -5},
+        {"name": "X", "duration_minutes": 30, "price_halalas": 100, "processing_minutes": 1441},
         {"name": "", "duration_minutes": 30, "price_halalas": 100},
         {"duration_minutes": 30, "price_halalas": 100},
         {"name": 7, "duration_minutes": 30, "price_halalas": 100},  # JSON strings only, not numbers as text
@@ -663,6 +667,15 @@ def test_bookings_list_with_local_date_staff_and_status_filters(manager_client, 
         "cancelled_at": None,
         "cancelled_by": "",
         "created_at": booking["created_at"],
+        "items": [  # a one-service booking is a one-item visit (issue 22)
+            {
+                "service": service.id,
+                "staff": staff.id,
+                "start": f"{day.isoformat()}T01:00:00+03:00",
+                "end": f"{day.isoformat()}T02:00:00+03:00",
+                "price_halalas": 5000,
+            }
+        ],
         "customer": {"id": early.customer.id, "name": "", "phone": early.customer.phone_number},
     }
     assert booking["created_at"].endswith("+03:00")

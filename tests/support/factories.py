@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from backend.accounts.models import User
-from backend.bookings.models import Booking, BookingStatus, PaymentStatus
+from backend.bookings.models import Booking, BookingItem, BookingStatus, PaymentStatus
 from backend.payments.models import Payment, Status
 from backend.salons.models import (
     BusinessHours,
@@ -110,8 +110,10 @@ def make_booking(
     status: str = BookingStatus.CONFIRMED,
     **fields,
 ) -> Booking:
+    """A one-item visit, written straight to the tables (no availability check): the item carries the
+    occupation the database guards."""
     end = start + timedelta(minutes=service.duration_minutes)
-    return Booking.objects.create(
+    booking = Booking.objects.create(
         salon_id=service.salon_id,
         service=service,
         staff=staff,
@@ -123,6 +125,17 @@ def make_booking(
         price_halalas=service.price_halalas,
         **fields,
     )
+    BookingItem.objects.create(
+        booking=booking,
+        position=0,
+        service=service,
+        staff=staff,
+        start=start,
+        end=end,
+        occupied_until=booking.occupied_until,
+        price_halalas=booking.price_halalas,
+    )
+    return booking
 
 
 RIYADH = ZoneInfo("Asia/Riyadh")

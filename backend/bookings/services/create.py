@@ -1,10 +1,15 @@
-"""Creating a booking.
+"""Creating a booking: a visit of 1 to 5 services back to back (one service is a one-item visit).
 
-No double booking, whatever the concurrency: a start is validated by the same engine that lists the
-slots; the insert happens in a transaction holding the staff member's row lock, after re-checking under
-it; and the database's exclusion constraint (booking_staff_no_overlap) refuses any overlap that would
-still get through. Losing a race is a clean 409 `slot_unavailable`, never a 500."""
+No double booking, whatever the concurrency: a start is validated by the same search that lists the
+slots; the insert happens in a transaction holding the row locks of every staff member of the visit,
+taken in one global order (by id, in one statement), after re-checking under them; and the database's
+exclusion constraint (booking_staff_no_overlap, on each item's occupation) refuses any overlap that would
+still get through. Losing a race is a clean 409 `slot_unavailable`, never a 500 nor a deadlock. The
+customer's row lock comes first: a customer's creates take turns, so the hold limit and `customer_busy`
+(one customer never in two visits at once in a salon) count each other's rows."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -15,35 +20,46 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
 from backend.bookings.availability import Rejection
-from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
-from backend.bookings.selectors import start_check
+from backend.bookings.models import Booking, BookingStatus
+from backend.bookings.selectors import visit_check
 from backend.bookings.services.holds import _expire_stale_holds_of
+from backend.bookings.services.inserts import PlannedItem, booking_insert
 from backend.bookings.services.notify import booking_notify
-from backend.bookings.services.rejections import _is_overlap_violation, _most_telling, rejection_error
+from backend.bookings.services.rejections import _is_overlap_violation, rejection_error
+from backend.bookings.visits import VisitRefusal, VisitSlot
 from backend.core.errors import ApplicationError
 from backend.notifications.models import Kind
 from backend.salons.models import Salon, Service, StaffMember
 
 
-def _candidates_by_load(*, salon: Salon, staff_ids: list[int], start: datetime) -> list[int]:
-    """ "Any staff": the least busy that day first, then the lowest id, so the choice is deterministic."""
+@dataclass(frozen=True)
+class RequestedItem:
+    """One item as asked: the service, and its staff member or None ("anyone")."""
+
+    service: Service
+    staff_id: int | None = None
+
+
+def _candidates_by_load(*, salon: Salon, options: list[VisitSlot], start: datetime) -> list[VisitSlot]:
+    """ "Any staff": the visits whose first staff member is least busy that day first, then by that staff
+    member's id, so the choice is deterministic."""
     local_day = start.astimezone(salon.tz).date()
     day_start = datetime.combine(local_day, datetime.min.time(), tzinfo=salon.tz)
     loads = dict(
-        StaffMember.objects.filter(pk__in=staff_ids)
+        StaffMember.objects.filter(pk__in=[option.staff_id for option in options])
         .annotate(
             load=Count(
-                "bookings",
+                "booking_items",
                 filter=Q(
-                    bookings__status__in=ACTIVE_STATUSES,
-                    bookings__start__gte=day_start,
-                    bookings__start__lt=day_start + timedelta(days=1),
+                    booking_items__active=True,
+                    booking_items__start__gte=day_start,
+                    booking_items__start__lt=day_start + timedelta(days=1),
                 ),
             )
         )
         .values_list("pk", "load")
     )
-    return sorted(staff_ids, key=lambda staff_id: (loads.get(staff_id, 0), staff_id))
+    return sorted(options, key=lambda option: (loads.get(option.staff_id, 0), option.staff_id))
 
 
 def _refuse_beyond_horizon(*, salon: Salon, start: datetime, now: datetime) -> None:
@@ -63,13 +79,28 @@ def _lock_staff(*, salon: Salon, staff_id: int) -> StaffMember | None:
         return None
 
 
+def _lock_staff_in_order(*, salon: Salon, staff_ids: set[int]) -> dict[int, StaffMember]:
+    """The row locks of every staff member of a visit, in one statement and in id order (the global lock
+    order: two visits sharing staff members in any order never wait on each other in a cycle)."""
+    if len(staff_ids) == 1:
+        (staff_id,) = staff_ids
+        staff = _lock_staff(salon=salon, staff_id=staff_id)
+        return {} if staff is None else {staff_id: staff}
+    locked = StaffMember.objects.select_for_update().filter(pk__in=staff_ids, salon=salon).order_by("pk")
+    return {staff.pk: staff for staff in locked}
+
+
+def _lock_customer(customer) -> None:
+    """The customer's user row, first in the create's transaction: two creates by one customer take turns.
+    A transaction-level row lock, so it works behind PgBouncer's transaction pooling. NO KEY UPDATE: the
+    KEY SHARE locks that inserting rows pointing at the user take (bookings, notifications) are not held
+    up by it."""
+    User.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").get()
+
+
 def _refuse_too_many_holds(*, customer, salon: Salon, now: datetime) -> None:
     """At most `salon.max_unpaid_holds` unpaid holds per customer per salon (holds past their time no
-    longer count). The customer's user row is locked first, in the create's transaction, so two creates
-    by one customer take turns and the second counts the first's hold: a transaction-level row lock, so
-    it works behind PgBouncer's transaction pooling. NO KEY UPDATE: the KEY SHARE locks that inserting
-    rows pointing at the user take (bookings, notifications) are not held up by it."""
-    User.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").get()
+    longer count); under the customer's lock, so the second of two creates counts the first's hold."""
     holds = Booking.objects.filter(
         customer=customer, salon=salon, status=BookingStatus.PENDING_PAYMENT, hold_expires_at__gt=now
     ).count()
@@ -85,32 +116,58 @@ def _refuse_too_many_holds(*, customer, salon: Salon, now: datetime) -> None:
         )
 
 
+def customer_busy_error() -> ApplicationError:
+    return ApplicationError("customer_busy", _("You already have a booking here at this time."), status=409)
+
+
+def _refusal_error(refusal: VisitRefusal, *, items: int) -> ApplicationError:
+    """The rejection's error; for a visit of several items, naming the item nobody could take."""
+    error = rejection_error(refusal.reason)
+    if items > 1:
+        error.extra["item"] = refusal.item
+    return error
+
+
 def _insert_locked(
     *,
     customer,
     salon: Salon,
-    service: Service,
-    staff_id: int,
+    services: Sequence[Service],
+    pins: Sequence[int],
     start: datetime,
     now: datetime,
     offer_until: datetime | None = None,
-) -> Booking | Rejection:
-    """Inserts the booking for this staff member, or says why not. Holds the staff row lock from the
-    re-check to the commit, so two requests for one staff member take turns; at a prepayment salon the
-    customer's lock before it, for the hold limit. With `offer_until`, the row is a waitlist offer held
+) -> Booking | VisitRefusal:
+    """Inserts the visit with these staff members, or says why not. Holds the customer's lock, then every
+    staff member's, from the re-check to the commit. With `offer_until`, the row is a waitlist offer held
     until then (`offered`: no payment hold, no message of its own)."""
     try:
         with transaction.atomic():
-            if salon.prepayment_required and offer_until is None:
-                _refuse_too_many_holds(customer=customer, salon=salon, now=now)
-            staff = _lock_staff(salon=salon, staff_id=staff_id)
-            check = start_check(salon=salon, service=service, start=start, staff_id=staff_id, now=now)
-            if check.reasons[staff_id] is not None:
-                return check.reasons[staff_id]
-            if staff_id in check.stale_holds:
-                _expire_stale_holds_of(staff_id=staff_id, now=now)
-            terms = check.links[staff_id]
+            _lock_customer(customer)
             prepay = salon.prepayment_required and offer_until is None
+            if prepay:
+                _refuse_too_many_holds(customer=customer, salon=salon, now=now)
+            staff = _lock_staff_in_order(salon=salon, staff_ids=set(pins))
+            check = visit_check(
+                salon=salon, services=services, start=start, pins=pins, now=now, customer_id=customer.pk
+            )
+            if isinstance(check.outcome, VisitRefusal):
+                return check.outcome
+            visit = check.outcome[0]
+            if check.schedules.customer_busy(visit.start, visit.end):
+                raise customer_busy_error()
+            for staff_id in sorted(set(pins) & check.schedules.stale_holds):
+                _expire_stale_holds_of(staff_id=staff_id, now=now)
+            planned = [
+                PlannedItem(
+                    service=service,
+                    staff=staff[item.staff_id],
+                    start=item.start,
+                    duration=item.end - item.start,
+                    price_halalas=check.terms(index, item.staff_id).price_halalas,
+                )
+                for index, (service, item) in enumerate(zip(services, visit.items, strict=True))
+            ]
             if offer_until is not None:
                 status, hold_until = BookingStatus.OFFERED, offer_until
             elif prepay:
@@ -120,27 +177,56 @@ def _insert_locked(
                 )
             else:
                 status, hold_until = BookingStatus.CONFIRMED, None
-            booking = Booking.objects.create(
-                salon=salon,
-                service=service,
-                staff=staff,
-                customer=customer,
-                start=start,
-                end=start + terms.duration,
-                occupied_until=start + terms.duration + service.buffer,
-                status=status,
-                hold_expires_at=hold_until,
-                price_halalas=terms.price_halalas,
-                currency=service.currency,
-                scheduled_at=now,
+            booking = booking_insert(
+                customer=customer, salon=salon, planned=planned, status=status, now=now, hold_until=hold_until
             )
             if status == BookingStatus.CONFIRMED:
                 booking_notify(booking, Kind.BOOKING_CONFIRMED)
             return booking
     except IntegrityError as error:
         if _is_overlap_violation(error):
-            return Rejection.SLOT_UNAVAILABLE
+            return VisitRefusal(0, Rejection.SLOT_UNAVAILABLE)
         raise
+
+
+def visit_create(
+    *,
+    customer,
+    salon: Salon,
+    items: Sequence[RequestedItem],
+    start: datetime,
+    now: datetime | None = None,
+    offer_until: datetime | None = None,
+) -> Booking:
+    """Books the services of `items` back to back from `start`, each with its staff member or the least
+    busy one free then ("anyone"): all items or none. Prepayment salons hold the visit as
+    `pending_payment` until `hold_expires_at`; with `offer_until`, a waitlist offer (`booking_offer_hold`)."""
+    now = now or timezone.now()
+    insert = partial(
+        _insert_locked, customer=customer, salon=salon, services=[item.service for item in items], start=start
+    )
+    _refuse_beyond_horizon(salon=salon, start=start, now=now)
+    services = [item.service for item in items]
+    pins = [item.staff_id for item in items]
+    if all(pin is not None for pin in pins):
+        # Every staff member named: the check under their row locks is the only one that decides.
+        outcome = insert(pins=pins, now=now, offer_until=offer_until)
+        if isinstance(outcome, Booking):
+            return outcome
+        raise _refusal_error(outcome, items=len(items))
+    check = visit_check(salon=salon, services=services, start=start, pins=pins, now=now)
+    if isinstance(check.outcome, VisitRefusal):
+        raise _refusal_error(check.outcome, items=len(items))
+    options = check.outcome
+    if len(options) > 1:
+        options = _candidates_by_load(salon=salon, options=options, start=start)
+    for option in options:
+        chosen = [item.staff_id for item in option.items]
+        outcome = insert(pins=chosen, now=now, offer_until=offer_until)
+        if isinstance(outcome, Booking):
+            return outcome
+    # Every choice was taken between the first check and its locks.
+    raise _refusal_error(VisitRefusal(0, Rejection.SLOT_UNAVAILABLE), items=len(items))
 
 
 def booking_create(
@@ -153,8 +239,10 @@ def booking_create(
     now: datetime | None = None,
 ) -> Booking:
     """Books `service` at `start` with `staff_id`, or with the least busy qualified staff member free then
-    ("anyone"). Prepayment salons hold the slot as `pending_payment` until `hold_expires_at`."""
-    return _book(customer=customer, salon=salon, service=service, start=start, staff_id=staff_id, now=now)
+    ("anyone"): a one-item visit."""
+    return visit_create(
+        customer=customer, salon=salon, items=[RequestedItem(service, staff_id)], start=start, now=now
+    )
 
 
 def booking_offer_hold(
@@ -167,55 +255,14 @@ def booking_offer_hold(
     staff_id: int | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Holds `start` for a waitlisted customer until `offer_until`: a booking row in status `offered`,
-    inserted by the create path (the same checks, staff lock and exclusion constraint as any booking), so
-    nobody else can take the slot meanwhile. Refused like a create (`rejection_error`)."""
-    return _book(
+    """Holds `start` for a waitlisted customer until `offer_until`: a one-item visit in status `offered`,
+    inserted by the create path (the same checks, locks and exclusion constraint as any booking), so
+    nobody else can take the slot meanwhile. Refused like a create (`rejection_error`, `customer_busy`)."""
+    return visit_create(
         customer=customer,
         salon=salon,
-        service=service,
-        start=start,
-        staff_id=staff_id,
-        now=now,
-        offer_until=offer_until,
-    )
-
-
-def _book(
-    *,
-    customer,
-    salon: Salon,
-    service: Service,
-    start: datetime,
-    staff_id: int | None,
-    now: datetime | None,
-    offer_until: datetime | None = None,
-) -> Booking:
-    now = now or timezone.now()
-    _refuse_beyond_horizon(salon=salon, start=start, now=now)
-    insert = partial(
-        _insert_locked,
-        customer=customer,
-        salon=salon,
-        service=service,
+        items=[RequestedItem(service, staff_id)],
         start=start,
         now=now,
         offer_until=offer_until,
     )
-    if staff_id is not None:
-        # One staff member: the check under their row lock is the only one that decides.
-        outcome = insert(staff_id=staff_id)
-        if isinstance(outcome, Booking):
-            return outcome
-        raise rejection_error(outcome)
-    reasons = start_check(salon=salon, service=service, start=start, now=now).reasons
-    free = [candidate for candidate, reason in reasons.items() if reason is None]
-    if not free:
-        raise rejection_error(_most_telling([reason for reason in reasons.values() if reason is not None]))
-    candidates = _candidates_by_load(salon=salon, staff_ids=free, start=start) if len(free) > 1 else free
-    for candidate in candidates:
-        outcome = insert(staff_id=candidate)
-        if isinstance(outcome, Booking):
-            return outcome
-    # Every candidate was taken between the first check and its lock.
-    raise rejection_error(Rejection.SLOT_UNAVAILABLE)

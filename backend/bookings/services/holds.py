@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from backend.bookings.models import Booking, BookingStatus
+from backend.bookings.models import Booking, BookingItem, BookingStatus
 from backend.bookings.services.freed import booking_time_freed
 from backend.bookings.services.notify import booking_notify
 from backend.notifications.models import Kind
@@ -34,7 +34,9 @@ def _stale_holds(now: datetime):
 def _expire_stale_holds_of(*, staff_id: int, now: datetime) -> None:
     """Under the staff row lock: holds past their time stop blocking now, not at the next sweep (the
     availability list already treats them as free)."""
-    _expire(_stale_holds(now).filter(staff_id=staff_id))
+    _expire(
+        _stale_holds(now).filter(pk__in=BookingItem.objects.filter(staff_id=staff_id).values("booking_id"))
+    )
 
 
 def booking_expire_holds(*, now: datetime | None = None, limit: int = 500) -> int:

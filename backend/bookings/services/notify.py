@@ -4,9 +4,20 @@ from datetime import datetime
 
 from django.utils import translation
 
-from backend.bookings.models import Booking
+from backend.bookings.models import Booking, BookingItem
 from backend.notifications.rendering import format_amount, format_when
 from backend.notifications.services import notification_create
+
+
+def _items_of(booking: Booking) -> list[BookingItem]:
+    """The visit's items with their services and staff: those a create or reschedule left on the booking
+    (with both), or read in one query; a booking written without items (never by the services) is its
+    own one item."""
+    if "items" in getattr(booking, "_prefetched_objects_cache", {}):
+        items = list(booking.items.all())
+    else:
+        items = list(booking.items.select_related("service", "staff"))
+    return items or [BookingItem(service=booking.service, staff=booking.staff)]
 
 
 def booking_notify(
@@ -29,11 +40,14 @@ def booking_notify(
         return
     language = customer.language
     money = booking.price_halalas if amount_halalas is None else amount_halalas
+    items = _items_of(booking)
+    separator = "، " if language == "ar" else ", "
     with translation.override(language):
         context = {
             "salon": booking.salon.localized_name,
-            "service": booking.service.localized_name,
-            "staff": booking.staff.localized_name,
+            # A visit lists every item: "Colour, Blow-dry with Sara, Omar".
+            "service": separator.join(item.service.localized_name for item in items),
+            "staff": separator.join(dict.fromkeys(item.staff.localized_name for item in items)),
             "when": format_when(booking.start, tz=booking.salon.tz, language=language),
             "amount": format_amount(money, currency=booking.currency, language=language),
         }

@@ -22,12 +22,5 @@ def rejection_error(reason: Rejection) -> ApplicationError:
     return ApplicationError(str(reason), message, status=status)
 
 
-def _most_telling(reasons: list[Rejection]) -> Rejection:
-    """Why nobody can take a start: a clash if anyone works then but is busy, else the first rule broken."""
-    if Rejection.SLOT_UNAVAILABLE in reasons:
-        return Rejection.SLOT_UNAVAILABLE
-    return min(reasons, key=list(Rejection).index)
-
-
 def _is_overlap_violation(error: IntegrityError) -> bool:
     return EXCLUSION_CONSTRAINT in str(error)

@@ -1,8 +1,10 @@
 """Moving a booking to another time (or staff member), validated like a create and re-priced."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,13 +14,20 @@ from backend.bookings.availability import Rejection
 from backend.bookings.models import ACTIVE_STATUSES, Booking, PaymentStatus
 from backend.bookings.payment_hooks import RefundCause, booking_paid_halalas, refund_request_hooks_run
 from backend.bookings.policy import customer_may_reschedule
-from backend.bookings.selectors import start_check
-from backend.bookings.services.create import _lock_staff, _refuse_beyond_horizon
+from backend.bookings.selectors import VisitCheck, visit_check
+from backend.bookings.services.create import (
+    _lock_staff_in_order,
+    _refusal_error,
+    _refuse_beyond_horizon,
+    customer_busy_error,
+)
 from backend.bookings.services.freed import booking_time_freed
 from backend.bookings.services.holds import _expire_stale_holds_of
+from backend.bookings.services.inserts import PlannedItem, booking_items_replace
 from backend.bookings.services.notify import booking_notify
 from backend.bookings.services.rejections import _is_overlap_violation, rejection_error
 from backend.bookings.services.transitions import _not_in_state, booking_lock
+from backend.bookings.visits import VisitRefusal
 from backend.core.errors import ApplicationError
 from backend.notifications.models import Kind
 
@@ -63,11 +72,30 @@ def _reprice(booking: Booking, *, price_halalas: int, paid_halalas: int) -> int:
     return max(0, paid_halalas - price_halalas)
 
 
+def _pins(items, *, staff_id: int | None, item_staff) -> list[int | None]:
+    """Who each item goes to: `item_staff` per item (None: anyone), else `staff_id` for every item, else
+    each item's own staff member."""
+    if item_staff is not None:
+        if len(item_staff) != len(items):
+            raise ValidationError({"items": [_("Give one entry per item of the booking, in order.")]})
+        return list(item_staff)
+    if staff_id is not None:
+        return [staff_id] * len(items)
+    return [item.staff_id for item in items]
+
+
 def booking_reschedule(
-    *, booking_id: int, actor, start: datetime, staff_id: int | None = None, now: datetime | None = None
+    *,
+    booking_id: int,
+    actor,
+    start: datetime,
+    staff_id: int | None = None,
+    item_staff: Sequence[int | None] | None = None,
+    now: datetime | None = None,
 ) -> Rescheduled:
-    """Moves an active booking to `start` (with `staff_id`, or the same staff member), validated like a
-    create and re-priced at that staff member's price. The old time is freed in the same transaction; a
+    """Moves an active booking (the whole visit) to `start`: each item with the staff member of
+    `item_staff` (None: anyone free), or `staff_id` for every item, or its own; validated like a create
+    and re-priced at those staff members' prices. The old times are freed in the same transaction; a
     refused reschedule leaves the booking untouched.
 
     The customer may move a paid booking only while cancelling it would refund everything (else 409
@@ -82,52 +110,63 @@ def booking_reschedule(
         paid = booking_paid_halalas(booking_id=booking.pk)
         if acting_as == ActingAs.CUSTOMER:
             _refuse_too_late(booking, paid_halalas=paid, now=now)
-        _refuse_beyond_horizon(salon=booking.salon, start=start, now=now)
-        target_staff_id = staff_id if staff_id is not None else booking.staff_id
-        target_staff = _lock_staff(salon=booking.salon, staff_id=target_staff_id)
-        # The booking's own occupation does not count against its new time.
-        check = start_check(
-            salon=booking.salon,
-            service=booking.service,
-            start=start,
-            staff_id=target_staff_id,
-            now=now,
-            ignore_booking_id=booking.pk,
-        )
-        if check.reasons[target_staff_id] == Rejection.NOT_ON_SLOT_GRID:
+        salon = booking.salon
+        _refuse_beyond_horizon(salon=salon, start=start, now=now)
+        items = list(booking.items.select_related("service").order_by("position"))
+        services = [item.service for item in items]
+        pins = _pins(items, staff_id=staff_id, item_staff=item_staff)
+
+        def moved(pins: list) -> VisitCheck:
+            # The booking's own occupations do not count against its new time.
+            return visit_check(
+                salon=salon,
+                services=services,
+                start=start,
+                pins=pins,
+                now=now,
+                ignore_booking_id=booking.pk,
+                customer_id=booking.customer_id,
+            )
+
+        if None in pins:
+            found = moved(pins).outcome
+            if isinstance(found, VisitRefusal):
+                raise _refusal_error(found, items=len(items))
+            pins = [item.staff_id for item in found[0].items]
+        staff = _lock_staff_in_order(salon=salon, staff_ids=set(pins))
+        check = moved(pins)
+        outcome = check.outcome
+        if isinstance(outcome, VisitRefusal) and outcome.reason == Rejection.NOT_ON_SLOT_GRID:
             # Off the grid the free time has without this booking, but the list the customer picked from
             # was built with it in place, and its grid restarts where this booking's buffer ends: a start
             # that list offers is accepted too.
-            as_listed = start_check(
-                salon=booking.salon, service=booking.service, start=start, staff_id=target_staff_id, now=now
+            as_listed = visit_check(salon=salon, services=services, start=start, pins=pins, now=now)
+            if not isinstance(as_listed.outcome, VisitRefusal):
+                outcome = as_listed.outcome
+        if isinstance(outcome, VisitRefusal):
+            raise _refusal_error(outcome, items=len(items))
+        visit = outcome[0]
+        if check.schedules.customer_busy(visit.start, visit.end):
+            raise customer_busy_error()
+        planned = [
+            PlannedItem(
+                service=service,
+                staff=staff[item.staff_id],
+                start=item.start,
+                duration=item.end - item.start,
+                price_halalas=check.terms(index, item.staff_id).price_halalas,
             )
-            if as_listed.reasons[target_staff_id] is None:
-                check = as_listed
-        if check.reasons[target_staff_id] is not None:
-            raise rejection_error(check.reasons[target_staff_id])
-        terms = check.links[target_staff_id]
-        refund = _reprice(booking, price_halalas=terms.price_halalas, paid_halalas=paid)
-        if target_staff_id in check.stale_holds:
-            _expire_stale_holds_of(staff_id=target_staff_id, now=now)
+            for index, (service, item) in enumerate(zip(services, visit.items, strict=True))
+        ]
+        refund = _reprice(
+            booking, price_halalas=sum(item.price_halalas for item in planned), paid_halalas=paid
+        )
+        for stale_staff_id in sorted(set(pins) & check.schedules.stale_holds):
+            _expire_stale_holds_of(staff_id=stale_staff_id, now=now)
         booking_time_freed(booking, reason="rescheduled")  # the time it leaves, before it moves
-        booking.staff = target_staff
-        booking.start = start
-        booking.end = start + terms.duration
-        booking.occupied_until = booking.end + booking.service.buffer
-        booking.scheduled_at = now
         try:
             with transaction.atomic():
-                booking.save(
-                    update_fields=[
-                        "staff",
-                        "start",
-                        "end",
-                        "occupied_until",
-                        "price_halalas",
-                        "scheduled_at",
-                        "updated_at",
-                    ]
-                )
+                booking_items_replace(booking, planned, now=now)
         except IntegrityError as error:
             if _is_overlap_violation(error):
                 raise rejection_error(Rejection.SLOT_UNAVAILABLE) from error

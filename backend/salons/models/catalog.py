@@ -158,6 +158,11 @@ class Service(BilingualNameMixin):
     price_halalas = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
     buffer_minutes = models.PositiveSmallIntegerField(default=0, help_text="cleanup time after the service")
+    # Processing time (colour developing): the client stays, the staff member is free for others; the next
+    # item of a visit starts after it (docs/adr/0021-visit-occupations.md).
+    processing_minutes = models.PositiveSmallIntegerField(
+        default=0, help_text="time after the service the client waits while the staff member is free"
+    )
     # Deleting a service hides it; bookings keep pointing at it.
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -169,11 +174,18 @@ class Service(BilingualNameMixin):
             models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="service_duration_positive"),
             models.CheckConstraint(condition=Q(price_halalas__gte=0), name="service_price_not_negative"),
             models.CheckConstraint(condition=Q(buffer_minutes__gte=0), name="service_buffer_not_negative"),
+            models.CheckConstraint(
+                condition=Q(processing_minutes__gte=0), name="service_processing_not_negative"
+            ),
         ]
 
     @property
     def buffer(self) -> timedelta:
         return timedelta(minutes=self.buffer_minutes)
+
+    @property
+    def processing(self) -> timedelta:
+        return timedelta(minutes=self.processing_minutes)
 
 
 class StaffMember(BilingualNameMixin):

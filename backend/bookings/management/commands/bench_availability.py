@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.bookings.availability_body import availability_json
-from backend.bookings.models import Booking, BookingStatus
+from backend.bookings.models import Booking, BookingItem, BookingStatus
 from backend.bookings.selectors import availability_for
 from backend.salons import services
 from backend.salons.models import Salon, Service
@@ -77,7 +77,7 @@ def confirmed_bookings(
     (also `make bench`'s P9 checkouts)."""
     customer = User.objects.get(phone_number=BENCH_CUSTOMER_PHONE)
     length = timedelta(minutes=service.duration_minutes)
-    return Booking.objects.bulk_create(
+    bookings = Booking.objects.bulk_create(
         Booking(
             salon=salon,
             service=service,
@@ -91,6 +91,20 @@ def confirmed_bookings(
         )
         for staff_id, start in starts
     )
+    BookingItem.objects.bulk_create(
+        BookingItem(
+            booking=booking,
+            position=0,
+            service=service,
+            staff_id=booking.staff_id,
+            start=booking.start,
+            end=booking.end,
+            occupied_until=booking.occupied_until,
+            price_halalas=booking.price_halalas,
+        )
+        for booking in bookings
+    )
+    return bookings
 
 
 class Command(BaseCommand):
