@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from backend.accounts.models import User
 from backend.bookings.availability import Rejection
 from backend.bookings.models import Booking, BookingStatus
-from backend.bookings.selectors import visit_check
+from backend.bookings.selectors import VisitCheck, visit_check
 from backend.bookings.services.holds import _expire_stale_holds_of
 from backend.bookings.services.inserts import PlannedItem, booking_insert
 from backend.bookings.services.notify import booking_notify
@@ -128,6 +128,22 @@ def _refusal_error(refusal: VisitRefusal, *, items: int) -> ApplicationError:
     return error
 
 
+def planned_items(
+    check: VisitCheck, *, services: Sequence[Service], visit: VisitSlot, staff: dict[int, StaffMember]
+) -> list[PlannedItem]:
+    """The visit's items as checked: each service with its staff member (locked), times and price."""
+    return [
+        PlannedItem(
+            service=service,
+            staff=staff[item.staff_id],
+            start=item.start,
+            duration=item.end - item.start,
+            price_halalas=check.terms(index, item.staff_id).price_halalas,
+        )
+        for index, (service, item) in enumerate(zip(services, visit.items, strict=True))
+    ]
+
+
 def _insert_locked(
     *,
     customer,
@@ -158,16 +174,7 @@ def _insert_locked(
                 raise customer_busy_error()
             for staff_id in sorted(set(pins) & check.schedules.stale_holds):
                 _expire_stale_holds_of(staff_id=staff_id, now=now)
-            planned = [
-                PlannedItem(
-                    service=service,
-                    staff=staff[item.staff_id],
-                    start=item.start,
-                    duration=item.end - item.start,
-                    price_halalas=check.terms(index, item.staff_id).price_halalas,
-                )
-                for index, (service, item) in enumerate(zip(services, visit.items, strict=True))
-            ]
+            planned = planned_items(check, services=services, visit=visit, staff=staff)
             if offer_until is not None:
                 status, hold_until = BookingStatus.OFFERED, offer_until
             elif prepay:

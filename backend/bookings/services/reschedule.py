@@ -20,10 +20,11 @@ from backend.bookings.services.create import (
     _refusal_error,
     _refuse_beyond_horizon,
     customer_busy_error,
+    planned_items,
 )
 from backend.bookings.services.freed import booking_time_freed
 from backend.bookings.services.holds import _expire_stale_holds_of
-from backend.bookings.services.inserts import PlannedItem, booking_items_replace
+from backend.bookings.services.inserts import booking_items_replace
 from backend.bookings.services.notify import booking_notify
 from backend.bookings.services.rejections import _is_overlap_violation, rejection_error
 from backend.bookings.services.transitions import _not_in_state, booking_lock
@@ -148,16 +149,7 @@ def booking_reschedule(
         visit = outcome[0]
         if check.schedules.customer_busy(visit.start, visit.end):
             raise customer_busy_error()
-        planned = [
-            PlannedItem(
-                service=service,
-                staff=staff[item.staff_id],
-                start=item.start,
-                duration=item.end - item.start,
-                price_halalas=check.terms(index, item.staff_id).price_halalas,
-            )
-            for index, (service, item) in enumerate(zip(services, visit.items, strict=True))
-        ]
+        planned = planned_items(check, services=services, visit=visit, staff=staff)
         refund = _reprice(
             booking, price_halalas=sum(item.price_halalas for item in planned), paid_halalas=paid
         )
