@@ -444,7 +444,9 @@ CELERY_BEAT_SCHEDULE: dict = {}  # filled by worker/beat.py
 # BEAT_MAX_INTERVAL_SECONDS); a killed holder's lock expires after BEAT_LOCK_TIMEOUT_SECONDS and a waiting
 # beat, polling every BEAT_MAX_INTERVAL_SECONDS, takes over; a stopped one releases it at once. Each
 # entry's last run is kept in Redis too, so the new holder carries on the schedule without repeating it.
-CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+# worker/scheduler.py is redbeat's scheduler riding out a Redis outage: a tick that cannot reach Redis sends
+# nothing and is tried again; a lock lost meanwhile is taken again (blocking) before anything is sent.
+CELERY_BEAT_SCHEDULER = "worker.scheduler:OutageTolerantScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("BEAT_MAX_INTERVAL_SECONDS", default=5)
 CELERY_REDBEAT_KEY_PREFIX = "salon:beat:"  # entries `salon:beat:<name>`, the schedule `salon:beat::schedule`
 CELERY_REDBEAT_LOCK_KEY = "salon:beat:lock"
@@ -452,12 +454,9 @@ CELERY_REDBEAT_LOCK_TIMEOUT = env.int("BEAT_LOCK_TIMEOUT_SECONDS", default=30)
 CELERY_REDBEAT_REDIS_URL, CELERY_REDBEAT_REDIS_OPTIONS = redis_urls.redbeat_settings(
     env("BEAT_REDIS_URL", default=CELERY_BROKER_URL),
     REDIS_SENTINEL_MASTER,
-    {
-        "socket_connect_timeout": 2,
-        "socket_timeout": 2,
-        # A Redis error inside a tick is retried for this long (a failover) instead of ending beat.
-        "retry_period": CELERY_REDBEAT_LOCK_TIMEOUT,
-    },
+    # No redbeat `retry_period`: a call retried in a tick for longer than the lock lives could send after
+    # another beat took the lock. A tick fails fast and the next one tries again (worker/scheduler.py).
+    {"socket_connect_timeout": 2, "socket_timeout": 2},
 )
 if CELERY_REDBEAT_LOCK_TIMEOUT < 3 * CELERY_BEAT_MAX_LOOP_INTERVAL:
     raise ImproperlyConfigured(

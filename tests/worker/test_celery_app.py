@@ -38,7 +38,7 @@ def test_reliability_settings():
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
     assert conf.task_soft_time_limit < conf.task_time_limit
     assert conf.result_backend == "django-db"
-    assert conf.beat_scheduler == "redbeat.RedBeatScheduler"
+    assert conf.beat_scheduler == "worker.scheduler:OutageTolerantScheduler"
     assert conf.redbeat_lock_timeout >= 3 * conf.beat_max_loop_interval
     assert "redbeat_redis_options" in list(conf.keys()), "redbeat reads only keys it finds by name"
     assert "core.heartbeat" in conf.beat_schedule
