@@ -209,15 +209,21 @@ def visit_create(
     busy one free then ("anyone"): all items or none. Prepayment salons hold the visit as
     `pending_payment` until `hold_expires_at`; with `offer_until`, a waitlist offer (`booking_offer_hold`)."""
     now = now or timezone.now()
-    insert = partial(
-        _insert_locked, customer=customer, salon=salon, services=[item.service for item in items], start=start
-    )
     _refuse_beyond_horizon(salon=salon, start=start, now=now)
     services = [item.service for item in items]
     pins = [item.staff_id for item in items]
+    insert = partial(
+        _insert_locked,
+        customer=customer,
+        salon=salon,
+        services=services,
+        start=start,
+        now=now,
+        offer_until=offer_until,
+    )
     if all(pin is not None for pin in pins):
         # Every staff member named: the check under their row locks is the only one that decides.
-        outcome = insert(pins=pins, now=now, offer_until=offer_until)
+        outcome = insert(pins=pins)
         if isinstance(outcome, Booking):
             return outcome
         raise _refusal_error(outcome, items=len(items))
@@ -229,7 +235,7 @@ def visit_create(
         options = _candidates_by_load(salon=salon, options=options, start=start)
     for option in options:
         chosen = [item.staff_id for item in option.items]
-        outcome = insert(pins=chosen, now=now, offer_until=offer_until)
+        outcome = insert(pins=chosen)
         if isinstance(outcome, Booking):
             return outcome
     # Every choice was taken between the first check and its locks.
