@@ -6,7 +6,9 @@ cancelled visit frees. In each, the visit's SECOND item is another staff member'
 from datetime import date, time, timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from backend.bookings.bulk_cancellations import bookings_cancel_in_the_way
 from backend.bookings.models import BookingStatus
@@ -209,3 +211,32 @@ def test_a_visit_running_into_the_next_date_frees_both_dates(salon, manager, cut
     FreedTime.objects.all().delete()
     booking_cancel(booking_id=late.pk, actor=manager)
     assert list(FreedTime.objects.values_list("first_day", "last_day")) == [(day, day + timedelta(days=1))]
+
+
+def test_the_counts_cost_the_same_queries_for_more_rows_and_visits(
+    salon, manager, cut, beard, ali, badr, day
+):
+    client = client_for(manager)
+    lists = [manage(salon, f"staff/{badr.id}/time-off/"), manage(salon, f"staff/{badr.id}/special-hours/")]
+
+    def add_day(offset: int) -> None:
+        date_ = day + timedelta(days=offset)
+        make_visit([(cut, ali, at(date_, "10:00")), (beard, badr, at(date_, "10:30"))])
+        time_off_create(staff=badr, start=at(date_, "10:45"), end=at(date_, "12:00"))
+        # A day off for Badr: nothing of theirs held that day.
+        SpecialHours.objects.create(salon=salon, staff=badr, start_date=date_, end_date=date_, hours=[])
+
+    def statements() -> list[int]:
+        counts = []
+        for url in lists:
+            with CaptureQueriesContext(connection) as queries:
+                rows = client.get(url).json()["results"]
+            assert {row["bookings_in_the_way"] for row in rows} == {1}
+            counts.append(len(queries.captured_queries))
+        return counts
+
+    add_day(0)
+    few = statements()
+    for offset in range(1, 5):
+        add_day(offset)
+    assert statements() == few
