@@ -45,7 +45,7 @@ def _bookings_of(items: QuerySet[BookingItem]) -> QuerySet[Booking]:
     return Booking.objects.filter(pk__in=items.values("booking_id"))
 
 
-def items_overlapping(*, staff_id, start, end) -> QuerySet[BookingItem]:
+def _items_overlapping(*, staff_id, start, end) -> QuerySet[BookingItem]:
     """The staff member's visit items whose service overlaps [start, end) (values or OuterRefs)."""
     return BookingItem.objects.filter(staff_id=staff_id, start__lt=end, end__gt=start)
 
@@ -53,7 +53,7 @@ def items_overlapping(*, staff_id, start, end) -> QuerySet[BookingItem]:
 def bookings_overlapping(*, staff_id, start, end) -> QuerySet[Booking]:
     """The bookings with an item of the staff member's overlapping [start, end): what a time off is in the
     way of and what its cancellation cancels, and what a staff member's cancellation over a time cancels."""
-    return _bookings_of(items_overlapping(staff_id=staff_id, start=start, end=end))
+    return _bookings_of(_items_overlapping(staff_id=staff_id, start=start, end=end))
 
 
 def _items_of_salon(salon: Salon) -> QuerySet[BookingItem]:
@@ -77,7 +77,7 @@ def bookings_on_local_dates(*, salon: Salon, first, last) -> QuerySet[Booking]:
 
 
 def time_off_bookings_count(*, staff_id: OuterRef, start: OuterRef, end: OuterRef) -> Coalesce:
-    return _active_bookings_count(items_overlapping(staff_id=staff_id, start=start, end=end))
+    return _active_bookings_count(_items_overlapping(staff_id=staff_id, start=start, end=end))
 
 
 def closure_bookings_count(*, salon: Salon, first: OuterRef, last: OuterRef) -> Coalesce:
