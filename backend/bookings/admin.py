@@ -27,7 +27,8 @@ class BookingAdmin(admin.ModelAdmin):
 
     list_display = ("id", "salon", "staff", "service", "start", "status", "payment_status", "price_halalas")
     list_filter = ("status", "payment_status")
-    search_fields = ("id", "customer__phone_number", "salon__name", "staff__name")
+    # Any item's staff member: a visit is found by each of its staff, not only its first item's.
+    search_fields = ("id", "customer__phone_number", "salon__name", "items__staff__name")
     list_select_related = ("salon", "staff", "service")
     date_hierarchy = "start"
     raw_id_fields = ("salon", "service", "staff", "customer")

@@ -85,7 +85,8 @@ class BookingReviewView(APIView):
     )
 )
 class SalonReviewListView(ReplicaReadsMixin, PublicSalonMixin, generics.ListAPIView):
-    """The salon's visible reviews, newest first; `staff` keeps one staff member's."""
+    """The salon's visible reviews, newest first; `staff` keeps one staff member's (of visits with an
+    item of theirs: those behind their rating)."""
 
     serializer_class = ReviewSerializer
     filterset_class = ReviewFilter

@@ -111,7 +111,8 @@ def test_a_booking_moved_out_or_already_started_is_left_alone(salon, service, st
     closure = closure_asking(salon, min(today, monday), monday)
     moved.start, moved.end = moved.start + timedelta(days=1), moved.end + timedelta(days=1)
     moved.occupied_until = moved.end
-    moved.save()  # rescheduled out of the closure before its turn came
+    moved.save()  # rescheduled out of the closure before its turn came, with its item
+    moved.items.update(start=moved.start, end=moved.end, occupied_until=moved.occupied_until)
     assert batch(closure) == 0
     moved.refresh_from_db()
     started.refresh_from_db()

@@ -4,11 +4,12 @@ name their staff members in (the locks are taken in one global order)."""
 
 import pytest
 
-from backend.bookings.models import Booking, BookingItem
+from backend.bookings.models import Booking, BookingItem, BookingStatus
 from tests.bookings.test_booking_concurrency import race
 from tests.support.factories import (
     at,
     client_for,
+    make_booking,
     make_salon,
     make_service,
     make_staff,
@@ -112,3 +113,43 @@ def test_the_processing_gap_goes_to_another_customer_while_the_visit_is_booked(s
         at(day, "09:30"),
         at(day, "10:10"),
     ]
+
+
+def _moves_and_books(salon, cut, day, n: int):
+    """A customer with Ali's 09:00 visit, and their two requests: book 12:00 with Badr, move the visit to
+    12:00 (with Ali). Half the pairs list the move first: the threads start together either way."""
+    ali = make_staff(salon, name=f"Ali {n}", services=[cut])
+    badr = make_staff(salon, name=f"Badr {n}", services=[cut])
+    customer = make_user()
+    moving = make_booking(service=cut, staff=ali, start=at(day, "09:00"), customer=customer)
+    client = client_for(customer)
+    noon = at(day, "12:00").isoformat()
+    create = {"salon": salon.id, "start": noon, "service": cut.id, "staff": badr.id}
+    pair = [
+        lambda: client.post("/api/v1/bookings/", create, format="json"),
+        lambda: client.post(f"/api/v1/bookings/{moving.pk}/reschedule/", {"start": noon}, format="json"),
+    ]
+    return customer, pair if n % 2 else pair[::-1]
+
+
+def test_a_create_and_a_reschedule_of_one_customer_never_overlap_their_visits(salon, day):
+    """No staff member is shared between a customer's create and move, so no staff lock orders them: only
+    the customer's lock, which both take first, keeps `customer_busy` true. One of each pair wins, the
+    other is a 409 `customer_busy`; no deadlock, no 500."""
+    cut = make_service(salon, name="Cut", duration_minutes=30)
+    pairs = [_moves_and_books(salon, cut, day, n) for n in range(10)]
+    responses = race([request for _, pair in pairs for request in pair])
+    codes(responses)  # the staff invariant, checked in SQL
+    for index, (customer, _) in enumerate(pairs):
+        first, second = responses[2 * index], responses[2 * index + 1]
+        outcomes = sorted([first.status_code, second.status_code])
+        assert outcomes in ([200, 409], [201, 409]), (first.content, second.content)
+        refused = first if first.status_code == 409 else second
+        assert refused.json()["error"]["code"] == "customer_busy"
+        visits = Booking.objects.filter(customer=customer, status=BookingStatus.CONFIRMED)
+        times = list(visits.values_list("start", "end"))
+        assert not any(
+            start < other_end and other_start < end
+            for position, (start, end) in enumerate(times)
+            for other_start, other_end in times[position + 1 :]
+        ), times

@@ -15,7 +15,15 @@ from backend.reviews.selectors import review_personal_data
 from backend.reviews.services import review_create
 from tests.reviews.conftest import completed_booking
 from tests.support.api import error_code
-from tests.support.factories import client_for, make_admin, make_booking, make_salon, make_staff, make_user
+from tests.support.factories import (
+    client_for,
+    make_admin,
+    make_booking,
+    make_salon,
+    make_staff,
+    make_user,
+    make_visit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -271,6 +279,21 @@ def test_the_public_list_is_newest_first_filtered_by_staff_and_paginated(
     assert api_client.get("/api/v1/salons/999999999/reviews/").status_code == 404
     other_salon = make_salon()
     assert api_client.get(f"/api/v1/salons/{other_salon.id}/reviews/").json()["count"] == 0
+
+
+def test_a_visits_review_is_listed_and_rated_under_each_of_its_staff_members(
+    salon, service, staff, other_staff, api_client
+):
+    start = timezone.now() - timedelta(days=1)
+    visit = make_visit(
+        [(service, staff, start), (service, other_staff, start + timedelta(hours=1))],
+        status=BookingStatus.COMPLETED,
+    )
+    review_id = review_as(visit, 4)["id"]
+    for member in (staff, other_staff):  # the second item's staff member too
+        listed = api_client.get(f"/api/v1/salons/{salon.id}/reviews/?staff={member.id}").json()
+        assert [row["id"] for row in listed["results"]] == [review_id]
+        assert staff_rating(salon, member) == (Decimal("4.00"), 1)
 
 
 def test_the_public_list_costs_the_same_queries_for_many_reviews(

@@ -111,29 +111,50 @@ def make_booking(
     **fields,
 ) -> Booking:
     """A one-item visit, written straight to the tables (no availability check): the item carries the
-    occupation the database guards."""
-    end = start + timedelta(minutes=service.duration_minutes)
+    occupation the database guards. `fields` set more of the booking's columns."""
+    return make_visit([(service, staff, start)], customer=customer, status=status, **fields)
+
+
+def make_visit(
+    items: Iterable[tuple[Service, StaffMember, datetime]],
+    *,
+    customer: User | None = None,
+    status: str = BookingStatus.CONFIRMED,
+    **fields,
+) -> Booking:
+    """A visit of several items, each (service, staff, start), written straight to the tables like
+    make_booking: the booking row is the visit's summary (the first item's service and staff, the first
+    start, the last end, the price sum), as the booking services write it; `fields` set its other
+    columns."""
+    rows = [
+        (service, staff, start, start + timedelta(minutes=service.duration_minutes))
+        for service, staff, start in items
+    ]
+    first_service, first_staff, first_start, _ = rows[0]
     booking = Booking.objects.create(
-        salon_id=service.salon_id,
-        service=service,
-        staff=staff,
+        salon_id=first_service.salon_id,
+        service=first_service,
+        staff=first_staff,
         customer=customer or make_user(),
-        start=start,
-        end=end,
-        occupied_until=end + service.buffer,
+        start=first_start,
+        end=max(end for *_, end in rows),
+        occupied_until=max(end + service.buffer for service, _, _, end in rows),
         status=status,
-        price_halalas=service.price_halalas,
+        price_halalas=sum(service.price_halalas for service, *_ in rows),
         **fields,
     )
-    BookingItem.objects.create(
-        booking=booking,
-        position=0,
-        service=service,
-        staff=staff,
-        start=start,
-        end=end,
-        occupied_until=booking.occupied_until,
-        price_halalas=booking.price_halalas,
+    BookingItem.objects.bulk_create(
+        BookingItem(
+            booking=booking,
+            position=position,
+            service=service,
+            staff=staff,
+            start=start,
+            end=end,
+            occupied_until=end + service.buffer,
+            price_halalas=service.price_halalas,
+        )
+        for position, (service, staff, start, end) in enumerate(rows)
     )
     return booking
 

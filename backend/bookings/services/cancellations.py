@@ -8,7 +8,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from backend.bookings.models import ACTIVE_STATUSES, Booking
+from backend.bookings.in_the_way import bookings_overlapping
+from backend.bookings.models import ACTIVE_STATUSES, Booking, BookingItem
 from backend.bookings.services.transitions import _cancel_locked
 from backend.salons.models import StaffMember
 
@@ -64,12 +65,16 @@ def bookings_cancel_upcoming_of_staff(
     now: datetime | None = None,
     limit: int = STAFF_CANCEL_BATCH,
 ) -> BulkCancellation:
-    """The salon cancels the bookings of `staff` that have not started (someone leaving), or only those
-    `overlapping` a (start, end) time (off sick for days): each refunded in full and its customer told,
-    as when the salon cancels one. At most `limit` a call, so that the manager's request stays short;
-    `remaining` says how many the next call will find."""
+    """The salon cancels the bookings with an item of `staff` (any item of a visit, not only its first)
+    that have not started (someone leaving), or only those whose item of theirs overlaps a (start, end)
+    time (off sick for days; a time off's definition, in_the_way.py): each refunded in full and its
+    customer told, as when the salon cancels one. The whole visit goes: its items are one booking, paid
+    and refunded as one. At most `limit` a call, so that the manager's request stays short; `remaining`
+    says how many the next call will find."""
     now = now or timezone.now()
-    staff_bookings = Booking.objects.filter(staff=staff)
-    if overlapping is not None:
-        staff_bookings = staff_bookings.filter(start__lt=overlapping[1], end__gt=overlapping[0])
+    if overlapping is None:
+        with_an_item = BookingItem.objects.filter(staff=staff).values("booking_id")
+        staff_bookings = Booking.objects.filter(pk__in=with_an_item)
+    else:
+        staff_bookings = bookings_overlapping(staff_id=staff.pk, start=overlapping[0], end=overlapping[1])
     return _cancel_upcoming(staff_bookings, by_salon=True, reason=reason, now=now, limit=limit)

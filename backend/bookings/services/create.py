@@ -5,8 +5,8 @@ slots; the insert happens in a transaction holding the row locks of every staff 
 taken in one global order (by id, in one statement), after re-checking under them; and the database's
 exclusion constraint (booking_staff_no_overlap, on each item's occupation) refuses any overlap that would
 still get through. Losing a race is a clean 409 `slot_unavailable`, never a 500 nor a deadlock. The
-customer's row lock comes first: a customer's creates take turns, so the hold limit and `customer_busy`
-(one customer never in two visits at once in a salon) count each other's rows."""
+customer's row lock comes first: a customer's creates and reschedules take turns, so the hold limit and
+`customer_busy` (one customer never in two visits at once in a salon) count each other's rows."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,6 +96,16 @@ def _lock_customer(customer) -> None:
     KEY SHARE locks that inserting rows pointing at the user take (bookings, notifications) are not held
     up by it."""
     User.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").get()
+
+
+def _lock_customer_of(*, booking_id: int) -> None:
+    """`_lock_customer` for the customer of a booking, taken before the booking's own row lock, in one
+    statement (a booking's customer never changes). The global lock order is the customer's row, then the
+    booking's, then the staff members' in id order: a create takes the customer's then the staff's, an
+    account deletion the user's then its bookings', so a reschedule racing either never waits in a cycle.
+    An unknown booking locks nothing; the booking's own lock then answers for it."""
+    customer = Booking.objects.filter(pk=booking_id).values("customer_id")
+    list(User.objects.select_for_update(no_key=True).filter(pk__in=customer).values_list("pk"))
 
 
 def _refuse_too_many_holds(*, customer, salon: Salon, now: datetime) -> None:

@@ -16,6 +16,7 @@ from backend.bookings.payment_hooks import RefundCause, booking_paid_halalas, re
 from backend.bookings.policy import customer_may_reschedule
 from backend.bookings.selectors import VisitCheck, visit_check
 from backend.bookings.services.create import (
+    _lock_customer_of,
     _lock_staff_in_order,
     _refusal_error,
     _refuse_beyond_horizon,
@@ -104,6 +105,9 @@ def booking_reschedule(
     paid booking is refunded through the cancellation refund path (requested in this transaction)."""
     now = now or timezone.now()
     with transaction.atomic():
+        # The customer's lock first, as a create takes it: their creates and moves take turns, so
+        # `customer_busy` below sees the visit a racing create inserts, and that create sees this move.
+        _lock_customer_of(booking_id=booking_id)
         booking = booking_lock(booking_id=booking_id)
         acting_as = booking_access_for_reschedule(user=actor, booking=booking)
         if booking.status not in ACTIVE_STATUSES or booking.start <= now:
