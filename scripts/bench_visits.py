@@ -48,11 +48,11 @@ def _visit_services(salon: Any) -> list[Any]:
 
 def availability_visit_rows(runs: int) -> list[dict[str, Any]]:
     """One service, then 2 and 3 items, on P3's busy salon; rolled back."""
-    from backend.salons.management.commands.bench_availability import _book, _salon_with_staff
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from backend.bookings.management.commands.bench_availability import _book, _salon_with_staff
     from backend.bookings.selectors import availability_for, visit_availability_for
 
     date_from = timezone.localdate() + timedelta(days=7)
@@ -107,10 +107,10 @@ def _starts(salon: Any, first_day: date) -> Iterator[tuple[int, datetime]]:
 def create_visit_throughput(per_round: int) -> dict[str, Any]:
     """Creates per second, one service (A) and 2-item visits (B), each committed; left in the bench
     database (made afresh each run)."""
-    from backend.salons.management.commands.bench_availability import _salon_with_staff
     from django.utils import timezone
 
     from backend.accounts.models import User
+    from backend.bookings.management.commands.bench_availability import _salon_with_staff
     from backend.bookings.services.create import RequestedItem, visit_create
 
     salon, _ = _salon_with_staff(staff_count=20)
