@@ -117,9 +117,9 @@ def _starts(salon: Any, first_day: date) -> Iterator[tuple[int, datetime]]:
         day += timedelta(days=1)
 
 
-def create_visit_throughput(per_round: int) -> dict[str, Any]:
-    """Creates per second, one service (A) and 2-item visits (B), each committed; left in the bench
-    database (made afresh each run)."""
+def create_visit_throughput(per_round: int, repeats: int) -> dict[str, Any]:
+    """Creates per second, one service (A) and 2-item visits (B), each committed, in `repeats` ABBAs of
+    short rounds (the machine is shared); left in the bench database (made afresh each run)."""
     from django.utils import timezone
 
     from backend.accounts.models import User
@@ -128,13 +128,12 @@ def create_visit_throughput(per_round: int) -> dict[str, Any]:
 
     salon, _ = _salon_with_staff(staff_count=20)
     _, cut, beard = _visit_services(salon)
-    customers = iter(
-        [User.objects.create_user(f"+96657{n:07d}") for n in range(len(VISIT_ROUNDS) * per_round)]
-    )
+    rounds = VISIT_ROUNDS * repeats
+    customers = iter([User.objects.create_user(f"+96657{n:07d}") for n in range(len(rounds) * per_round)])
     starts = _starts(salon, timezone.localdate() + timedelta(days=1))
     created: dict[str, int] = {"A": 0, "B": 0}
     seconds: dict[str, float] = {"A": 0.0, "B": 0.0}
-    for kind in VISIT_ROUNDS:
+    for kind in rounds:
         batch = [next(starts) for _ in range(per_round)]
         started = perf_counter()
         for staff_id, start in batch:

@@ -266,7 +266,8 @@ def test_v4_is_a_stack_row_of_300_creates_a_kind_and_its_plan_scales():
     assert "V4" in bench.STACK_ROWS and {"V2", "V3"}.isdisjoint(bench.STACK_ROWS)
     assert bench.per_kind(full.v4_round, full.v4_repeats) == 300
     assert full.v4_starts_needed() == 2 * (300 + full.v4_clients), "both kinds, and a warm-up round each"
-    assert (quick.v4_round, quick.v4_service_round, quick.v4_clients) == (19, 12, 8)
+    assert (quick.v4_round, quick.v4_service_round, quick.v4_clients) == (6, 2, 8)
+    assert bench.per_kind(full.v4_service_round, full.v4_service_repeats) == 100
     assert bench.Plan().scaled(0.001).v4_round == 5
     assert bench.expected_status("V4 visit") == bench.expected_status("V4 warm-up") == 201
 
