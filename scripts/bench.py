@@ -19,8 +19,8 @@ the harness itself fails (a process does not start, a deadline passes), and 130 
 
 The machine is shared and noisy, so every figure is a ratio of two things measured together, and paired
 measurements alternate in short rounds, ABBA repeated (A, B, B, A, A, B, B, A...), which cancels drift (a
-warming cache, a growing table, someone else's test run) out of the ratio. P2 and P5 compare web requests
-only: the notifications worker stops consuming meanwhile, so that its deliveries of the bookings'
+warming cache, a growing table, someone else's test run) out of the ratio. P2, P5 and V4 compare web
+requests only: the notifications worker stops consuming meanwhile, so that its deliveries of the bookings'
 messages do not take the small machine's CPU from gunicorn during the booking rounds only.
 
     python scripts/devservices.py bench [--scale 0.5]   # or `make bench`; see docs/performance.md
@@ -274,8 +274,8 @@ class Plan:
     p10_clients: int = 8  # as P2: two per gunicorn worker
     # V4: creates a round over HTTP, one-service bookings (A) and 2-item visits (B), 300 of each, from
     # as many clients as P2. Short rounds, as P8's: rounds of 75 read 0.85-1.33 in three runs on the
-    # shared machine, rounds of 25 0.96-0.97. The in-process evidence (the booking service alone): 100 of
-    # each in rounds of 10.
+    # shared machine, rounds of 25 0.83-1.04 in six (docs/performance.md). The in-process evidence (the
+    # booking service alone): 100 of each in rounds of 10.
     v4_round: int = 25
     v4_repeats: int = 6
     v4_clients: int = 8
