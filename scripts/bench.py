@@ -19,8 +19,8 @@ the harness itself fails (a process does not start, a deadline passes), and 130 
 
 The machine is shared and noisy, so every figure is a ratio of two things measured together, and paired
 measurements alternate in short rounds, ABBA repeated (A, B, B, A, A, B, B, A...), which cancels drift (a
-warming cache, a growing table, someone else's test run) out of the ratio. P2 and P5 compare web requests
-only: the notifications worker stops consuming meanwhile, so that its deliveries of the bookings'
+warming cache, a growing table, someone else's test run) out of the ratio. P2, P5 and V4 compare web
+requests only: the notifications worker stops consuming meanwhile, so that its deliveries of the bookings'
 messages do not take the small machine's CPU from gunicorn during the booking rounds only.
 
     python scripts/devservices.py bench [--scale 0.5]   # or `make bench`; see docs/performance.md
@@ -98,7 +98,7 @@ ROW_IDS = (
     "V4",
 )
 STACK_ROWS = frozenset(
-    {"P1", "P2", "P4", "P4b", "P5", "P8", "P9", "P9s", "P10", "P11"}
+    {"P1", "P2", "P4", "P4b", "P5", "P8", "P9", "P9s", "P10", "P11", "V4"}
 )  # measured against the running stack
 INVOICE_ROWS = frozenset({"P10", "P11"})
 NOTIFICATIONS_QUEUE = "notifications"
@@ -272,7 +272,15 @@ class Plan:
     p10_round: int = 40
     p10_repeats: int = 2
     p10_clients: int = 8  # as P2: two per gunicorn worker
-    v4_round: int = 100  # creates a round (ABBA): 200 per kind
+    # V4: creates a round over HTTP, one-service bookings (A) and 2-item visits (B), 300 of each, from
+    # as many clients as P2. Short rounds, as P8's: rounds of 75 read 0.85-1.33 in three runs on the
+    # shared machine, rounds of 25 0.83-1.04 in six (docs/performance.md). The in-process evidence (the
+    # booking service alone): 100 of each in rounds of 10.
+    v4_round: int = 25
+    v4_repeats: int = 6
+    v4_clients: int = 8
+    v4_service_round: int = 10
+    v4_service_repeats: int = 5
 
     def scaled(self, factor: float) -> Plan:
         """Smaller (or larger) request counts, for a quick look; P5 and the process sizes stay as they are."""
@@ -297,6 +305,7 @@ class Plan:
             ),
             p10_round=scale(self.p10_round),
             v4_round=scale(self.v4_round, least=5),
+            v4_service_round=scale(self.v4_service_round, least=2),
         )
 
     def slots_needed(self) -> int:
@@ -307,6 +316,10 @@ class Plan:
             + ABBA.count("A") * self.p5_concurrent  # P5's distinct slots
             + ABBA.count("B")  # P5's one slot per same-slot round
         )
+
+    def v4_starts_needed(self) -> int:
+        """V4's lattice starts: every measured create of both kinds, and a warm-up round of each."""
+        return 2 * (per_kind(self.v4_round, self.v4_repeats) + self.v4_clients)
 
 
 def per_kind(round_size: int, repeats: int) -> int:
@@ -379,6 +392,7 @@ class Data:
     slots: Iterator[Slot]
     availability: AvailabilityScenario
     checkout: CheckoutScenario | None = None
+    visits: bench_visits.VisitScenario | None = None  # V4
 
 
 def make_data(plan: Plan) -> Data:
@@ -486,6 +500,7 @@ class Job:
     path: str
     token: str
     body: Mapping[str, Any]
+    idempotency_key: str = ""  # sent as `Idempotency-Key` when given (V4), as a mobile client does
 
 
 @dataclass(frozen=True)
@@ -509,13 +524,13 @@ class Load:
 
     def _post(self, job: Job, session: requests.Session | None = None) -> Call:
         session = session or self._session()
+        headers = {"Authorization": f"Bearer {job.token}", "Accept-Language": "ar"}
+        if job.idempotency_key:
+            headers["Idempotency-Key"] = job.idempotency_key
         started = time.perf_counter()
         try:
             response = session.post(
-                self.base_url + job.path,
-                json=dict(job.body),
-                headers={"Authorization": f"Bearer {job.token}", "Accept-Language": "ar"},
-                timeout=HTTP_TIMEOUT,
+                self.base_url + job.path, json=dict(job.body), headers=headers, timeout=HTTP_TIMEOUT
             )
         except requests.RequestException as error:
             raise HarnessError(f"POST {job.path} got no answer: {error}") from error
@@ -989,14 +1004,69 @@ def measure_visit_availability(rows: list[dict[str, Any]], items: int) -> Figure
     )
 
 
-def measure_v4(rates: dict[str, float]) -> Figure:
-    """V4: 2-item visits created per second ÷ one-service bookings, through the booking service."""
+def visit_jobs(
+    scenario: bench_visits.VisitScenario, kind: str, count: int, tokens: Iterator[str]
+) -> list[Job]:
+    """V4's requests of one kind on the next `count` lattice starts, each with an Idempotency-Key of its
+    own (the run's database is new, so the keys need no randomness)."""
+    return [
+        Job(
+            BOOKINGS_PATH,
+            next(tokens),
+            scenario.body(kind, start),
+            f"bench-v4-{kind}-{start.staff_id}-{start.start}",
+        )
+        for start in take(scenario.starts, count)
+    ]
+
+
+def measure_v4(stack: Stack) -> Figure:
+    """V4: 2-item visits created per second ÷ one-service bookings, POST /bookings/ through gunicorn with
+    an Idempotency-Key, on V4's own salon; then the salon's rows are checked: every request a 201, the
+    stored bookings one item (A) or two (B) as created, and no overlap of a staff member or a customer."""
+    plan, scenario = stack.plan, stack.data.visits
+    requested, answered = Counter(), Counter()  # every request of the row, warm-up included: the checks
+    created, seconds = Counter(), Counter()  # the timed rounds: the ratio
+    cpu = {"A": stack.web_cpu(), "B": stack.web_cpu()}
+    client = {kind: CpuMeter(lambda: [os.getpid()]) for kind in "AB"}
+
+    def send(kind: str, phase: str, count: int) -> tuple[list[Call], float]:
+        calls, wall = stack.load.many(
+            phase, visit_jobs(scenario, kind, count, stack.tokens), clients=plan.v4_clients
+        )
+        requested[kind] += len(calls)
+        answered[kind] += sum(call.status == 201 for call in calls)
+        return calls, wall
+
+    for kind in "AB":  # each gunicorn worker runs both paths once before the clock does
+        send(kind, "V4 warm-up", plan.v4_clients)
+    rounds = ABBA * plan.v4_repeats
+    for round_number, kind in enumerate(rounds, 1):
+        name = "booking" if kind == "A" else "visit"
+        progress(f"V4 round {round_number}/{len(rounds)}: {plan.v4_round} {name} creates")
+        with cpu[kind].measuring(), client[kind].measuring():
+            calls, wall = send(kind, f"V4 {name}", plan.v4_round)
+        created[kind] += sum(call.status == 201 for call in calls)
+        seconds[kind] += wall
+    visit, booking = created["B"] / seconds["B"], created["A"] / seconds["A"]
+    problems = bench_visits.visit_checks(scenario.salon_id).problems(answered, requested)
+    rates = scenario.in_process
+
+    def per_request(meters: dict[str, CpuMeter]) -> str:
+        return f"{meters['B'].per_unit_ms(created['B'])} ÷ {meters['A'].per_unit_ms(created['A'])}"
+
     return Figure(
         "V4",
-        "create throughput, 2-item visit ÷ one service (booking service, in process)",
-        f"{rates['B']:.1f} ÷ {rates['A']:.1f} created/s",
-        safe_ratio(rates["B"], rates["A"]),
+        "create throughput over HTTP, 2-item visit ÷ one service (Idempotency-Key)",
+        f"{visit:.1f} ÷ {booking:.1f} created/s (n={created['B']}/{created['A']}, {plan.v4_clients} clients)",
+        safe_ratio(visit, booking),
         Goal(">=", 0.7),
+        checks_ok=not problems,
+        evidence=f"{'; '.join(problems) or 'every request a 201, stored as sent, no overlap'}; CPU per "
+        f"request: gunicorn's workers {per_request(cpu)}, the load generator {per_request(client)}; machine "
+        f"CPU busy {cpu['B'].machine_busy()} ÷ {cpu['A'].machine_busy()}; through the booking service in "
+        f"process {rates.get('B', math.nan):.1f} ÷ {rates.get('A', math.nan):.1f} created/s "
+        f"({format_ratio(safe_ratio(rates.get('B', 0), rates.get('A', 0)))})",
     )
 
 
@@ -1243,7 +1313,11 @@ def run(plan: Plan, redis_db: int, rows: Sequence[str] = ROW_IDS) -> Report:
         visit_rows = bench_visits.availability_visit_rows(plan.p3_runs)
         figures["V2"], figures["V3"] = (measure_visit_availability(visit_rows, items) for items in (2, 3))
     if "V4" in rows:
-        figures["V4"] = measure_v4(bench_visits.create_visit_throughput(plan.v4_round))
+        progress(f"V4: {plan.v4_service_round} creates a round through the booking service, in process")
+        data.visits = bench_visits.make_visit_scenario(plan.v4_starts_needed())
+        data.visits.in_process = bench_visits.create_visit_throughput(
+            plan.v4_service_round, plan.v4_service_repeats
+        )
     header = [
         f"make bench, {started:%Y-%m-%d %H:%M} UTC: {machine_summary()}; load average before the "
         f"run {load_before:.2f}",
@@ -1310,8 +1384,8 @@ def run_stack_rows(
             figures["P1"] = measure_p1(stack)
             stack.check_alive()
             wait_notifications_settled(timeout=120)
-        if "P2" in rows or "P5" in rows:
-            # P2 and P5 compare web requests only: the notifications worker pauses, so that on a small
+        if "P2" in rows or "P5" in rows or "V4" in rows:
+            # P2, P5 and V4 compare web requests only: the notifications worker pauses, so that on a small
             # machine it does not take CPU from gunicorn for the bookings' messages and not for the
             # baseline's.
             stack.notifications_consuming(False)
@@ -1319,9 +1393,11 @@ def run_stack_rows(
                 figures["P2"] = measure_p2(stack)
             if "P5" in rows:
                 figures["P5"] = measure_p5(stack)
+            if "V4" in rows:
+                figures["V4"] = measure_v4(stack)
             stack.notifications_consuming(True)
             stack.check_alive()
-            progress("draining the messages of P2 and P5")
+            progress("draining the messages of P2, P5 and V4")
             wait_notifications_settled(timeout=180)
         if "P9" in rows or "P9s" in rows:  # the waitlist (scripts/bench_waitlist.py): default worker
             waitlist = measure_waitlist(

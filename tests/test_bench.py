@@ -7,7 +7,7 @@ import math
 import os
 import sys
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -255,3 +255,94 @@ def test_a_clone_without_the_baselines_history_is_told_how_to_fetch_it():
 
     with pytest.raises(baseline.BaselineUnavailable, match="git fetch --unshallow"):
         baseline.source_at("0" * 40, baseline.AS_SHIPPED_PATH)
+
+
+# --- the visit rows (V4: visits created over HTTP) ---------------------------------------------------------
+visits = sys.modules["bench_visits"]
+
+
+def test_v4_is_a_stack_row_of_300_creates_a_kind_and_its_plan_scales():
+    full, quick = bench.Plan(), bench.Plan().scaled(0.25)
+    assert "V4" in bench.STACK_ROWS and {"V2", "V3"}.isdisjoint(bench.STACK_ROWS)
+    assert bench.per_kind(full.v4_round, full.v4_repeats) == 300
+    assert full.v4_starts_needed() == 2 * (300 + full.v4_clients), "both kinds, and a warm-up round each"
+    assert (quick.v4_round, quick.v4_service_round, quick.v4_clients) == (6, 2, 8)
+    assert bench.per_kind(full.v4_service_round, full.v4_service_repeats) == 100
+    assert bench.Plan().scaled(0.001).v4_round == 5
+    assert bench.expected_status("V4 visit") == bench.expected_status("V4 warm-up") == 201
+
+
+def test_the_visit_lattice_is_every_hour_from_each_opening():
+    from zoneinfo import ZoneInfo
+
+    riyadh = ZoneInfo("Asia/Riyadh")
+
+    def at(hour: int, minute: int = 0) -> datetime:
+        return datetime(2031, 3, 1, hour, minute, tzinfo=riyadh)
+
+    assert [visits.on_lattice(at(h)) for h in (10, 11, 12, 16, 22)] == [True] * 5
+    assert not any(visits.on_lattice(at(h, m)) for h, m in ((10, 15), (16, 45), (9, 0), (12, 30)))
+    offered = [(7, at(10)), (8, at(10)), (7, at(10, 15)), (7, at(11).astimezone(UTC))]
+    starts = visits.lattice_starts(offered, tz=riyadh)
+    assert starts == [
+        visits.LatticeStart(7, "2031-03-01T10:00:00+03:00"),
+        visits.LatticeStart(8, "2031-03-01T10:00:00+03:00"),
+        visits.LatticeStart(7, "2031-03-01T11:00:00+03:00"),
+    ], "the salon's offset, in the engine's order"
+
+
+def test_a_visit_request_gives_both_items_one_staff_member_and_a_key_of_its_own():
+    start = visits.LatticeStart(7, "2031-03-01T10:00:00+03:00")
+    later = visits.LatticeStart(8, "2031-03-01T10:00:00+03:00")
+    scenario = visits.VisitScenario(salon_id=3, service_ids=(11, 12), starts=iter([start, later]))
+    assert scenario.body("A", start) == {"salon": 3, "service": 11, "staff": 7, "start": start.start}
+    assert scenario.body("B", start) == {
+        "salon": 3,
+        "start": start.start,
+        "items": [{"service": 11, "staff": 7}, {"service": 12, "staff": 7}],
+    }
+    jobs = bench.visit_jobs(scenario, "B", 2, iter(["t1", "t2"]))
+    assert [(job.path, job.token) for job in jobs] == [
+        (bench.BOOKINGS_PATH, "t1"),
+        (bench.BOOKINGS_PATH, "t2"),
+    ]
+    assert len({job.idempotency_key for job in jobs}) == 2 and all(job.idempotency_key for job in jobs)
+    with pytest.raises(bench.HarnessError, match="ran out"):
+        bench.visit_jobs(scenario, "A", 1, iter(["t3"]))
+
+
+def test_the_visit_checks_name_every_create_short_of_its_request_and_every_overlap():
+    created, requested = Counter({"A": 10, "B": 9}), Counter({"A": 10, "B": 10})
+    as_created = visits.VisitChecks({1: 10, 2: 9}, staff_overlaps=0, customer_overlaps=0)
+    assert as_created.problems(created, created) == []
+    assert as_created.problems(created, requested) == ["B: 9 of 10 created"]
+    wrong = visits.VisitChecks({1: 11, 2: 8}, staff_overlaps=2, customer_overlaps=1)
+    assert wrong.problems(created, created) == [
+        "stored bookings by items {1: 11, 2: 8}, expected {1: 10, 2: 9}",
+        "2 overlapping pairs of a staff member's occupations",
+        "1 overlapping pairs of a customer's visits",
+    ]
+
+
+def test_every_start_of_the_visit_lattice_is_created_in_any_order_and_checked(db):
+    from rest_framework.test import APIClient
+
+    from backend.accounts.models import User
+
+    scenario = visits.make_visit_scenario(40)  # two start times of the 20 staff members
+    starts = list(scenario.starts)
+    assert len({start.staff_id for start in starts}) == visits.VISIT_STAFF
+    client = APIClient()
+    kinds = {}
+    for n, start in enumerate(reversed(starts)):  # the latest first: the order does not matter
+        kind = "AB"[n % 2]
+        client.force_authenticate(User.objects.create_user(f"+96655{n:07d}"))
+        response = client.post(
+            bench.BOOKINGS_PATH, scenario.body(kind, start), format="json", HTTP_IDEMPOTENCY_KEY=f"k{n}"
+        )
+        assert response.status_code == 201, response.json()
+        assert len(response.json()["items"]) == {"A": 1, "B": 2}[kind]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    checks = visits.visit_checks(scenario.salon_id)
+    assert checks == visits.VisitChecks({1: 20, 2: 20}, 0, 0)
+    assert checks.problems(Counter(kinds), Counter(kinds)) == []
