@@ -48,3 +48,13 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     worker.media_root = media_root
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def fresh_celery_worker(celery_worker_process):
+    """The session's worker, started again: the flush after a transactional test re-creates the content
+    types under new ids, and a worker still caching the old ones cannot write its audit log entries. For
+    worker tests whose tasks write audited rows, whatever ran before them."""
+    celery_worker_process.stop()
+    celery_worker_process.start()
+    return celery_worker_process

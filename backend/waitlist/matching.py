@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from backend.bookings.services import booking_notify, booking_offer_hold, booking_offer_release
+from backend.bookings.services import LocksBusy, booking_notify, booking_offer_hold, booking_offer_release
 from backend.core.errors import ApplicationError
 from backend.core.tasks import enqueue_on_commit
 from backend.notifications.models import Kind
@@ -28,6 +28,8 @@ from backend.waitlist.selectors import SlotFinder
 _ROUND_LOCK = 23
 # Slots tried per entry in a round before moving on (each failed try lost a race for that slot).
 _TRIES_PER_ENTRY = 3
+# An entry whose offer found a lock taken is tried again this much later, by a round of its own.
+RETRY_BUSY_SECONDS = 1
 SWEEP_LAPSE_LIMIT = 500
 
 
@@ -91,13 +93,33 @@ def _offer_round(*, salon: Salon, entries, now: datetime) -> int:
         tried.setdefault(entry_id, []).append((start, staff_id))
     finder = SlotFinder(salon=salon, now=now)
     offers = 0
+    busy_dates: set[date] = set()
     for entry in entries:
         for slot in finder.candidates(entry, tried=tried.get(entry.pk, ()))[:_TRIES_PER_ENTRY]:
-            if _offer(entry=entry, salon=salon, slot=slot, now=now):
+            try:
+                offered = _offer(entry=entry, salon=salon, slot=slot, now=now)
+            except LocksBusy:
+                busy_dates.add(entry.date)
+                break
+            if offered:
                 offers += 1
                 finder.forget()  # the offer took time some other entry could have had
                 break
+    if busy_dates:
+        _retry_soon(salon_id=salon.pk, dates=busy_dates)
     return offers
+
+
+def _retry_soon(*, salon_id: int, dates: set[date]) -> None:
+    """Entries whose offer met a lock a create or reschedule held: their dates are freed time again, for
+    a round of their own a moment after this one commits (the lock's holder will have finished). The
+    round never waits for those locks while holding its earlier offers' (see `booking_offer_hold`)."""
+    from worker.tasks.waitlist import match
+
+    rows = [FreedTime(salon_id=salon_id, first_day=day, last_day=day, reason="locks_busy") for day in dates]
+    FreedTime.objects.bulk_create(rows)
+    recovery = "the waitlist sweep re-checks every open entry"
+    enqueue_on_commit(match, salon_id, countdown=RETRY_BUSY_SECONDS, recovery=recovery)
 
 
 def _offer(*, entry: WaitlistEntry, salon: Salon, slot, now: datetime) -> bool:

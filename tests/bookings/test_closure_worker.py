@@ -37,7 +37,7 @@ def a_worker_waits_for_a_row_lock(observer) -> bool:
 
 
 def test_a_worker_killed_mid_batch_leaves_nothing_cancelled_twice_or_not_at_all(
-    celery_worker_process, salon, service, manager
+    fresh_celery_worker, salon, service, manager
 ):
     staff = make_staff(salon, services=[service])
     monday = next_weekday(0)
@@ -59,7 +59,7 @@ def test_a_worker_killed_mid_batch_leaves_nothing_cancelled_twice_or_not_at_all(
         assert response.status_code == 201, response.content
         closure = Closure.objects.get()
         wait_until(lambda: cancelled() == LOCKED and a_worker_waits_for_a_row_lock(observer), timeout=30)
-        celery_worker_process.kill()
+        fresh_celery_worker.kill()
     finally:
         holder.rollback()
         holder.close()
@@ -68,7 +68,7 @@ def test_a_worker_killed_mid_batch_leaves_nothing_cancelled_twice_or_not_at_all(
     closure.refresh_from_db()
     assert closure.cancellation == CancellationState.PENDING
 
-    celery_worker_process.start()
+    fresh_celery_worker.start()
     # Beat runs the sweep every minute; here the test runs it until the cancellation is done.
     with override_settings(BULK_CANCEL_STALE_SECONDS=1):
         wait_until(

@@ -25,12 +25,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture(autouse=True)
-def fresh_worker(celery_worker_process):
-    """The session's worker, started again: the flush after a transactional test re-creates the content
-    types under new ids, and a worker still caching the old ones cannot write its audit log entries."""
-    celery_worker_process.stop()
-    celery_worker_process.start()
-    return celery_worker_process
+def fresh_worker(fresh_celery_worker):
+    return fresh_celery_worker
 
 
 def open_offer(entry) -> WaitlistOffer | None:

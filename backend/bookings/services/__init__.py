@@ -15,7 +15,7 @@ from backend.bookings.services.cancellations import (
     bookings_cancel_for_deleted_account,
     bookings_cancel_upcoming_of_staff,
 )
-from backend.bookings.services.create import booking_create, booking_offer_hold
+from backend.bookings.services.create import LocksBusy, booking_create, booking_offer_hold
 from backend.bookings.services.holds import booking_expire_holds
 from backend.bookings.services.notify import booking_notify
 from backend.bookings.services.offers import booking_offer_accept, booking_offer_release, offer_expired_error
@@ -36,6 +36,7 @@ __all__ = [
     "EXCLUSION_CONSTRAINT",
     "STAFF_CANCEL_BATCH",
     "BulkCancellation",
+    "LocksBusy",
     "Rescheduled",
     "booking_cancel",
     "booking_checkout_complete",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +30,10 @@ from backend.bookings.visits import VisitRefusal, VisitSlot
 from backend.core.errors import ApplicationError
 from backend.notifications.models import Kind
 from backend.salons.models import Salon, Service, StaffMember
+
+
+class LocksBusy(Exception):
+    """An offer found a lock it needs taken (`booking_offer_hold` never waits for one)."""
 
 
 @dataclass(frozen=True)
@@ -69,33 +73,36 @@ def _refuse_beyond_horizon(*, salon: Salon, start: datetime, now: datetime) -> N
         raise rejection_error(Rejection.TOO_FAR_AHEAD)
 
 
-def _lock_staff(*, salon: Salon, staff_id: int) -> StaffMember | None:
+def _lock_staff(*, salon: Salon, staff_id: int, nowait: bool = False) -> StaffMember | None:
     """Takes the staff member's row lock: creators of one staff member's bookings take turns. An id that is
     not this salon's locks nothing (None); the check that follows refuses it with a validation error."""
     try:
         # get(), not first(): no ORDER BY to build for one row by its key, on every create.
-        return StaffMember.objects.select_for_update().get(pk=staff_id, salon=salon)
+        return StaffMember.objects.select_for_update(nowait=nowait).get(pk=staff_id, salon=salon)
     except StaffMember.DoesNotExist:
         return None
 
 
-def _lock_staff_in_order(*, salon: Salon, staff_ids: set[int]) -> dict[int, StaffMember]:
+def _lock_staff_in_order(
+    *, salon: Salon, staff_ids: set[int], nowait: bool = False
+) -> dict[int, StaffMember]:
     """The row locks of every staff member of a visit, in one statement and in id order (the global lock
     order: two visits sharing staff members in any order never wait on each other in a cycle)."""
     if len(staff_ids) == 1:
         (staff_id,) = staff_ids
-        staff = _lock_staff(salon=salon, staff_id=staff_id)
+        staff = _lock_staff(salon=salon, staff_id=staff_id, nowait=nowait)
         return {} if staff is None else {staff_id: staff}
-    locked = StaffMember.objects.select_for_update().filter(pk__in=staff_ids, salon=salon).order_by("pk")
+    locked = StaffMember.objects.select_for_update(nowait=nowait).filter(pk__in=staff_ids, salon=salon)
+    locked = locked.order_by("pk")
     return {staff.pk: staff for staff in locked}
 
 
-def _lock_customer(customer) -> None:
+def _lock_customer(customer, *, nowait: bool = False) -> None:
     """The customer's user row, first in the create's transaction: two creates by one customer take turns.
     A transaction-level row lock, so it works behind PgBouncer's transaction pooling. NO KEY UPDATE: the
     KEY SHARE locks that inserting rows pointing at the user take (bookings, notifications) are not held
     up by it."""
-    User.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").get()
+    User.objects.select_for_update(no_key=True, nowait=nowait).filter(pk=customer.pk).values_list("pk").get()
 
 
 def _lock_customer_of(*, booking_id: int) -> None:
@@ -124,6 +131,11 @@ def _refuse_too_many_holds(*, customer, salon: Salon, now: datetime) -> None:
             status=409,
             extra={"max_unpaid_holds": salon.max_unpaid_holds},
         )
+
+
+def _is_lock_not_available(error: OperationalError) -> bool:
+    """FOR UPDATE NOWAIT found the row locked (SQLSTATE 55P03, lock_not_available)."""
+    return getattr(error.__cause__, "sqlstate", None) == "55P03"
 
 
 def customer_busy_error() -> ApplicationError:
@@ -166,14 +178,18 @@ def _insert_locked(
 ) -> Booking | VisitRefusal:
     """Inserts the visit with these staff members, or says why not. Holds the customer's lock, then every
     staff member's, from the re-check to the commit. With `offer_until`, the row is a waitlist offer held
-    until then (`offered`: no payment hold, no message of its own)."""
+    until then (`offered`: no payment hold, no message of its own), and a lock already taken raises
+    `LocksBusy` instead of being waited for: the matching round making the offer holds the locks of the
+    offers it made before, so waiting could close a cycle with a create holding this customer's lock and
+    waiting for one of those staff members (PostgreSQL would then fail one of the two)."""
+    nowait = offer_until is not None
     try:
         with transaction.atomic():
-            _lock_customer(customer)
+            _lock_customer(customer, nowait=nowait)
             prepay = salon.prepayment_required and offer_until is None
             if prepay:
                 _refuse_too_many_holds(customer=customer, salon=salon, now=now)
-            staff = _lock_staff_in_order(salon=salon, staff_ids=set(pins))
+            staff = _lock_staff_in_order(salon=salon, staff_ids=set(pins), nowait=nowait)
             check = visit_check(
                 salon=salon, services=services, start=start, pins=pins, now=now, customer_id=customer.pk
             )
@@ -203,6 +219,10 @@ def _insert_locked(
     except IntegrityError as error:
         if _is_overlap_violation(error):
             return VisitRefusal(0, Rejection.SLOT_UNAVAILABLE)
+        raise
+    except OperationalError as error:
+        if nowait and _is_lock_not_available(error):
+            raise LocksBusy from error
         raise
 
 
@@ -280,7 +300,9 @@ def booking_offer_hold(
 ) -> Booking:
     """Holds `start` for a waitlisted customer until `offer_until`: a one-item visit in status `offered`,
     inserted by the create path (the same checks, locks and exclusion constraint as any booking), so
-    nobody else can take the slot meanwhile. Refused like a create (`rejection_error`, `customer_busy`)."""
+    nobody else can take the slot meanwhile. Refused like a create (`rejection_error`, `customer_busy`);
+    `LocksBusy` when the customer's or a staff member's lock is taken (it never waits: see
+    `_insert_locked`)."""
     return visit_create(
         customer=customer,
         salon=salon,
