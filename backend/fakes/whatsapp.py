@@ -7,7 +7,8 @@ status webhooks.
   configured ({name: {language: body parameter count}}), an unknown name or language is 400 code 132001
   and a wrong parameter count 400 code 132000; without it any template is accepted.
 - Success: ``{"messaging_product": "whatsapp", "contacts": [{"input", "wa_id"}], "messages": [{"id":
-  "wamid.…"}]}``; the message is recorded.
+  "wamid.…"}]}``; the message is recorded. Its ``biz_opaque_callback_data`` (a string of at most 512
+  characters, else 400 code 100) is echoed in each of its status webhooks, as Meta does.
 - Errors are Meta's shape, ``{"error": {"message": "(#code) …", "type", "code", "error_data",
   "fbtrace_id"}}``; HTTP statuses follow third-party mirrors (the code is what counts).
 
@@ -200,9 +201,9 @@ class FakeWhatsApp(FakeProvider):
         131026 undeliverable). Returns the delivery records."""
         _statuses(statuses)
         with self._lock:
-            message = next((item for item in self._messages if item["wamid"] == wamid), None)
-            recipient = message["to"] if message else DISPLAY_PHONE_NUMBER
-        items = [self._status_item(wamid, status, recipient, errors) for status in statuses]
+            message = next((item for item in self._messages if item["wamid"] == wamid), {})
+        recipient, callback = message.get("to", DISPLAY_PHONE_NUMBER), message.get("callback_data")
+        items = [self._status_item(wamid, status, recipient, errors, callback) for status in statuses]
         payloads = [self._payload(items)] if batch else [self._payload([item]) for item in items]
         return [self._deliver(payload) for payload in payloads]
 
@@ -240,6 +241,9 @@ class FakeWhatsApp(FakeProvider):
             )
         if not _DIGITS.fullmatch(to):
             return Response(400, self.error_body(400, "Invalid parameter: to", 100))
+        callback = body.get("biz_opaque_callback_data")
+        if callback is not None and not (isinstance(callback, str) and len(callback) <= 512):
+            return Response(400, self.error_body(400, "Invalid parameter: biz_opaque_callback_data", 100))
         name = template.get("name")
         language = (
             (template.get("language") or {}).get("code")
@@ -269,6 +273,7 @@ class FakeWhatsApp(FakeProvider):
             wamid = f"wamid.FAKE{next(self._sequence):012d}{secrets.token_hex(8).upper()}"
             self._messages.append(
                 {"wamid": wamid, "to": to, "template": name, "language": language, "parameters": parameters}
+                | ({"callback_data": callback} if callback is not None else {})
             )
             auto = list(settings["auto_statuses"])
             if settings["out_of_order"]:
@@ -297,7 +302,7 @@ class FakeWhatsApp(FakeProvider):
     # -- webhooks --------------------------------------------------------------------------------
 
     def _status_item(
-        self, wamid: str, status: str, recipient: str, errors: list[dict[str, Any]] | None
+        self, wamid: str, status: str, recipient: str, errors: list[dict[str, Any]] | None, callback: Any
     ) -> dict[str, Any]:
         item: dict[str, Any] = {
             "id": wamid,
@@ -305,6 +310,8 @@ class FakeWhatsApp(FakeProvider):
             "timestamp": str(int(time.time())),
             "recipient_id": recipient,
         }
+        if callback is not None:
+            item["biz_opaque_callback_data"] = callback
         if status in ("sent", "delivered"):
             item["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "utility"}
         if status == "failed":
