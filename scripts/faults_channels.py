@@ -47,6 +47,11 @@ TEMPLATES = {
     for kind in ("booking_confirmed", "reminder_24h")
 }
 FAKE_TEMPLATES = {entry["name"]: {"ar": 4, "en": 4} for entry in TEMPLATES.values()}
+WHATSAPP_WEBHOOK_PATH = "/api/v1/notifications/webhooks/whatsapp/"
+# Meta posts `sent`, then `delivered`, each echoing the message's callback data (the row's signed id);
+# the fake posts them within a second of accepting a message.
+WHATSAPP_STATUSES = ["sent", "delivered"]
+WHATSAPP_STATUS_GRACE_SECONDS = 60  # production's default, not shortened
 
 
 @dataclass(frozen=True)
@@ -340,6 +345,10 @@ class ChannelFakes:
         self.fcm.unregister(*stale)
         self.whatsapp.configure(not_on_whatsapp=absent)
 
+    def post_statuses_to(self, base_url: str) -> None:
+        """The fake WhatsApp posts its signed status webhooks to the stack's web server from now on."""
+        self.whatsapp.configure(webhook_url=base_url + WHATSAPP_WEBHOOK_PATH, auto_statuses=WHATSAPP_STATUSES)
+
 
 def start_fakes(cleanup: Any, log_dir: Path, latency_ms: int) -> ChannelFakes:
     from backend.fakes.fcm import FakeFcm
@@ -365,6 +374,7 @@ def start_fakes(cleanup: Any, log_dir: Path, latency_ms: int) -> ChannelFakes:
         "WHATSAPP_PHONE_NUMBER_ID": WA_NUMBER_ID,
         "WHATSAPP_APP_SECRET": WA_SECRET,
         "WHATSAPP_TEMPLATES": json.dumps(TEMPLATES),
+        "WHATSAPP_STATUS_GRACE_SECONDS": str(WHATSAPP_STATUS_GRACE_SECONDS),
     }
     return ChannelFakes(push, whatsapp, env)
 
