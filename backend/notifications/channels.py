@@ -67,20 +67,20 @@ def _send_push(notification: Notification) -> SendResult:
 
 # Signed with the SECRET_KEY: a status from another deployment sharing the WhatsApp app (staging) or
 # naming a row of a database since reset cannot pass for one of ours and mark an unsent row sent.
-_CALLBACK_SIGNER = signing.Signer(salt="notifications.whatsapp.callback")
+_CALLBACK_SALT = "notifications.whatsapp.callback"
 _CALLBACK_PREFIX = "notification-"
 
 
 def whatsapp_callback_data(notification_id: int) -> str:
     """The `biz_opaque_callback_data` a row's WhatsApp messages carry: its id, signed (about 45
     characters of Meta's 512)."""
-    return _CALLBACK_SIGNER.sign(f"{_CALLBACK_PREFIX}{notification_id}")
+    return signing.Signer(salt=_CALLBACK_SALT).sign(f"{_CALLBACK_PREFIX}{notification_id}")
 
 
 def notification_id_from_callback(callback_data: str) -> int | None:
     """The row id a status's echoed callback data names, or None when it is absent or not ours."""
     try:
-        value = _CALLBACK_SIGNER.unsign(callback_data)
+        value = signing.Signer(salt=_CALLBACK_SALT).unsign(callback_data)  # SECRET_KEY_FALLBACKS too
     except signing.BadSignature:
         return None
     number = value.removeprefix(_CALLBACK_PREFIX)
