@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
@@ -92,6 +93,21 @@ def test_the_callback_data_is_the_signed_row_id():
     assert notification_id_from_callback("") is None
     with override_settings(SECRET_KEY="another-deployment-" + "x" * 40):
         assert notification_id_from_callback(data) is None
+
+
+@pytest.mark.parametrize("value", ["-1", "601", "soon"])
+def test_the_grace_is_checked_at_start(monkeypatch, value):
+    import importlib
+
+    import config.settings
+
+    monkeypatch.setenv("WHATSAPP_STATUS_GRACE_SECONDS", value)
+    with pytest.raises(ImproperlyConfigured if value != "soon" else ValueError):
+        importlib.reload(config.settings)
+    monkeypatch.setenv("WHATSAPP_STATUS_GRACE_SECONDS", "0")
+    assert importlib.reload(config.settings).WHATSAPP_STATUS_GRACE_SECONDS == 0
+    monkeypatch.delenv("WHATSAPP_STATUS_GRACE_SECONDS")
+    assert importlib.reload(config.settings).WHATSAPP_STATUS_GRACE_SECONDS == 60
 
 
 def test_every_whatsapp_message_carries_its_row_and_statuses_keep_it(api_client, fakes):
