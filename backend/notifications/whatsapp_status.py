@@ -124,39 +124,43 @@ def _accepted_wamid(notification_id: int) -> str | None:
     return max(folded, key=lambda wamid: STATUS_RANK.get(folded[wamid] or "", 0))
 
 
-@transaction.atomic
 def whatsapp_row_settle(*, notification_id: int, claimed_at: datetime | None = None) -> str | None:
     """Records the row sent by WhatsApp when statuses under its id show Meta accepted a message for it
     that the row does not know of (its worker died before recording it), then applies that message's
     statuses (a `failed` moves it on to the next channel, as it would have). Only a row no live worker
     holds: `pending`, `sending` past NOTIFICATION_STALE_SECONDS, or claimed at `claimed_at` by the
     caller. Returns the row's status after, or None when nothing was settled. Idempotent."""
-    notification = (
-        Notification.objects.select_for_update()
-        .filter(pk=notification_id, channel=Channel.WHATSAPP, status__in=[Status.PENDING, Status.SENDING])
-        .first()
-    )
-    if notification is None:
-        return None
-    now = timezone.now()
-    worker_alive = notification.claimed_at and now - notification.claimed_at < timedelta(
-        seconds=settings.NOTIFICATION_STALE_SECONDS
-    )
-    if notification.status == Status.SENDING and notification.claimed_at != claimed_at and worker_alive:
-        return None  # its worker records what it sent; a status of an earlier message waits for the claim
+    # Statuses are only ever added, so a wamid read before the row's lock is still Meta's word; most
+    # deliveries find none and take no lock.
     wamid = _accepted_wamid(notification_id)
     if wamid is None:
         return None
-    logger.warning(
-        "notification %s: WhatsApp accepted %s before its worker died; recorded sent", notification_id, wamid
-    )
-    notification.status, notification.sent_at, notification.updated_at = Status.SENT, now, now
-    notification.provider, notification.provider_message_id = whatsapp.PROVIDER, wamid
-    notification.provider_status = notification.last_error = ""
-    notification.save()
-    whatsapp_statuses_apply(wamid=wamid)
-    notification.refresh_from_db(fields=["status"])
-    return notification.status
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .filter(pk=notification_id, channel=Channel.WHATSAPP, status__in=[Status.PENDING, Status.SENDING])
+            .first()
+        )
+        if notification is None:
+            return None
+        now = timezone.now()
+        worker_alive = notification.claimed_at and now - notification.claimed_at < timedelta(
+            seconds=settings.NOTIFICATION_STALE_SECONDS
+        )
+        if notification.status == Status.SENDING and notification.claimed_at != claimed_at and worker_alive:
+            return None  # its worker records what it sent; a status of an earlier message waits for the claim
+        logger.warning(
+            "notification %s: WhatsApp accepted %s before its worker died; recorded sent",
+            notification_id,
+            wamid,
+        )
+        notification.status, notification.sent_at, notification.updated_at = Status.SENT, now, now
+        notification.provider, notification.provider_message_id = whatsapp.PROVIDER, wamid
+        notification.provider_status = notification.last_error = ""
+        notification.save()
+        whatsapp_statuses_apply(wamid=wamid)
+        notification.refresh_from_db(fields=["status"])
+        return notification.status
 
 
 def whatsapp_statuses_purge(*, now: datetime | None = None) -> int:
