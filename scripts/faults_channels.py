@@ -52,6 +52,7 @@ WHATSAPP_WEBHOOK_PATH = "/api/v1/notifications/webhooks/whatsapp/"
 # the fake posts them within a second of accepting a message.
 WHATSAPP_STATUSES = ["sent", "delivered"]
 WHATSAPP_STATUS_GRACE_SECONDS = 60  # production's default, not shortened
+WHATSAPP_WEBHOOK_RETRIES = 20  # a status not answered 200 is posted again, 1 s apart (Meta retries longer)
 
 
 @dataclass(frozen=True)
@@ -347,7 +348,11 @@ class ChannelFakes:
 
     def post_statuses_to(self, base_url: str) -> None:
         """The fake WhatsApp posts its signed status webhooks to the stack's web server from now on."""
-        self.whatsapp.configure(webhook_url=base_url + WHATSAPP_WEBHOOK_PATH, auto_statuses=WHATSAPP_STATUSES)
+        self.whatsapp.configure(
+            webhook_url=base_url + WHATSAPP_WEBHOOK_PATH,
+            auto_statuses=WHATSAPP_STATUSES,
+            webhook_retries=WHATSAPP_WEBHOOK_RETRIES,
+        )
 
 
 def start_fakes(cleanup: Any, log_dir: Path, latency_ms: int) -> ChannelFakes:
@@ -405,6 +410,23 @@ def whatsapp_rows() -> dict[tuple[str, str, tuple[str, ...]], int]:
     return found
 
 
+def webhook_line(deliveries: Iterable[Mapping[str, Any]]) -> str:
+    """The fake WhatsApp's status webhooks by answer, and the statuses no post of which was answered 200
+    (their rows could not be settled from them)."""
+    answers: Counter[str] = Counter()
+    statuses: dict[tuple[str, str], bool] = {}
+    for delivery in deliveries:
+        answers[str(delivery.get("status") or delivery.get("error"))] += 1
+        for item in delivery["payload"]["entry"][0]["changes"][0]["value"]["statuses"]:
+            key = (item["id"], item["status"])
+            statuses[key] = statuses.get(key, False) or delivery.get("status") == 200
+    never = sum(1 for answered in statuses.values() if not answered)
+    return (
+        f"WhatsApp status webhooks: {len(statuses)} statuses in {sum(answers.values())} posts, answered "
+        f"{format_counter(answers)}; statuses never answered 200: {never}"
+    )
+
+
 def summary_lines(
     report: ChannelReport, fakes: ChannelFakes, sms_fake: Any, in_flight_at_kills: Iterable[int]
 ) -> list[str]:
@@ -416,6 +438,7 @@ def summary_lines(
         f"of those resends, seen twice by the person: {report.seen_twice} rows; replaced on the device by "
         f"the same collapse id: {sum(c.replaced for c in report.by_channel.values())} pushes (a resend "
         "replaces the first only while it is still shown)",
+        webhook_line(fakes.whatsapp.webhooks()),
         "provider calls by channel:",
     ]
     lines += provider_calls_by_channel(

@@ -15,9 +15,10 @@ status webhooks.
 Switches: ``not_on_whatsapp`` (numbers answered 400 code 131026), ``rate_limit_next`` n (429 code
 130429), ``outage`` (503 code 2 until turned off), ``auto_statuses`` (statuses delivered in the background
 after each accepted message, e.g. ["sent", "delivered"]), ``out_of_order`` (those are delivered last
-first), ``webhook_url`` and ``app_secret``. ``deliver_statuses(wamid, [...])`` delivers any statuses now,
-each its own POST (or one batched payload), signed ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app
-secret, raw body)>``. ``subscribe(verify_token)`` makes Meta's subscription GET to the webhook URL.
+first), ``webhook_retries`` (an auto status not answered 200 is posted again 1 s later, up to that many
+times, as Meta retries), ``webhook_url`` and ``app_secret``. ``deliver_statuses(wamid, [...])`` delivers
+any statuses now, each its own POST (or one batched payload), signed ``X-Hub-Signature-256: sha256=<hex
+HMAC-SHA256(app secret, raw body)>``. ``subscribe(verify_token)`` makes Meta's subscription GET to it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlencode
 
-from .base import ControlError, FakeProvider, Request, Response, control_object
+from .base import ControlError, FakeProvider, Request, Response, _count, _flag, control_object
 
 DEFAULT_ACCESS_TOKEN = "fake-whatsapp-token"  # noqa: S105 (a fake's well-known test credential)
 DEFAULT_PHONE_NUMBER_ID = "100000000000001"
@@ -48,18 +49,6 @@ STATUSES = ("sent", "delivered", "read", "failed")
 UNDELIVERABLE_ERROR = {"code": 131026, "title": "Message undeliverable", "message": "Message undeliverable"}
 _STATUS_CODES = {400: 100, 401: 190, 403: 368, 429: 130429, 500: 131000, 503: 2}
 _DIGITS = re.compile(r"[0-9]{8,15}")
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ControlError("must be true or false")
-    return value
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ControlError("must be a non-negative integer")
-    return value
 
 
 def _numbers(value: Any) -> list[str]:
@@ -128,6 +117,7 @@ class FakeWhatsApp(FakeProvider):
         self.add_setting("outage", _flag, False)
         self.add_setting("auto_statuses", _statuses, [])
         self.add_setting("out_of_order", _flag, False)
+        self.add_setting("webhook_retries", _count, 0)
         self._messages: list[dict[str, Any]] = []
         self._deliveries: list[dict[str, Any]] = []
         self._pending = 0
@@ -293,7 +283,11 @@ class FakeWhatsApp(FakeProvider):
 
     def _deliver_auto(self, wamid: str, statuses: list[str]) -> None:
         try:
-            self.deliver_statuses(wamid, statuses)
+            for status in statuses:  # each until answered 200, as Meta retries (here 1 s apart)
+                for attempt in range(1 + self.setting("webhook_retries")):
+                    time.sleep(1 if attempt else 0)
+                    if self.deliver_statuses(wamid, [status])[0]["status"] == 200:
+                        break
         finally:
             with self._idle:
                 self._pending -= 1

@@ -176,6 +176,24 @@ def test_the_callback_data_is_echoed_in_every_status_of_its_message(fake, hook):
     assert len(fake.messages()) == 2
 
 
+def test_auto_statuses_are_posted_again_until_answered_200_when_asked(fake, hook):
+    hook.answer = 503
+    fake.configure(auto_statuses=["sent", "delivered"])
+    send(fake)
+    assert fake.wait_webhooks()
+    assert len(hook.calls) == 2  # by default each once, whatever the answer
+    fake.configure(webhook_retries=2)
+    send(fake)
+    assert fake.wait_webhooks(timeout=10)
+    assert [record["status"] for record in fake.webhooks()[2:]] == [503] * 6  # 3 tries of each
+    hook.answer = 200
+    send(fake)
+    assert fake.wait_webhooks()
+    assert len(hook.calls) == 10
+    with pytest.raises(ControlError):
+        fake.configure(webhook_retries=-1)
+
+
 def test_failed_carries_errors_and_batches_share_one_payload(fake, hook):
     fake.deliver_statuses("wamid.unknown", ["sent", "failed"], batch=True)
     [(raw, _)] = hook.calls
