@@ -213,3 +213,27 @@ def test_a_dead_workers_message_is_never_lost_and_sent_twice_only_without_a_time
     else:  # recorded sent from Meta's word: no second message
         assert (whatsapp, sms, row.channel, row.provider) == (1, 0, "whatsapp", "whatsapp")
         assert (row.provider_message_id, row.provider_status) == (first["wamid"], outcome)
+
+
+def test_a_settled_row_takes_statuses_out_of_order_and_replayed_as_before(api_client, fakes, enqueued):
+    row = message_to(customer(["whatsapp", "sms"]))
+    enqueued.clear()
+    first = dead_worker_sends(fakes, row)
+    age(row, STALE + 1)
+    post_statuses(api_client, first, "delivered")  # settles the stale row
+    for statuses in (
+        ["sent"],
+        ["delivered"],
+        ["failed"],
+        ["read"],
+        ["delivered"],
+    ):  # late, repeated, out of order
+        post_statuses(api_client, first, *statuses)
+    row.refresh_from_db()
+    assert (row.status, row.channel, row.provider_message_id, row.provider_status) == (
+        Status.SENT,
+        "whatsapp",
+        first["wamid"],
+        "read",
+    )
+    assert enqueued == [] and len(fakes.whatsapp.messages()) == 1
