@@ -510,6 +510,12 @@ if NOTIFICATION_RETRY_MAX_DELAY_SECONDS > CELERY_MAX_RETRY_COUNTDOWN_SECONDS:
 if NOTIFICATION_STALE_SECONDS <= CELERY_TASK_TIME_LIMIT:
     # A row is only reclaimed once the task that claimed it must be dead (killed by the time limit).
     raise ImproperlyConfigured("NOTIFICATION_STALE_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
+# A stale row on WhatsApp waits this much longer for Meta's status (which shows whether its dead worker's
+# message went out) before it is sent again (backend/notifications/whatsapp_status.py).
+WHATSAPP_STATUS_GRACE_SECONDS = env.int("WHATSAPP_STATUS_GRACE_SECONDS", default=60)
+if not 0 <= WHATSAPP_STATUS_GRACE_SECONDS <= 600:
+    # Bounded: the message of a worker that died before sending it waits this long on top of staleness.
+    raise ImproperlyConfigured("WHATSAPP_STATUS_GRACE_SECONDS must be between 0 and 600.")
 
 # --- Cancelling what a closure or time off is in the way of (backend/bookings/bulk_cancellations.py) ---
 BULK_CANCEL_STALE_SECONDS = env.int("BULK_CANCEL_STALE_SECONDS", default=300)

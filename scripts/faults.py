@@ -1284,6 +1284,8 @@ def run(plan: Plan, log_dir: Path) -> Report:
             channel_fakes.prepare(faults_channels.recipients([CUSTOMER_PHONE_PREFIX, DIRECT_PHONE_PREFIX]))
         sock = cleanup.enter_context(listening_socket())
         base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        if channel_fakes:
+            channel_fakes.post_statuses_to(base_url)
         web = gunicorn(workers=2, env=env_for("web"), sock=sock, log_dir=log_dir)
         notifications = celery_worker(
             "notifications",
@@ -1332,6 +1334,12 @@ def run(plan: Plan, log_dir: Path) -> Report:
             "the sweep), NOTIFICATION_SEND_TIMEOUT_SECONDS 10, the beat schedule",
             retry_note(plan, overrides),
         ]
+        if plan.channels:
+            header.append(
+                "the fake WhatsApp posts signed `sent` and `delivered` status webhooks (echoing each "
+                "message's callback data) to the web within a second; WHATSAPP_STATUS_GRACE_SECONDS "
+                f"{faults_channels.WHATSAPP_STATUS_GRACE_SECONDS} (production's default)"
+            )
 
         drive(
             stack,
@@ -1345,6 +1353,7 @@ def run(plan: Plan, log_dir: Path) -> Report:
             + int(overrides["NOTIFICATION_SWEEP_AFTER_SECONDS"])
             + BEAT_SWEEP_SECONDS
             + 90
+            + (faults_channels.WHATSAPP_STATUS_GRACE_SECONDS if plan.channels else 0)
         )
         settled, settle_seconds = settle_after_outage(
             stack,

@@ -47,6 +47,12 @@ TEMPLATES = {
     for kind in ("booking_confirmed", "reminder_24h")
 }
 FAKE_TEMPLATES = {entry["name"]: {"ar": 4, "en": 4} for entry in TEMPLATES.values()}
+WHATSAPP_WEBHOOK_PATH = "/api/v1/notifications/webhooks/whatsapp/"
+# Meta posts `sent`, then `delivered`, each echoing the message's callback data (the row's signed id);
+# the fake posts them within a second of accepting a message.
+WHATSAPP_STATUSES = ["sent", "delivered"]
+WHATSAPP_STATUS_GRACE_SECONDS = 60  # production's default, not shortened
+WHATSAPP_WEBHOOK_RETRIES = 20  # a status not answered 200 is posted again, 1 s apart (Meta retries longer)
 
 
 @dataclass(frozen=True)
@@ -340,6 +346,14 @@ class ChannelFakes:
         self.fcm.unregister(*stale)
         self.whatsapp.configure(not_on_whatsapp=absent)
 
+    def post_statuses_to(self, base_url: str) -> None:
+        """The fake WhatsApp posts its signed status webhooks to the stack's web server from now on."""
+        self.whatsapp.configure(
+            webhook_url=base_url + WHATSAPP_WEBHOOK_PATH,
+            auto_statuses=WHATSAPP_STATUSES,
+            webhook_retries=WHATSAPP_WEBHOOK_RETRIES,
+        )
+
 
 def start_fakes(cleanup: Any, log_dir: Path, latency_ms: int) -> ChannelFakes:
     from backend.fakes.fcm import FakeFcm
@@ -365,6 +379,7 @@ def start_fakes(cleanup: Any, log_dir: Path, latency_ms: int) -> ChannelFakes:
         "WHATSAPP_PHONE_NUMBER_ID": WA_NUMBER_ID,
         "WHATSAPP_APP_SECRET": WA_SECRET,
         "WHATSAPP_TEMPLATES": json.dumps(TEMPLATES),
+        "WHATSAPP_STATUS_GRACE_SECONDS": str(WHATSAPP_STATUS_GRACE_SECONDS),
     }
     return ChannelFakes(push, whatsapp, env)
 
@@ -395,6 +410,23 @@ def whatsapp_rows() -> dict[tuple[str, str, tuple[str, ...]], int]:
     return found
 
 
+def webhook_line(deliveries: Iterable[Mapping[str, Any]]) -> str:
+    """The fake WhatsApp's status webhooks by answer, and the statuses no post of which was answered 200
+    (their rows could not be settled from them)."""
+    answers: Counter[str] = Counter()
+    statuses: dict[tuple[str, str], bool] = {}
+    for delivery in deliveries:
+        answers[str(delivery.get("status") or delivery.get("error"))] += 1
+        for item in delivery["payload"]["entry"][0]["changes"][0]["value"]["statuses"]:
+            key = (item["id"], item["status"])
+            statuses[key] = statuses.get(key, False) or delivery.get("status") == 200
+    never = sum(1 for answered in statuses.values() if not answered)
+    return (
+        f"WhatsApp status webhooks: {len(statuses)} statuses in {sum(answers.values())} posts, answered "
+        f"{format_counter(answers)}; statuses never answered 200: {never}"
+    )
+
+
 def summary_lines(
     report: ChannelReport, fakes: ChannelFakes, sms_fake: Any, in_flight_at_kills: Iterable[int]
 ) -> list[str]:
@@ -406,6 +438,7 @@ def summary_lines(
         f"of those resends, seen twice by the person: {report.seen_twice} rows; replaced on the device by "
         f"the same collapse id: {sum(c.replaced for c in report.by_channel.values())} pushes (a resend "
         "replaces the first only while it is still shown)",
+        webhook_line(fakes.whatsapp.webhooks()),
         "provider calls by channel:",
     ]
     lines += provider_calls_by_channel(

@@ -156,6 +156,26 @@ def test_provider_calls_are_summed_per_fake_telling_the_token_endpoint_apart():
     assert lines == ["  fcm: token: connection closed x 1, send: 503 x 1, send: 200 x 1"]
 
 
+def test_whatsapp_webhooks_are_summed_and_statuses_never_answered_200_counted():
+    def post(wamid, status, answer, error=None):
+        value = {"statuses": [{"id": wamid, "status": status}]}
+        return {"payload": {"entry": [{"changes": [{"value": value}]}]}, "status": answer, "error": error}
+
+    line = channels.webhook_line(
+        [
+            post("w1", "sent", 200),
+            post("w2", "sent", 503),
+            post("w2", "sent", 200),  # retried, then answered
+            post("w3", "sent", None, "TimeoutError"),
+            post("w3", "delivered", 503),
+        ]
+    )
+    assert line == (
+        "WhatsApp status webhooks: 4 statuses in 5 posts, answered 200 x 2, 503 x 2, TimeoutError x 1; "
+        "statuses never answered 200: 2"
+    )
+
+
 # --- invoices: every document once, in order ----------------------------------------------------------
 
 

@@ -7,16 +7,18 @@ status webhooks.
   configured ({name: {language: body parameter count}}), an unknown name or language is 400 code 132001
   and a wrong parameter count 400 code 132000; without it any template is accepted.
 - Success: ``{"messaging_product": "whatsapp", "contacts": [{"input", "wa_id"}], "messages": [{"id":
-  "wamid.…"}]}``; the message is recorded.
+  "wamid.…"}]}``; the message is recorded. Its ``biz_opaque_callback_data`` (a string of at most 512
+  characters, else 400 code 100) is echoed in each of its status webhooks, as Meta does.
 - Errors are Meta's shape, ``{"error": {"message": "(#code) …", "type", "code", "error_data",
   "fbtrace_id"}}``; HTTP statuses follow third-party mirrors (the code is what counts).
 
 Switches: ``not_on_whatsapp`` (numbers answered 400 code 131026), ``rate_limit_next`` n (429 code
 130429), ``outage`` (503 code 2 until turned off), ``auto_statuses`` (statuses delivered in the background
 after each accepted message, e.g. ["sent", "delivered"]), ``out_of_order`` (those are delivered last
-first), ``webhook_url`` and ``app_secret``. ``deliver_statuses(wamid, [...])`` delivers any statuses now,
-each its own POST (or one batched payload), signed ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app
-secret, raw body)>``. ``subscribe(verify_token)`` makes Meta's subscription GET to the webhook URL.
+first), ``webhook_retries`` (an auto status not answered 200 is posted again 1 s later, up to that many
+times, as Meta retries), ``webhook_url`` and ``app_secret``. ``deliver_statuses(wamid, [...])`` delivers
+any statuses now, each its own POST (or one batched payload), signed ``X-Hub-Signature-256: sha256=<hex
+HMAC-SHA256(app secret, raw body)>``. ``subscribe(verify_token)`` makes Meta's subscription GET to it.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlencode
 
-from .base import ControlError, FakeProvider, Request, Response, control_object
+from .base import ControlError, FakeProvider, Request, Response, _count, _flag, control_object
 
 DEFAULT_ACCESS_TOKEN = "fake-whatsapp-token"  # noqa: S105 (a fake's well-known test credential)
 DEFAULT_PHONE_NUMBER_ID = "100000000000001"
@@ -47,18 +49,6 @@ STATUSES = ("sent", "delivered", "read", "failed")
 UNDELIVERABLE_ERROR = {"code": 131026, "title": "Message undeliverable", "message": "Message undeliverable"}
 _STATUS_CODES = {400: 100, 401: 190, 403: 368, 429: 130429, 500: 131000, 503: 2}
 _DIGITS = re.compile(r"[0-9]{8,15}")
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ControlError("must be true or false")
-    return value
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ControlError("must be a non-negative integer")
-    return value
 
 
 def _numbers(value: Any) -> list[str]:
@@ -127,6 +117,7 @@ class FakeWhatsApp(FakeProvider):
         self.add_setting("outage", _flag, False)
         self.add_setting("auto_statuses", _statuses, [])
         self.add_setting("out_of_order", _flag, False)
+        self.add_setting("webhook_retries", _count, 0)
         self._messages: list[dict[str, Any]] = []
         self._deliveries: list[dict[str, Any]] = []
         self._pending = 0
@@ -200,9 +191,9 @@ class FakeWhatsApp(FakeProvider):
         131026 undeliverable). Returns the delivery records."""
         _statuses(statuses)
         with self._lock:
-            message = next((item for item in self._messages if item["wamid"] == wamid), None)
-            recipient = message["to"] if message else DISPLAY_PHONE_NUMBER
-        items = [self._status_item(wamid, status, recipient, errors) for status in statuses]
+            message = next((item for item in self._messages if item["wamid"] == wamid), {})
+        recipient, callback = message.get("to", DISPLAY_PHONE_NUMBER), message.get("callback_data")
+        items = [self._status_item(wamid, status, recipient, errors, callback) for status in statuses]
         payloads = [self._payload(items)] if batch else [self._payload([item]) for item in items]
         return [self._deliver(payload) for payload in payloads]
 
@@ -240,6 +231,9 @@ class FakeWhatsApp(FakeProvider):
             )
         if not _DIGITS.fullmatch(to):
             return Response(400, self.error_body(400, "Invalid parameter: to", 100))
+        callback = body.get("biz_opaque_callback_data")
+        if callback is not None and not (isinstance(callback, str) and len(callback) <= 512):
+            return Response(400, self.error_body(400, "Invalid parameter: biz_opaque_callback_data", 100))
         name = template.get("name")
         language = (
             (template.get("language") or {}).get("code")
@@ -269,6 +263,7 @@ class FakeWhatsApp(FakeProvider):
             wamid = f"wamid.FAKE{next(self._sequence):012d}{secrets.token_hex(8).upper()}"
             self._messages.append(
                 {"wamid": wamid, "to": to, "template": name, "language": language, "parameters": parameters}
+                | ({"callback_data": callback} if callback is not None else {})
             )
             auto = list(settings["auto_statuses"])
             if settings["out_of_order"]:
@@ -288,7 +283,11 @@ class FakeWhatsApp(FakeProvider):
 
     def _deliver_auto(self, wamid: str, statuses: list[str]) -> None:
         try:
-            self.deliver_statuses(wamid, statuses)
+            for status in statuses:  # each until answered 200, as Meta retries (here 1 s apart)
+                for attempt in range(1 + self.setting("webhook_retries")):
+                    time.sleep(1 if attempt else 0)
+                    if self.deliver_statuses(wamid, [status])[0]["status"] == 200:
+                        break
         finally:
             with self._idle:
                 self._pending -= 1
@@ -297,7 +296,7 @@ class FakeWhatsApp(FakeProvider):
     # -- webhooks --------------------------------------------------------------------------------
 
     def _status_item(
-        self, wamid: str, status: str, recipient: str, errors: list[dict[str, Any]] | None
+        self, wamid: str, status: str, recipient: str, errors: list[dict[str, Any]] | None, callback: Any
     ) -> dict[str, Any]:
         item: dict[str, Any] = {
             "id": wamid,
@@ -305,6 +304,8 @@ class FakeWhatsApp(FakeProvider):
             "timestamp": str(int(time.time())),
             "recipient_id": recipient,
         }
+        if callback is not None:
+            item["biz_opaque_callback_data"] = callback
         if status in ("sent", "delivered"):
             item["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "utility"}
         if status == "failed":

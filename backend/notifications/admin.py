@@ -77,6 +77,6 @@ class DeviceAdmin(ReadOnlyAdmin):
 class WhatsAppStatusAdmin(ReadOnlyAdmin):
     """Delivery statuses WhatsApp reported, as received."""
 
-    list_display = ("wamid", "status", "error_codes", "reported_at", "received_at")
+    list_display = ("wamid", "status", "notification_id", "error_codes", "reported_at", "received_at")
     list_filter = ("status",)
     search_fields = ("wamid",)

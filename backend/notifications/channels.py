@@ -7,6 +7,7 @@ cannot carry the row raises `RecipientUnreachable`, like a provider saying it ca
 (an unregistered device token, a number not on WhatsApp): the caller moves on to the next channel."""
 
 from django.conf import settings
+from django.core import signing
 from django.utils import translation
 
 from backend.notifications.models import Channel, Device, Kind, Notification
@@ -64,6 +65,28 @@ def _send_push(notification: Notification) -> SendResult:
     raise unreachable
 
 
+# Signed with the SECRET_KEY: a status from another deployment sharing the WhatsApp app (staging) or
+# naming a row of a database since reset cannot pass for one of ours and mark an unsent row sent.
+_CALLBACK_SALT = "notifications.whatsapp.callback"
+_CALLBACK_PREFIX = "notification-"
+
+
+def whatsapp_callback_data(notification_id: int) -> str:
+    """The `biz_opaque_callback_data` a row's WhatsApp messages carry: its id, signed (about 45
+    characters of Meta's 512)."""
+    return signing.Signer(salt=_CALLBACK_SALT).sign(f"{_CALLBACK_PREFIX}{notification_id}")
+
+
+def notification_id_from_callback(callback_data: str) -> int | None:
+    """The row id a status's echoed callback data names, or None when it is absent or not ours."""
+    try:
+        value = signing.Signer(salt=_CALLBACK_SALT).unsign(callback_data)  # SECRET_KEY_FALLBACKS too
+    except signing.BadSignature:
+        return None
+    number = value.removeprefix(_CALLBACK_PREFIX)
+    return int(number) if value.startswith(_CALLBACK_PREFIX) and number.isdigit() else None
+
+
 def _send_whatsapp(notification: Notification) -> SendResult:
     found = whatsapp.template_for(settings.WHATSAPP_TEMPLATES, notification.kind, notification.language)
     if not whatsapp_configured() or found is None:
@@ -75,6 +98,7 @@ def _send_whatsapp(notification: Notification) -> SendResult:
         language=language,
         parameters=whatsapp.template_parameters(template, notification.context),
         timeout=settings.NOTIFICATION_SEND_TIMEOUT_SECONDS,
+        callback_data=whatsapp_callback_data(notification.pk),
     )
 
 

@@ -121,6 +121,11 @@ class WhatsAppStatus(models.Model):
 
     wamid = models.CharField(_("WhatsApp message id"), max_length=128)
     status = models.CharField(_("status"), max_length=16)
+    # The outbox row the message was sent for, from the signed `biz_opaque_callback_data` Meta echoes
+    # (backend/notifications/channels.py); null when absent or not ours. It names the row even when its
+    # worker died before recording the wamid, so that row is recorded sent instead of sent again. Not a
+    # foreign key: a status is stored whatever becomes of the row.
+    notification_id = models.BigIntegerField(_("notification"), null=True, blank=True)
     error_codes = models.JSONField(_("error codes"), default=list, blank=True)
     reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
@@ -129,6 +134,13 @@ class WhatsAppStatus(models.Model):
         verbose_name = _("WhatsApp status")
         verbose_name_plural = _("WhatsApp statuses")
         constraints = [models.UniqueConstraint(fields=["wamid", "status"], name="whatsapp_status_once")]
+        indexes = [
+            models.Index(
+                fields=["notification_id"],
+                name="whatsapp_status_notification",
+                condition=models.Q(notification_id__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.wamid}: {self.status}"

@@ -22,6 +22,7 @@ from backend.notifications.channels import ChannelUnusable, channel_send, next_c
 from backend.notifications.models import Channel, Notification, Status
 from backend.notifications.preferences import channels_for
 from backend.notifications.rendering import notification_render
+from backend.notifications.whatsapp_status import whatsapp_row_settle, whatsapp_statuses_apply
 
 logger = logging.getLogger(__name__)
 
@@ -84,20 +85,32 @@ def notification_create(
     return notification
 
 
+def _stale_before(now: datetime) -> tuple[datetime, datetime]:
+    """Rows `sending` since before these instants lost their worker and may be claimed again: the first
+    for every channel, the second (WHATSAPP_STATUS_GRACE_SECONDS earlier) for rows on WhatsApp, whose
+    status webhook is given that long to show the dead worker's message went out (whatsapp_status.py)."""
+    stale_before = now - timedelta(seconds=settings.NOTIFICATION_STALE_SECONDS)
+    return stale_before, stale_before - timedelta(seconds=settings.WHATSAPP_STATUS_GRACE_SECONDS)
+
+
 def notification_claim(*, notification_id: int) -> Notification | None:
     """Takes the row for one delivery attempt, or None if it is sent, failed, not yet due, or being sent
     by another worker right now. A row stuck in `sending` past the staleness bound (its worker died) can
-    be claimed again."""
+    be claimed again; on WhatsApp, after the status grace as well."""
     now = timezone.now()
-    stale_before = now - timedelta(seconds=settings.NOTIFICATION_STALE_SECONDS)
+    stale_before, whatsapp_stale_before = _stale_before(now)
     # One statement (UPDATE ... RETURNING, which the ORM's update() cannot say): it runs for every
     # delivery, and a second read would cost the worker a round trip each time.
     claimed = Notification.objects.raw(
         f"""UPDATE {Notification._meta.db_table}
             SET status = %s, claimed_at = %s, attempts = attempts + 1, updated_at = %s
-            WHERE id = %s AND ((status = %s AND next_attempt_at <= %s) OR (status = %s AND claimed_at < %s))
+            WHERE id = %s AND ((status = %s AND next_attempt_at <= %s) OR (status = %s
+              AND claimed_at < CASE WHEN channel = %s THEN %s::timestamptz ELSE %s::timestamptz END))
             RETURNING *""",  # noqa: S608 - the table name is ours, every value a parameter
-        [Status.SENDING, now, now, notification_id, Status.PENDING, now, Status.SENDING, stale_before],
+        [
+            *(Status.SENDING, now, now, notification_id, Status.PENDING, now, Status.SENDING),
+            *(Channel.WHATSAPP, whatsapp_stale_before, stale_before),
+        ],
     )
     return next(iter(claimed), None)
 
@@ -152,9 +165,10 @@ def _move_on(notification: Notification, channel: str, error: ProviderError) -> 
         channel,
     )
     last_error = f"{notification.channel}: {error}"[:1000]
-    if not isinstance(error, ChannelUnusable) and not _record_outcome(
-        notification, channel=channel, attempts=1, last_error=last_error
-    ):
+    # Onto WhatsApp, always: a worker killed after Meta accepted the message then leaves a row that says
+    # WhatsApp, which waits for its status before it is sent again (whatsapp_status.py).
+    recorded = not isinstance(error, ChannelUnusable) or channel == Channel.WHATSAPP
+    if recorded and not _record_outcome(notification, channel=channel, attempts=1, last_error=last_error):
         return False
     notification.channel, notification.attempts, notification.last_error = channel, 1, last_error
     return True
@@ -182,6 +196,11 @@ def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
     notification = notification_claim(notification_id=notification_id)
     if notification is None:
         return DeliveryOutcome(Delivery.SKIPPED)
+    if notification.channel == Channel.WHATSAPP:
+        # An earlier attempt's worker may have died after Meta accepted its message: recorded, not resent.
+        settled = whatsapp_row_settle(notification_id=notification.pk, claimed_at=notification.claimed_at)
+        if settled is not None:
+            return DeliveryOutcome(Delivery.SENT if settled == Status.SENT else Delivery.SKIPPED)
     now = timezone.now()
     if notification.attempts > settings.NOTIFICATION_MAX_ATTEMPTS:
         # Claimed again after its last attempt died with its worker: give up, visibly.
@@ -221,8 +240,6 @@ def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
     )
     if notification.channel == Channel.WHATSAPP and result.message_id:
         # Statuses that came in before the message id was on the row are applied now.
-        from backend.notifications.whatsapp_status import whatsapp_statuses_apply
-
         whatsapp_statuses_apply(wamid=result.message_id)
     return DeliveryOutcome(Delivery.SENT)
 
@@ -253,9 +270,12 @@ def notification_sweep(*, limit: int = 1000) -> int:
     due and not enqueued for a while, or stuck in `sending` past the staleness bound. Returns the count."""
     now = timezone.now()
     quiet_since = now - timedelta(seconds=settings.NOTIFICATION_SWEEP_AFTER_SECONDS)
-    stale_before = now - timedelta(seconds=settings.NOTIFICATION_STALE_SECONDS)
-    lost = Q(status=Status.PENDING, next_attempt_at__lt=quiet_since, enqueued_at__lt=quiet_since) | Q(
-        status=Status.SENDING, claimed_at__lt=stale_before, enqueued_at__lt=quiet_since
+    stale_before, whatsapp_stale_before = _stale_before(now)
+    stale = Q(claimed_at__lt=stale_before) & ~Q(channel=Channel.WHATSAPP) | Q(
+        claimed_at__lt=whatsapp_stale_before, channel=Channel.WHATSAPP
+    )  # as notification_claim takes them
+    lost = Q(status=Status.PENDING, next_attempt_at__lt=quiet_since, enqueued_at__lt=quiet_since) | (
+        Q(status=Status.SENDING, enqueued_at__lt=quiet_since) & stale
     )
     with transaction.atomic():
         ids = list(

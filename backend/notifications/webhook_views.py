@@ -14,7 +14,11 @@ from rest_framework.views import APIView
 from backend.core.errors import ApplicationError
 from backend.core.serializers import error_responses
 from backend.notifications.serializers import WebhookReceivedSerializer, WhatsAppWebhookSerializer
-from backend.notifications.whatsapp_status import whatsapp_statuses_apply, whatsapp_statuses_record
+from backend.notifications.whatsapp_status import (
+    whatsapp_row_settle,
+    whatsapp_statuses_apply,
+    whatsapp_statuses_record,
+)
 from backend.providers.whatsapp_webhook import challenge_answer, parse_statuses, signature_valid
 
 
@@ -64,6 +68,9 @@ class WhatsAppWebhookView(APIView):
         if not signature_valid(raw, request.headers.get("X-Hub-Signature-256"), settings.WHATSAPP_APP_SECRET):
             raise _unauthorized()
         updates = parse_statuses(data)
-        for wamid in whatsapp_statuses_record(updates=updates):
-            whatsapp_statuses_apply(wamid=wamid)
+        for wamid, notification_id in whatsapp_statuses_record(updates=updates).items():
+            # No row holds the wamid yet: its worker may have died before recording it (the row's id
+            # came back as callback data), and the row is then recorded sent rather than sent again.
+            if not whatsapp_statuses_apply(wamid=wamid) and notification_id is not None:
+                whatsapp_row_settle(notification_id=notification_id)
         return Response({"received": len(updates)})

@@ -8,7 +8,16 @@ a `failed` (before anything was delivered) moves the row on to its next channel 
 A status may arrive before the worker has recorded the message id on the row (the provider answers the
 send and posts the webhook at about the same time). Both sides apply after their own write is
 committed: the webhook after storing the status, the worker after recording the id. Whichever commits
-second sees the other's write, so no status is lost."""
+second sees the other's write, so no status is lost.
+
+Each message also carries its row's signed id (`biz_opaque_callback_data`, echoed in every status), kept
+with the status. A worker killed after Meta accepted a message and before the row recorded its wamid
+leaves the row in `sending`; a status under the row's id is Meta's word that the message went out, so
+`whatsapp_row_settle` records the row sent with that wamid (and applies its statuses: a `failed` moves it
+on) instead of letting it be sent again. Rows no live worker holds are settled when such a status comes
+in; the worker that claims a row settles it before sending. A stale row with no status yet is not claimed
+again before WHATSAPP_STATUS_GRACE_SECONDS more (services.notification_claim): after that it is sent
+again, so a status that never comes loses nothing."""
 
 import logging
 from datetime import datetime, timedelta
@@ -17,10 +26,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from backend.notifications.channels import next_channel
-from backend.notifications.models import Notification, Status, WhatsAppStatus
+from backend.notifications.channels import next_channel, notification_id_from_callback
+from backend.notifications.models import Channel, Notification, Status, WhatsAppStatus
 from backend.providers import whatsapp
-from backend.providers.whatsapp_webhook import FAILED, StatusUpdate, status_advances
+from backend.providers.whatsapp_webhook import (
+    FAILED,
+    KNOWN_STATUSES,
+    STATUS_RANK,
+    StatusUpdate,
+    status_advances,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +43,15 @@ MAX_WAMID = WhatsAppStatus._meta.get_field("wamid").max_length
 MAX_STATUS = WhatsAppStatus._meta.get_field("status").max_length
 
 
-def whatsapp_statuses_record(*, updates: list[StatusUpdate]) -> list[str]:
-    """Stores the statuses not seen before; returns the message ids they concern (in order, once)."""
-    wamids: list[str] = []
+def whatsapp_statuses_record(*, updates: list[StatusUpdate]) -> dict[str, int | None]:
+    """Stores the statuses not seen before; returns the message ids they concern (in order, once), each
+    with the row its callback data names (None: none of ours)."""
+    wamids: dict[str, int | None] = {}
     for update in updates:
         if len(update.wamid) > MAX_WAMID or len(update.status) > MAX_STATUS:
             logger.warning("WhatsApp status webhook: an id or status too long to be Meta's, ignored")
             continue
+        notification_id = notification_id_from_callback(update.callback_data)
         try:
             with transaction.atomic():
                 WhatsAppStatus.objects.create(
@@ -42,11 +59,12 @@ def whatsapp_statuses_record(*, updates: list[StatusUpdate]) -> list[str]:
                     status=update.status,
                     error_codes=list(update.error_codes),
                     reported_at=update.timestamp,
+                    notification_id=notification_id,
                 )
         except IntegrityError:  # a repeated webhook: this status is already known
             pass
-        if update.wamid not in wamids:
-            wamids.append(update.wamid)
+        if wamids.get(update.wamid) is None:
+            wamids[update.wamid] = notification_id
     return wamids
 
 
@@ -91,6 +109,58 @@ def whatsapp_statuses_apply(*, wamid: str) -> bool:
         notification.updated_at = timezone.now()
         notification.save()
     return True
+
+
+def _accepted_wamid(notification_id: int) -> str | None:
+    """The wamid of a message Meta accepted for this row, by the statuses under its id: one that got
+    sent, delivered or read (the furthest along) over one that only failed; None without any status."""
+    folded: dict[str, str | None] = {}
+    statuses = WhatsAppStatus.objects.filter(notification_id=notification_id, status__in=KNOWN_STATUSES)
+    for wamid, status in statuses.order_by("received_at", "pk").values_list("wamid", "status"):
+        if status_advances(folded.get(wamid), status):
+            folded[wamid] = status
+    if not folded:
+        return None
+    return max(folded, key=lambda wamid: STATUS_RANK.get(folded[wamid] or "", 0))
+
+
+def whatsapp_row_settle(*, notification_id: int, claimed_at: datetime | None = None) -> str | None:
+    """Records the row sent by WhatsApp when statuses under its id show Meta accepted a message for it
+    that the row does not know of (its worker died before recording it), then applies that message's
+    statuses (a `failed` moves it on to the next channel, as it would have). Only a row no live worker
+    holds: `pending`, `sending` past NOTIFICATION_STALE_SECONDS, or claimed at `claimed_at` by the
+    caller. Returns the row's status after, or None when nothing was settled. Idempotent."""
+    # Statuses are only ever added, so a wamid read before the row's lock is still Meta's word; most
+    # deliveries find none and take no lock.
+    wamid = _accepted_wamid(notification_id)
+    if wamid is None:
+        return None
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .filter(pk=notification_id, channel=Channel.WHATSAPP, status__in=[Status.PENDING, Status.SENDING])
+            .first()
+        )
+        if notification is None:
+            return None
+        now = timezone.now()
+        worker_alive = notification.claimed_at and now - notification.claimed_at < timedelta(
+            seconds=settings.NOTIFICATION_STALE_SECONDS
+        )
+        if notification.status == Status.SENDING and notification.claimed_at != claimed_at and worker_alive:
+            return None  # its worker records what it sent; a status of an earlier message waits for the claim
+        logger.warning(
+            "notification %s: WhatsApp accepted %s before its worker died; recorded sent",
+            notification_id,
+            wamid,
+        )
+        notification.status, notification.sent_at, notification.updated_at = Status.SENT, now, now
+        notification.provider, notification.provider_message_id = whatsapp.PROVIDER, wamid
+        notification.provider_status = notification.last_error = ""
+        notification.save()
+        whatsapp_statuses_apply(wamid=wamid)
+        notification.refresh_from_db(fields=["status"])
+        return notification.status
 
 
 def whatsapp_statuses_purge(*, now: datetime | None = None) -> int:

@@ -32,6 +32,9 @@ UNDELIVERABLE = 131026
 RETRYABLE_CODES = frozenset({130429, 131056, 131000, 2})
 PERMANENT_CODES = frozenset({131047, 131051, 132000, 132001, 190, 368})
 MAX_PARAMETER_LENGTH = 1024  # Meta's limit for a body parameter's text (unconfirmed: defensive)
+# `biz_opaque_callback_data`: any string up to 512 characters (Meta's changelog raised it from 256), which
+# Meta does not process and echoes in the message's status webhooks.
+MAX_CALLBACK_DATA = 512
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,21 @@ def classify(error: ProviderError) -> ProviderError:
 
 
 def send_template(
-    *, phone: str, template: str, language: str, parameters: Sequence[str], timeout: float
+    *,
+    phone: str,
+    template: str,
+    language: str,
+    parameters: Sequence[str],
+    timeout: float,
+    callback_data: str = "",
 ) -> SendResult:
     """Sends the approved `template` in `language` to the E.164 `phone`, its body's placeholders filled
     with `parameters` in order, waiting at most `timeout` seconds. `message_id` is the wamid the status
-    webhooks name. Raises RecipientUnreachable (try the next channel) or ProviderError."""
+    webhooks name; `callback_data` (`biz_opaque_callback_data`) comes back in each of them, so a status
+    names our row even when the wamid never reached it. Raises RecipientUnreachable (try the next
+    channel) or ProviderError."""
+    if len(callback_data) > MAX_CALLBACK_DATA:
+        raise ValueError(f"callback_data is longer than Meta's {MAX_CALLBACK_DATA} characters")
     if not (settings.WHATSAPP_TOKEN and settings.WHATSAPP_PHONE_NUMBER_ID):
         raise ProviderError(
             PROVIDER,
@@ -105,6 +118,8 @@ def send_template(
         "type": "template",
         "template": {"name": template, "language": {"code": language}},
     }
+    if callback_data:
+        payload["biz_opaque_callback_data"] = callback_data
     if parameters:
         payload["template"]["components"] = [
             {

@@ -25,6 +25,7 @@ class StatusUpdate:
     timestamp: datetime | None
     recipient_id: str | None
     error_codes: tuple[int, ...]  # the `errors[].code` of a failed status
+    callback_data: str = ""  # the `biz_opaque_callback_data` the message was sent with, echoed
 
 
 def signature_valid(raw_body: bytes, header: str | None, app_secret: str) -> bool:
@@ -95,6 +96,7 @@ def parse_statuses(payload: Any) -> list[StatusUpdate]:
                 if not isinstance(wamid, str) or not wamid or not isinstance(name, str) or not name:
                     continue
                 recipient = status.get("recipient_id")
+                callback_data = status.get("biz_opaque_callback_data")
                 updates.append(
                     StatusUpdate(
                         wamid=wamid,
@@ -102,6 +104,7 @@ def parse_statuses(payload: Any) -> list[StatusUpdate]:
                         timestamp=_timestamp(status.get("timestamp")),
                         recipient_id=str(recipient) if recipient is not None else None,
                         error_codes=_error_codes(status.get("errors")),
+                        callback_data=callback_data if isinstance(callback_data, str) else "",
                     )
                 )
     return updates

@@ -159,6 +159,41 @@ def test_statuses_are_delivered_signed_over_the_raw_body(fake, hook):
     assert fake.webhooks()[0]["payload"] == payload
 
 
+def test_the_callback_data_is_echoed_in_every_status_of_its_message(fake, hook):
+    wamid = send(fake, biz_opaque_callback_data="row-7").json()["messages"][0]["id"]
+    assert fake.messages()[0]["callback_data"] == "row-7"
+    fake.deliver_statuses(wamid, ["sent", "delivered"], batch=True)
+    statuses = json.loads(hook.calls[0][0])["entry"][0]["changes"][0]["value"]["statuses"]
+    assert [status["biz_opaque_callback_data"] for status in statuses] == ["row-7", "row-7"]
+    plain = send(fake).json()["messages"][0]["id"]  # none sent: none echoed, as Meta
+    fake.deliver_statuses(plain, ["sent"])
+    assert (
+        "biz_opaque_callback_data"
+        not in json.loads(hook.calls[1][0])["entry"][0]["changes"][0]["value"]["statuses"][0]
+    )
+    for wrong in ("x" * 513, 7):
+        assert error_of(send(fake, biz_opaque_callback_data=wrong)) == (400, 100)
+    assert len(fake.messages()) == 2
+
+
+def test_auto_statuses_are_posted_again_until_answered_200_when_asked(fake, hook):
+    hook.answer = 503
+    fake.configure(auto_statuses=["sent", "delivered"])
+    send(fake)
+    assert fake.wait_webhooks()
+    assert len(hook.calls) == 2  # by default each once, whatever the answer
+    fake.configure(webhook_retries=2)
+    send(fake)
+    assert fake.wait_webhooks(timeout=10)
+    assert [record["status"] for record in fake.webhooks()[2:]] == [503] * 6  # 3 tries of each
+    hook.answer = 200
+    send(fake)
+    assert fake.wait_webhooks()
+    assert len(hook.calls) == 10
+    with pytest.raises(ControlError):
+        fake.configure(webhook_retries=-1)
+
+
 def test_failed_carries_errors_and_batches_share_one_payload(fake, hook):
     fake.deliver_statuses("wamid.unknown", ["sent", "failed"], batch=True)
     [(raw, _)] = hook.calls

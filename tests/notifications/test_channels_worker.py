@@ -144,7 +144,9 @@ def test_the_webhook_refuses_a_wrong_signature_over_http(live_server, fakes):
     assert fakes.whatsapp.subscribe("wrong")["verified"] is False
 
 
-@override_settings(NOTIFICATION_STALE_SECONDS=4, NOTIFICATION_SWEEP_AFTER_SECONDS=2)
+@override_settings(
+    NOTIFICATION_STALE_SECONDS=4, NOTIFICATION_SWEEP_AFTER_SECONDS=2, WHATSAPP_STATUS_GRACE_SECONDS=2
+)
 def test_a_worker_killed_mid_run_sends_each_message_on_one_channel(fakes):
     """SIGKILL while push, WhatsApp and fallthrough-to-SMS messages are queued and in flight, then a new
     worker and the sweep: every row is sent, on exactly one channel (never also by SMS), and the only

@@ -62,6 +62,17 @@ def test_a_template_message_is_sent_and_answers_its_wamid(fake):
     assert (call["body"]["messaging_product"], call["body"]["recipient_type"]) == ("whatsapp", "individual")
 
 
+def test_the_callback_data_goes_as_biz_opaque_callback_data(fake):
+    send(callback_data="notification-7:signature")
+    assert fake.journal()[0]["body"]["biz_opaque_callback_data"] == "notification-7:signature"
+    assert fake.messages()[0]["callback_data"] == "notification-7:signature"
+    send()
+    assert "biz_opaque_callback_data" not in fake.journal()[1]["body"]
+    with pytest.raises(ValueError, match="512"):
+        send(callback_data="x" * 513)
+    assert len(fake.journal()) == 2
+
+
 def test_a_template_without_parameters_has_no_components(fake):
     fake.configure(templates=None)
     send(parameters=[])

@@ -124,6 +124,16 @@ def test_statuses_are_read_across_batched_entries_and_changes():
     assert (updates[3].timestamp, updates[3].recipient_id) == (None, None)
 
 
+def test_the_echoed_callback_data_is_read_when_it_is_a_string():
+    def payload(**extra) -> dict:
+        item = {"id": "wamid.A", "status": "sent", **extra}
+        return {"entry": [{"changes": [{"value": {"statuses": [item]}}]}]}
+
+    assert webhook.parse_statuses(payload(biz_opaque_callback_data="row-7"))[0].callback_data == "row-7"
+    assert webhook.parse_statuses(payload())[0].callback_data == ""
+    assert webhook.parse_statuses(payload(biz_opaque_callback_data={"x": 1}))[0].callback_data == ""
+
+
 @pytest.mark.parametrize(
     "payload",
     [
