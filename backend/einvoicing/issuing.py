@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
@@ -51,10 +52,38 @@ def document_stamp(document: Document, identity: signing.SigningIdentity) -> Non
     document.qr = signed.qr
 
 
-def enqueue_report(unit_id: int) -> None:
+def enqueue_report(unit_id: int, *, on_failure: Callable[[], None] | None = None) -> None:
     from worker.tasks.einvoicing import report
 
-    enqueue_on_commit(report, unit_id, recovery="einvoicing.sweep enqueues the unit again")
+    recovery = "einvoicing.sweep enqueues the unit again"
+    enqueue_on_commit(report, unit_id, recovery=recovery, on_failure=on_failure)
+
+
+def _report_queued_undo(unit_id: int) -> None:
+    # The broker refused the run issuing queued: the next payment queues one again (the sweep meanwhile).
+    Unit.objects.filter(pk=unit_id).update(report_queued=False)
+
+
+def _report_queue_once(unit: Unit) -> None:
+    """Queues the unit's report run on commit unless one is queued and not started yet (`report_queued`,
+    read under the row lock and set with the chain head; the run clears it before it reads the documents,
+    so whatever commits after that queues the next run)."""
+    if not unit.report_queued:
+        enqueue_report(unit.pk, on_failure=lambda: _report_queued_undo(unit.pk))
+
+
+def unit_locked_with_profile(salon_id: int) -> tuple[Unit, TaxProfile] | None:
+    """The salon's unit, row-locked for the chain, with its tax profile, in one statement; None for a salon
+    without a profile (it issues nothing). A profile always comes with its unit (tax_profile_set,
+    migration 0002), so there is nothing to create first."""
+    unit = (
+        Unit.objects.select_for_update(of=("self",))
+        .select_related("salon__tax_profile")
+        .filter(salon_id=salon_id)
+        .first()
+    )
+    profile = getattr(unit.salon, "tax_profile", None) if unit is not None else None
+    return (unit, profile) if profile is not None else None
 
 
 def _line_rows(document: ubl.Document) -> list[dict]:
@@ -73,6 +102,7 @@ def _line_rows(document: ubl.Document) -> list[dict]:
 def _issue(
     *,
     booking: Booking,
+    unit: Unit,
     profile: TaxProfile,
     kind: DocumentKind,
     lines: list[ubl.Line],
@@ -81,8 +111,6 @@ def _issue(
     original: Document | None = None,
     reason: str = "",
 ) -> Document | None:
-    Unit.objects.get_or_create(salon_id=booking.salon_id)
-    unit = Unit.objects.select_for_update().get(salon_id=booking.salon_id)
     counter = unit.last_counter + 1
     document = ubl.Document(
         kind=ubl.Kind(kind),
@@ -124,10 +152,15 @@ def _issue(
         except (keys.KeyMaterialError, ImproperlyConfigured, qr.QrError):
             # Taking the money must not fail on the stamp: the reporter stamps it, or shows why not.
             logger.exception("document %s of unit %s: not stamped at issue", row.number, unit.pk)
-        enqueue_report(unit.pk)
+    onboarded = unit.status == UnitStatus.ONBOARDED
+    if onboarded:
+        _report_queue_once(unit)
     row.save()
     Unit.objects.filter(pk=unit.pk).update(
-        last_counter=counter, last_hash=row.invoice_hash, updated_at=timezone.now()
+        last_counter=counter,
+        last_hash=row.invoice_hash,
+        report_queued=unit.report_queued or onboarded,
+        updated_at=timezone.now(),
     )
     return row
 
@@ -136,9 +169,10 @@ def document_issue_for_payment(*, payment: Payment | InSalonPayment) -> Document
     """The invoice of a payment received: online (paid, or captured: the captured part) or at checkout
     (the booking's price, and the tip as its own line at the same rate)."""
     booking = payment.booking
-    profile = TaxProfile.objects.filter(salon_id=booking.salon_id).first()
-    if profile is None:
+    locked = unit_locked_with_profile(booking.salon_id)
+    if locked is None:
         return None
+    unit, profile = locked
     rate_percent = profile.vat_rate_percent
     name = booking.service.name
     if isinstance(payment, InSalonPayment):
@@ -155,7 +189,13 @@ def document_issue_for_payment(*, payment: Payment | InSalonPayment) -> Document
     if not lines:
         return None  # nothing was sold: no invoice
     return _issue(
-        booking=booking, profile=profile, kind=DocumentKind.INVOICE, lines=lines, means=means, sources=sources
+        booking=booking,
+        unit=unit,
+        profile=profile,
+        kind=DocumentKind.INVOICE,
+        lines=lines,
+        means=means,
+        sources=sources,
     )
 
 
@@ -170,9 +210,11 @@ def document_issue_for_refund(*, refund: Refund) -> Document | None:
     if original is None or Document.objects.filter(refund=refund).exists():
         return None
     rate = Decimal(original.lines[0]["rate"])
+    unit, profile = unit_locked_with_profile(original.booking.salon_id)  # kept: salons are not deleted
     return _issue(
         booking=original.booking,
-        profile=TaxProfile.objects.get(salon_id=original.booking.salon_id),  # kept: salons are not deleted
+        unit=unit,
+        profile=profile,
         kind=DocumentKind.CREDIT_NOTE,
         lines=[ubl.Line(original.booking.service.name, refund.amount_halalas, rate)],
         means=ubl.PaymentMeans(original.payment_means),

@@ -69,6 +69,10 @@ class Unit(models.Model):
     # The chain head: the last document's counter and hash (FIRST_PIH before the first).
     last_counter = models.PositiveIntegerField(_("last counter"), default=0)
     last_hash = models.CharField(_("last hash"), max_length=100, default=FIRST_PIH)
+    # A report run is queued and has not started yet: issuing queues another only when this is false, so a
+    # burst of payments queues one run, not one each. Set under the row lock with the chain head; cleared
+    # by the run before it reads the documents (backend/einvoicing/reporting.py).
+    report_queued = models.BooleanField(_("report queued"), default=False)
     # One reporter at a time per unit (a conditional UPDATE; stale after CELERY_TASK_TIME_LIMIT).
     reporting_claimed_at = models.DateTimeField(null=True, blank=True)
     # After a retryable failure: the sweep leaves the unit to its task's backoff until then.

@@ -12,6 +12,10 @@
   multiplied the calls. The run whose failure set the backoff is the one that retries when it ends (the
   task's own retry), so one sequence per unit goes on; a lost one is the sweep's, which skips the backoff.
 - Documents issued before onboarding are stamped here, in the same order, before they are reported.
+- One run queued per unit, not one per payment: issuing queues a run only when the unit's `report_queued`
+  is false and sets it; a run clears it before it claims the unit and reads, and checks for waiting
+  documents again after releasing its claim, so a document that came in while a run held the unit (its
+  own run answered `busy`) is picked up by a next run rather than left to the sweep.
 - The beat sweep (`units_sweep`) re-enqueues onboarded units with documents still `issued`."""
 
 from __future__ import annotations
@@ -126,7 +130,7 @@ def _report_documents(unit: Unit) -> ReportOutcome:
         _record(document, result)
         reported += 1
     Unit.objects.filter(pk=unit.pk).update(report_not_before=None)
-    return ReportOutcome(ReportStatus.MORE if waiting.exists() else ReportStatus.DONE, reported)
+    return ReportOutcome(ReportStatus.DONE, reported)
 
 
 def _backoff_left(unit_id: int, now: datetime) -> float | None:
@@ -141,19 +145,28 @@ def unit_report(*, unit_id: int) -> ReportOutcome:
     # Read before claiming: a run that only waits must not make the retrying run find the unit busy.
     waits = _backoff_left(unit_id, now)
     if waits is not None:
-        return ReportOutcome(ReportStatus.WAITING, waits=waits)
+        return ReportOutcome(ReportStatus.WAITING, waits=waits)  # `report_queued` stays: the retry clears it
+    # Before the claim and the read: a document committed after this queues a run of its own, one
+    # committed before it is read by this run, or by the holder of the claim (it checks after releasing).
+    Unit.objects.filter(pk=unit_id, report_queued=True).update(report_queued=False)
     if not _claim(unit_id, now):
         return ReportOutcome(ReportStatus.BUSY)
     try:
         unit = Unit.objects.get(pk=unit_id)
         if unit.status != UnitStatus.ONBOARDED:
             return ReportOutcome(ReportStatus.NOT_ONBOARDED)
-        return _report_documents(unit)
+        outcome = _report_documents(unit)
     except (keys.KeyMaterialError, ImproperlyConfigured, qr.QrError, StampMismatch):
         logger.exception("unit %s: documents cannot be stamped or sent", unit_id)
         return ReportOutcome(ReportStatus.FAILED)
     finally:
         Unit.objects.filter(pk=unit_id).update(reporting_claimed_at=None)
+    if outcome.status != ReportStatus.DONE:
+        return outcome
+    # After the release: a run that found the unit busy before it did has ended already, and what it was
+    # queued for is here (a full batch, or documents that came in meanwhile).
+    waiting = Document.objects.filter(unit_id=unit_id, status=DocumentStatus.ISSUED).exists()
+    return ReportOutcome(ReportStatus.MORE, outcome.reported) if waiting else outcome
 
 
 def units_sweep(*, now: datetime | None = None) -> int:

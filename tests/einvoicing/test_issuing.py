@@ -65,7 +65,7 @@ def test_an_onboarded_unit_signs_at_issue_and_enqueues_the_report(booking, fatoo
     make_tax_profile(booking.salon)
     unit = onboard(booking.salon)
     enqueued = []
-    monkeypatch.setattr(issuing, "enqueue_report", enqueued.append)
+    monkeypatch.setattr(issuing, "enqueue_report", lambda unit_id, **_: enqueued.append(unit_id))
     make_paid_payment(booking)
     document = Document.objects.get()
     assert document.signed_xml and qr.decode(document.qr).invoice_hash == document.invoice_hash
