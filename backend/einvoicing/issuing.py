@@ -5,51 +5,34 @@ event. Under the salon's unit row lock (select_for_update) a document takes the 
 previous document's hash, is built and hashed, and the unit's chain head moves on: concurrent payments of
 one salon take turns here, so counters run 1, 2, 3... and every PIH is its predecessor's hash.
 
-The hash does not cover the stamp (signature, QR), so a unit that is not onboarded yet still numbers and
-hashes its documents at issue; they are stamped in chain order by the reporter once it is
-(docs/adr/0011-einvoicing-wiring.md). A salon without a tax profile issues nothing."""
+The hash does not cover the stamp (signature, QR), so the stamp is not part of the payment: the reporter
+stamps each document before reporting it, or the first read that shows it does (backend/einvoicing/
+stamping.py, docs/adr/0022-stamping-after-issue.md). A salon without a tax profile issues nothing.
+
+What an invoice adds to a checkout (issue 21's P10): the unit locked with its tax profile in one
+statement, the document's INSERT and the chain head's UPDATE; the report run is published on commit only
+when none is queued for the unit already (`Unit.report_queued`)."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from backend.bookings.models import Booking
 from backend.core.tasks import enqueue_on_commit
-from backend.einvoicing import hashing, keys, qr, signing, ubl
+from backend.einvoicing import hashing, ubl
 from backend.einvoicing.models import Document, DocumentKind, TaxProfile, Unit, UnitStatus
-from backend.einvoicing.profiles import seller_profile
+from backend.einvoicing.profiles import ADDRESS_FIELDS, seller_profile
 from backend.payments.models import InSalonPayment, Payment, Refund
-
-logger = logging.getLogger(__name__)
 
 TIP_LINE = "Tip"
 PREFIXES = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CRN"}
-
-
-class StampMismatch(RuntimeError):
-    """The signed document's hash is not the one fixed at issue: never report it."""
-
-
-def signing_identity(unit: Unit) -> signing.SigningIdentity:
-    certificate, text = keys.certificate_from_token(unit.production_token)
-    return signing.SigningIdentity(
-        private_key=keys.decrypt_private_key(unit.private_key), certificate=certificate, certificate_text=text
-    )
-
-
-def document_stamp(document: Document, identity: signing.SigningIdentity) -> None:
-    """Signs the stored unsigned XML and keeps the signed bytes as produced, with the QR (not saved)."""
-    signed = signing.sign_document(ubl.parse(bytes(document.unsigned_xml)), identity)
-    if signed.invoice_hash != document.invoice_hash:
-        raise StampMismatch(f"document {document.pk}: the signed hash differs from the issued one")
-    document.signed_xml = signed.xml
-    document.qr = signed.qr
+# What issuing reads of the unit and its profile (not the unit's keys and certificates: no stamp here).
+CHAIN_FIELDS = ("salon_id", "status", "last_counter", "last_hash", "report_queued")
+PROFILE_FIELDS = ("salon_id", "legal_name", "vat_number", "cr_number", "vat_rate_percent", *ADDRESS_FIELDS)
 
 
 def enqueue_report(unit_id: int, *, on_failure: Callable[[], None] | None = None) -> None:
@@ -79,6 +62,7 @@ def unit_locked_with_profile(salon_id: int) -> tuple[Unit, TaxProfile] | None:
     unit = (
         Unit.objects.select_for_update(of=("self",))
         .select_related("salon__tax_profile")
+        .only(*CHAIN_FIELDS, "salon__id", *(f"salon__tax_profile__{name}" for name in PROFILE_FIELDS))
         .filter(salon_id=salon_id)
         .first()
     )
@@ -146,12 +130,6 @@ def _issue(
         reason=reason,
         **sources,
     )
-    if unit.status == UnitStatus.ONBOARDED:
-        try:
-            document_stamp(row, signing_identity(unit))
-        except (keys.KeyMaterialError, ImproperlyConfigured, qr.QrError):
-            # Taking the money must not fail on the stamp: the reporter stamps it, or shows why not.
-            logger.exception("document %s of unit %s: not stamped at issue", row.number, unit.pk)
     onboarded = unit.status == UnitStatus.ONBOARDED
     if onboarded:
         _report_queue_once(unit)

@@ -11,7 +11,8 @@
   ZATCA: during an outage each payment enqueues a run for its unit, and each starting its own retry sequence
   multiplied the calls. The run whose failure set the backoff is the one that retries when it ends (the
   task's own retry), so one sequence per unit goes on; a lost one is the sweep's, which skips the backoff.
-- Documents issued before onboarding are stamped here, in the same order, before they are reported.
+- Documents are stamped here, in the same order, before they are reported (issuing leaves the stamp
+  out of the payment; a read may have stamped one first: backend/einvoicing/stamping.py).
 - One run queued per unit, not one per payment: issuing queues a run only when the unit's `report_queued`
   is false and sets it; a run clears it before it claims the unit and reads, and checks for waiting
   documents again after releasing its claim, so a document that came in while a run held the unit (its
@@ -26,14 +27,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.utils import timezone
 
 from backend.core.http import ProviderError
-from backend.einvoicing import client, keys, qr
-from backend.einvoicing.issuing import StampMismatch, document_stamp, enqueue_report, signing_identity
+from backend.einvoicing import client, keys
+from backend.einvoicing.issuing import enqueue_report
 from backend.einvoicing.models import Document, DocumentStatus, Unit, UnitStatus
+from backend.einvoicing.stamping import STAMP_ERRORS, document_stamped, signing_identity
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +116,7 @@ def _report_documents(unit: Unit) -> ReportOutcome:
     for document in waiting[:REPORT_BATCH]:
         if not document.signed_xml:
             identity = identity or signing_identity(unit)
-            document_stamp(document, identity)
-            Document.objects.filter(pk=document.pk).update(signed_xml=document.signed_xml, qr=document.qr)
+            document_stamped(document, identity)
         try:
             result = client.report(
                 credentials=credentials,
@@ -156,7 +156,7 @@ def unit_report(*, unit_id: int) -> ReportOutcome:
         if unit.status != UnitStatus.ONBOARDED:
             return ReportOutcome(ReportStatus.NOT_ONBOARDED)
         outcome = _report_documents(unit)
-    except (keys.KeyMaterialError, ImproperlyConfigured, qr.QrError, StampMismatch):
+    except STAMP_ERRORS:
         logger.exception("unit %s: documents cannot be stamped or sent", unit_id)
         return ReportOutcome(ReportStatus.FAILED)
     finally:
