@@ -7,7 +7,7 @@ one salon take turns here, so counters run 1, 2, 3... and every PIH is its prede
 
 The hash does not cover the stamp (signature, QR), so the stamp is not part of the payment: the reporter
 stamps each document before reporting it, or the first read that shows it does (backend/einvoicing/
-stamping.py, docs/adr/0022-stamping-after-issue.md). A salon without a tax profile issues nothing.
+stamping.py, docs/adr/0011-einvoicing-wiring.md). A salon without a tax profile issues nothing.
 
 What an invoice adds to a checkout (issue 21's P10): the unit locked with its tax profile in one
 statement, the document's INSERT and the chain head's UPDATE; the report run is published on commit only
@@ -19,6 +19,8 @@ import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.db import connections, router
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from backend.bookings.models import Booking
@@ -133,14 +135,31 @@ def _issue(
     onboarded = unit.status == UnitStatus.ONBOARDED
     if onboarded:
         _report_queue_once(unit)
-    row.save()
-    Unit.objects.filter(pk=unit.pk).update(
-        last_counter=counter,
-        last_hash=row.invoice_hash,
-        report_queued=unit.report_queued or onboarded,
-        updated_at=timezone.now(),
-    )
+    _document_insert_with_head(row, unit, report_queued=unit.report_queued or onboarded)
     return row
+
+
+def _document_insert_with_head(row: Document, unit: Unit, *, report_queued: bool) -> None:
+    """Inserts the document and moves the unit's chain head to it in one statement (the head's UPDATE in
+    a CTE): the unit's row lock is held to the commit, so a salon's payments take turns for every round
+    trip made under it. The INSERT is Django's own SQL for the row (no signals: none are connected)."""
+    alias = router.db_for_write(Document)
+    query = InsertQuery(Document)
+    fields = [field for field in Document._meta.local_concrete_fields if not field.primary_key]
+    query.insert_values(fields, [row])
+    ((insert_sql, insert_params),) = query.get_compiler(using=alias).as_sql()
+    quote = connections[alias].ops.quote_name
+    head_sql = (  # the table's name from the model; every value is a bound parameter
+        f"UPDATE {quote(Unit._meta.db_table)} SET last_counter = %s, last_hash = %s, report_queued = %s, "  # noqa: S608
+        "updated_at = %s WHERE id = %s"
+    )
+    head_params = [row.counter, row.invoice_hash, report_queued, timezone.now(), unit.pk]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"WITH head AS ({head_sql}) {insert_sql} RETURNING {quote('id')}", [*head_params, *insert_params]
+        )
+        row.pk = cursor.fetchone()[0]
+    row._state.adding, row._state.db = False, alias
 
 
 def document_issue_for_payment(*, payment: Payment | InSalonPayment) -> Document | None:

@@ -4,7 +4,7 @@ The chain is fixed at issue, under the unit's row lock: counter, PIH and the inv
 not cover the stamp (it excludes UBLExtensions, the QR reference and the signature), so when a document is
 stamped changes nothing in the chain, and a stamped document is checked to hash to the hash it was issued
 with (StampMismatch otherwise: never reported, never shown). Issuing therefore leaves the stamp out of the
-payment (docs/adr/0022-stamping-after-issue.md): the reporter stamps each waiting document, in chain order,
+payment (docs/adr/0011-einvoicing-wiring.md): the reporter stamps each waiting document, in chain order,
 before it reports it, and the first read that shows a document of an onboarded unit (a customer's receipt
 at the counter, a manager's list) stamps it if the reporter has not yet.
 

@@ -41,7 +41,7 @@ def checkout_statements(booking, manager) -> list[str]:
     return [query["sql"] for query in queries.captured_queries]
 
 
-def test_an_invoice_adds_two_statements_to_a_checkout_one_of_them_the_unit_lock(
+def test_an_invoice_adds_one_statement_and_the_unit_lock_to_a_checkout(
     salon, bookings, manager, fatoora, django_capture_on_commit_callbacks
 ):
     plain_salon = make_salon(managers=[manager], name="Plain")
@@ -54,13 +54,17 @@ def test_an_invoice_adds_two_statements_to_a_checkout_one_of_them_the_unit_lock(
     with django_capture_on_commit_callbacks():
         invoiced = checkout_statements(next(bookings), manager)
     einvoicing = [sql for sql in invoiced if "einvoicing_" in sql]
-    # The unit locked with its tax profile in one SELECT ... FOR UPDATE OF the unit, the document's INSERT,
-    # and the chain head's UPDATE; a salon without a profile pays the locked read only (it finds no unit).
-    assert len(einvoicing) == 3 and len(invoiced) == len(plain) + 2
+    # The unit locked with its tax profile in one SELECT ... FOR UPDATE OF the unit, then the document's
+    # INSERT with the chain head's UPDATE in one statement; a salon without a profile pays the locked read
+    # only (it finds no unit).
+    assert len(einvoicing) == 2 and len(invoiced) == len(plain) + 1
     assert einvoicing[0].startswith("SELECT") and 'FOR UPDATE OF "einvoicing_unit"' in einvoicing[0]
-    assert "einvoicing_taxprofile" in einvoicing[0]
-    assert [sql.split()[0] for sql in einvoicing[1:]] == ["INSERT", "UPDATE"]
-    assert Document.objects.get().signed_xml is None  # stamped after the payment (stamping.py)
+    assert "einvoicing_taxprofile" in einvoicing[0] and "private_key" not in einvoicing[0]
+    assert einvoicing[1].startswith('WITH head AS (UPDATE "einvoicing_unit"')
+    assert 'INSERT INTO "einvoicing_document"' in einvoicing[1]
+    document, unit = Document.objects.get(), Unit.objects.get()
+    assert (unit.last_counter, unit.last_hash, unit.report_queued) == (1, document.invoice_hash, True)
+    assert document.signed_xml is None and document.created_at  # stamped after the payment (stamping.py)
 
 
 def test_a_burst_of_checkouts_queues_one_report_run_until_a_run_starts(
