@@ -112,7 +112,9 @@ class Document(models.Model):
     """A simplified tax invoice (388) or credit note (381): the UBL the hash covers (`unsigned_xml`),
     and once stamped the signed XML exactly as produced (never re-serialized) with its QR."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="documents")
+    # No index of their own: unit leads document_unit_counter_unique, in_salon_payment and refund have
+    # their unique constraints; each index is one more b-tree written under the unit's lock at issue.
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="documents", db_index=False)
     kind = models.CharField(_("kind"), max_length=16, choices=DocumentKind.choices)
     number = models.CharField(_("number"), max_length=40)
     uuid = models.UUIDField(_("UUID"), unique=True)
@@ -141,10 +143,15 @@ class Document(models.Model):
         "payments.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     in_salon_payment = models.ForeignKey(
-        "payments.InSalonPayment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "payments.InSalonPayment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     refund = models.ForeignKey(
-        "payments.Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "payments.Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     original = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
