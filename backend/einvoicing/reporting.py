@@ -11,8 +11,9 @@
   ZATCA: during an outage each payment enqueues a run for its unit, and each starting its own retry sequence
   multiplied the calls. The run whose failure set the backoff is the one that retries when it ends (the
   task's own retry), so one sequence per unit goes on; a lost one is the sweep's, which skips the backoff.
-- Documents are stamped here, in the same order, before they are reported (issuing leaves the stamp
-  out of the payment; a read may have stamped one first: backend/einvoicing/stamping.py).
+- Documents are stamped here, a batch at a time in chain order and saved in one transaction, before they
+  are reported (issuing leaves the stamp out of the payment; a read may have stamped one first:
+  backend/einvoicing/stamping.py).
 - One run queued per unit, not one per payment: issuing queues a run only when the unit's `report_queued`
   is false and sets it; a run clears it before it claims the unit and reads, and checks for waiting
   documents again after releasing its claim, so a document that came in while a run held the unit (its
@@ -34,7 +35,7 @@ from backend.core.http import ProviderError
 from backend.einvoicing import client, keys
 from backend.einvoicing.issuing import enqueue_report
 from backend.einvoicing.models import Document, DocumentStatus, Unit, UnitStatus
-from backend.einvoicing.stamping import STAMP_ERRORS, document_stamped, signing_identity
+from backend.einvoicing.stamping import STAMP_ERRORS, documents_stamped_in_order
 
 logger = logging.getLogger(__name__)
 
@@ -110,13 +111,10 @@ def _failure(unit: Unit, document: Document, error: Exception, *, retryable: boo
 
 def _report_documents(unit: Unit) -> ReportOutcome:
     credentials = client.Credentials(unit.production_token, keys.decrypt_secret(unit.production_secret))
-    identity = None
     reported = 0
     waiting = Document.objects.filter(unit=unit, status=DocumentStatus.ISSUED).order_by("counter")
-    for document in waiting[:REPORT_BATCH]:
-        if not document.signed_xml:
-            identity = identity or signing_identity(unit)
-            document_stamped(document, identity)
+    documents, stamp_error = documents_stamped_in_order(unit, list(waiting[:REPORT_BATCH]))
+    for document in documents:
         try:
             result = client.report(
                 credentials=credentials,
@@ -129,6 +127,8 @@ def _report_documents(unit: Unit) -> ReportOutcome:
             return ReportOutcome(outcome.status, reported, outcome.retry_in)
         _record(document, result)
         reported += 1
+    if stamp_error is not None:
+        raise stamp_error  # the documents before it are reported; this one holds the chain back
     Unit.objects.filter(pk=unit.pk).update(report_not_before=None)
     return ReportOutcome(ReportStatus.DONE, reported)
 

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterable
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 
 from backend.einvoicing import keys, qr, signing, ubl
 from backend.einvoicing.models import Document, Unit, UnitStatus
@@ -76,3 +77,23 @@ def documents_stamped_for_reading(documents: Iterable[Document]) -> None:
             document_stamped(document, identities[document.unit_id])
         except STAMP_ERRORS:
             logger.exception("document %s: not stamped for reading", document.number)
+
+
+def documents_stamped_in_order(
+    unit: Unit, documents: list[Document]
+) -> tuple[list[Document], Exception | None]:
+    """The reporter's batch, stamped in chain order, the new stamps saved in one transaction (one commit for
+    the batch, not one a document). Stops at the first document that cannot be stamped: returns the ones
+    before it, to report, and the error, to fail the run with after that."""
+    identity: signing.SigningIdentity | None = None
+    stamped: list[Document] = []
+    with transaction.atomic():
+        for document in documents:
+            try:
+                if not document.signed_xml:
+                    identity = identity or signing_identity(unit)
+                    document_stamped(document, identity)
+            except STAMP_ERRORS as error:
+                return stamped, error
+            stamped.append(document)
+    return stamped, None

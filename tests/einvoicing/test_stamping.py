@@ -2,14 +2,16 @@
 document is stamped once, the chain is the one fixed at issue, and ZATCA gets what the customer got."""
 
 import logging
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from backend.einvoicing import client, hashing, qr, stamping, verify
 from backend.einvoicing.models import Document
 from backend.einvoicing.reporting import unit_report
 from tests.einvoicing.wiring import assert_chain, chain_of, make_paid_payment, make_tax_profile, onboard
-from tests.support.factories import client_for
+from tests.support.factories import client_for, make_booking
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +76,24 @@ def test_a_document_that_cannot_be_stamped_now_is_shown_unstamped(
     assert response.status_code == 200 and response.json()[0]["qr"] is None
     assert "not stamped for reading" in caplog.text
     assert Document.objects.get().signed_xml is None
+
+
+def test_the_reporter_reports_the_documents_before_one_that_cannot_be_stamped(
+    issued, booking, service, staff, fatoora, monkeypatch
+):
+    for hours in (3, 5):
+        make_paid_payment(
+            make_booking(service=service, staff=staff, start=timezone.now() - timedelta(hours=hours))
+        )
+    real_stamp = stamping.document_stamp
+
+    def second_breaks(document, identity):
+        if document.counter == 2:
+            raise stamping.StampMismatch("the signed hash differs")
+        real_stamp(document, identity)
+
+    monkeypatch.setattr(stamping, "document_stamp", second_breaks)
+    assert unit_report(unit_id=issued.pk).status == "failed"
+    first, second, third = chain_of(issued.pk)
+    assert (first.status, second.status, third.status) == ("reported", "issued", "issued")
+    assert first.signed_xml and not second.signed_xml and not third.signed_xml
