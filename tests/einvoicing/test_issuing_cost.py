@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -131,3 +132,9 @@ def test_a_document_issued_while_a_run_holds_the_unit_is_picked_up_by_that_runs_
     assert unit_report(unit_id=unit.pk) == reporting.ReportOutcome(ReportStatus.DONE, 1)
     assert list(Document.objects.values_list("status", flat=True)) == [DocumentStatus.REPORTED] * 2
     assert not Unit.objects.get().report_queued
+
+
+def test_nothing_listens_to_a_documents_save():
+    """Issuing inserts a document with Django's INSERT SQL but not `save()` (one statement with the chain
+    head's UPDATE): a receiver connected to Document's save signals would silently miss issued documents."""
+    assert not any(signal.has_listeners(Document) for signal in (pre_save, post_save))
