@@ -1184,9 +1184,10 @@ def invoice_documents(salon_id: int) -> Any:
 
 def measure_p10(stack: Stack) -> tuple[Figure, float]:
     """In-salon checkouts per second to a salon that invoices (each checkout issues its invoice, numbered,
-    hashed, signed and stamped, in the payment's transaction, and enqueues its report) ÷ to a salon
-    without a tax profile (nothing issued), same gunicorn; the invoices' rate too, for P11. Reporting
-    waits meanwhile (the worker does not consume the e-invoicing queue), so P10 times the web tier only."""
+    hashed and stored, in the payment's transaction, and queues the unit's report run unless one is
+    queued; the reporter stamps) ÷ to a salon without a tax profile (nothing issued), same gunicorn; the
+    invoices' rate too, for P11. Reporting waits meanwhile (the worker does not consume the e-invoicing
+    queue), so P10 times the web tier only."""
     plan, scenario = stack.plan, stack.data.checkout
     salon = {"A": scenario.plain_salon_id, "B": scenario.invoicing_salon_id}
     waiting = {kind: iter(scenario.bookings[salon[kind]]) for kind in "AB"}
@@ -1220,8 +1221,8 @@ def measure_p10(stack: Stack) -> tuple[Figure, float]:
 
 
 def measure_p11(stack: Stack, invoice_rate: float | None) -> Figure:
-    """The documents P10 issued, reported by the default worker (`einvoicing.report`, the real client) to
-    the fake Fatoora, which checks each one's hash, signature, QR and chain: documents reported per second
+    """The documents P10 issued, stamped and reported by the default worker (`einvoicing.report`, the real
+    client) to the fake Fatoora, which checks each one's hash, signature, QR and chain: documents per second
     from the moment the worker starts consuming to the last `reported_at`, ÷ the rate P10 issued them at."""
     from django.db.models import Max
     from django.utils import timezone

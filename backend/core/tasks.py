@@ -6,6 +6,7 @@ made). The failure is logged, and the row it concerns waits for whatever publish
 notifications sweep, the payments reconcile task."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -16,9 +17,16 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 logger = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(task: Task, *args: Any, recovery: str, countdown: float | None = None) -> None:
+def enqueue_on_commit(
+    task: Task,
+    *args: Any,
+    recovery: str,
+    countdown: float | None = None,
+    on_failure: Callable[[], None] | None = None,
+) -> None:
     """Publishes `task(*args)` once the current transaction commits (a rollback publishes nothing).
-    `recovery` says, for the log, what publishes it again if the broker is unreachable now."""
+    `recovery` says, for the log, what publishes it again if the broker is unreachable now; `on_failure`
+    then runs (outside the transaction: it has committed), e.g. to undo a "task queued" mark."""
 
     def publish() -> None:
         try:
@@ -26,5 +34,7 @@ def enqueue_on_commit(task: Task, *args: Any, recovery: str, countdown: float | 
         except (BrokerUnavailable, redis.RedisError):
             message = "%s%r was not enqueued: the broker is unreachable; %s"
             logger.warning(message, task.name, args, recovery, exc_info=True)
+            if on_failure is not None:
+                on_failure()
 
     transaction.on_commit(publish)

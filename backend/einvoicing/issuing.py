@@ -5,56 +5,71 @@ event. Under the salon's unit row lock (select_for_update) a document takes the 
 previous document's hash, is built and hashed, and the unit's chain head moves on: concurrent payments of
 one salon take turns here, so counters run 1, 2, 3... and every PIH is its predecessor's hash.
 
-The hash does not cover the stamp (signature, QR), so a unit that is not onboarded yet still numbers and
-hashes its documents at issue; they are stamped in chain order by the reporter once it is
-(docs/adr/0011-einvoicing-wiring.md). A salon without a tax profile issues nothing."""
+The hash does not cover the stamp (signature, QR), so the stamp is not part of the payment: the reporter
+stamps each document before reporting it, or the first read that shows it does (backend/einvoicing/
+stamping.py, docs/adr/0011-einvoicing-wiring.md). A salon without a tax profile issues nothing.
+
+What an invoice adds to a checkout (issue 21's P10): the unit locked with its tax profile in one
+statement, the document's INSERT and the chain head's UPDATE; the report run is published on commit only
+when none is queued for the unit already (`Unit.report_queued`)."""
 
 from __future__ import annotations
 
-import logging
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
-from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from backend.bookings.models import Booking
 from backend.core.tasks import enqueue_on_commit
-from backend.einvoicing import hashing, keys, qr, signing, ubl
+from backend.einvoicing import hashing, ubl
 from backend.einvoicing.models import Document, DocumentKind, TaxProfile, Unit, UnitStatus
-from backend.einvoicing.profiles import seller_profile
+from backend.einvoicing.profiles import ADDRESS_FIELDS, seller_profile
 from backend.payments.models import InSalonPayment, Payment, Refund
-
-logger = logging.getLogger(__name__)
 
 TIP_LINE = "Tip"
 PREFIXES = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CRN"}
+# What issuing reads of the unit and its profile (not the unit's keys and certificates: no stamp here).
+CHAIN_FIELDS = ("salon_id", "status", "last_counter", "last_hash", "report_queued")
+PROFILE_FIELDS = ("salon_id", "legal_name", "vat_number", "cr_number", "vat_rate_percent", *ADDRESS_FIELDS)
 
 
-class StampMismatch(RuntimeError):
-    """The signed document's hash is not the one fixed at issue: never report it."""
-
-
-def signing_identity(unit: Unit) -> signing.SigningIdentity:
-    certificate, text = keys.certificate_from_token(unit.production_token)
-    return signing.SigningIdentity(
-        private_key=keys.decrypt_private_key(unit.private_key), certificate=certificate, certificate_text=text
-    )
-
-
-def document_stamp(document: Document, identity: signing.SigningIdentity) -> None:
-    """Signs the stored unsigned XML and keeps the signed bytes as produced, with the QR (not saved)."""
-    signed = signing.sign_document(ubl.parse(bytes(document.unsigned_xml)), identity)
-    if signed.invoice_hash != document.invoice_hash:
-        raise StampMismatch(f"document {document.pk}: the signed hash differs from the issued one")
-    document.signed_xml = signed.xml
-    document.qr = signed.qr
-
-
-def enqueue_report(unit_id: int) -> None:
+def enqueue_report(unit_id: int, *, on_failure: Callable[[], None] | None = None) -> None:
     from worker.tasks.einvoicing import report
 
-    enqueue_on_commit(report, unit_id, recovery="einvoicing.sweep enqueues the unit again")
+    recovery = "einvoicing.sweep enqueues the unit again"
+    enqueue_on_commit(report, unit_id, recovery=recovery, on_failure=on_failure)
+
+
+def _report_queued_undo(unit_id: int) -> None:
+    # The broker refused the run issuing queued: the next payment queues one again (the sweep meanwhile).
+    Unit.objects.filter(pk=unit_id).update(report_queued=False)
+
+
+def _report_queue_once(unit: Unit) -> None:
+    """Queues the unit's report run on commit unless one is queued and not started yet (`report_queued`,
+    read under the row lock and set with the chain head; the run clears it before it reads the documents,
+    so whatever commits after that queues the next run)."""
+    if not unit.report_queued:
+        enqueue_report(unit.pk, on_failure=lambda: _report_queued_undo(unit.pk))
+
+
+def unit_locked_with_profile(salon_id: int) -> tuple[Unit, TaxProfile] | None:
+    """The salon's unit, row-locked for the chain, with its tax profile, in one statement; None for a salon
+    without a profile (it issues nothing). A profile always comes with its unit (tax_profile_set,
+    migration 0002), so there is nothing to create first."""
+    unit = (
+        Unit.objects.select_for_update(of=("self",))
+        .select_related("salon__tax_profile")
+        .only(*CHAIN_FIELDS, "salon__id", *(f"salon__tax_profile__{name}" for name in PROFILE_FIELDS))
+        .filter(salon_id=salon_id)
+        .first()
+    )
+    profile = getattr(unit.salon, "tax_profile", None) if unit is not None else None
+    return (unit, profile) if profile is not None else None
 
 
 def _line_rows(document: ubl.Document) -> list[dict]:
@@ -73,6 +88,7 @@ def _line_rows(document: ubl.Document) -> list[dict]:
 def _issue(
     *,
     booking: Booking,
+    unit: Unit,
     profile: TaxProfile,
     kind: DocumentKind,
     lines: list[ubl.Line],
@@ -81,8 +97,6 @@ def _issue(
     original: Document | None = None,
     reason: str = "",
 ) -> Document | None:
-    Unit.objects.get_or_create(salon_id=booking.salon_id)
-    unit = Unit.objects.select_for_update().get(salon_id=booking.salon_id)
     counter = unit.last_counter + 1
     document = ubl.Document(
         kind=ubl.Kind(kind),
@@ -118,27 +132,44 @@ def _issue(
         reason=reason,
         **sources,
     )
-    if unit.status == UnitStatus.ONBOARDED:
-        try:
-            document_stamp(row, signing_identity(unit))
-        except (keys.KeyMaterialError, ImproperlyConfigured, qr.QrError):
-            # Taking the money must not fail on the stamp: the reporter stamps it, or shows why not.
-            logger.exception("document %s of unit %s: not stamped at issue", row.number, unit.pk)
-        enqueue_report(unit.pk)
-    row.save()
-    Unit.objects.filter(pk=unit.pk).update(
-        last_counter=counter, last_hash=row.invoice_hash, updated_at=timezone.now()
-    )
+    onboarded = unit.status == UnitStatus.ONBOARDED
+    if onboarded:
+        _report_queue_once(unit)
+    _document_insert_with_head(row, unit, report_queued=unit.report_queued or onboarded)
     return row
+
+
+def _document_insert_with_head(row: Document, unit: Unit, *, report_queued: bool) -> None:
+    """Inserts the document and moves the unit's chain head to it in one statement (the head's UPDATE in
+    a CTE): the unit's row lock is held to the commit, so a salon's payments take turns for every round
+    trip made under it. The INSERT is Django's own SQL for the row (no signals: none are connected)."""
+    alias = router.db_for_write(Document)
+    query = InsertQuery(Document)
+    fields = [field for field in Document._meta.local_concrete_fields if not field.primary_key]
+    query.insert_values(fields, [row])
+    ((insert_sql, insert_params),) = query.get_compiler(using=alias).as_sql()
+    quote = connections[alias].ops.quote_name
+    head_sql = (  # the table's name from the model; every value is a bound parameter
+        f"UPDATE {quote(Unit._meta.db_table)} SET last_counter = %s, last_hash = %s, report_queued = %s, "  # noqa: S608
+        "updated_at = %s WHERE id = %s"
+    )
+    head_params = [row.counter, row.invoice_hash, report_queued, timezone.now(), unit.pk]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"WITH head AS ({head_sql}) {insert_sql} RETURNING {quote('id')}", [*head_params, *insert_params]
+        )
+        row.pk = cursor.fetchone()[0]
+    row._state.adding, row._state.db = False, alias
 
 
 def document_issue_for_payment(*, payment: Payment | InSalonPayment) -> Document | None:
     """The invoice of a payment received: online (paid, or captured: the captured part) or at checkout
     (the booking's price, and the tip as its own line at the same rate)."""
     booking = payment.booking
-    profile = TaxProfile.objects.filter(salon_id=booking.salon_id).first()
-    if profile is None:
+    locked = unit_locked_with_profile(booking.salon_id)
+    if locked is None:
         return None
+    unit, profile = locked
     rate_percent = profile.vat_rate_percent
     name = booking.service.name
     if isinstance(payment, InSalonPayment):
@@ -155,7 +186,13 @@ def document_issue_for_payment(*, payment: Payment | InSalonPayment) -> Document
     if not lines:
         return None  # nothing was sold: no invoice
     return _issue(
-        booking=booking, profile=profile, kind=DocumentKind.INVOICE, lines=lines, means=means, sources=sources
+        booking=booking,
+        unit=unit,
+        profile=profile,
+        kind=DocumentKind.INVOICE,
+        lines=lines,
+        means=means,
+        sources=sources,
     )
 
 
@@ -170,9 +207,11 @@ def document_issue_for_refund(*, refund: Refund) -> Document | None:
     if original is None or Document.objects.filter(refund=refund).exists():
         return None
     rate = Decimal(original.lines[0]["rate"])
+    unit, profile = unit_locked_with_profile(original.booking.salon_id)  # kept: salons are not deleted
     return _issue(
         booking=original.booking,
-        profile=TaxProfile.objects.get(salon_id=original.booking.salon_id),  # kept: salons are not deleted
+        unit=unit,
+        profile=profile,
         kind=DocumentKind.CREDIT_NOTE,
         lines=[ubl.Line(original.booking.service.name, refund.amount_halalas, rate)],
         means=ubl.PaymentMeans(original.payment_means),

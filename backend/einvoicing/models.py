@@ -69,6 +69,10 @@ class Unit(models.Model):
     # The chain head: the last document's counter and hash (FIRST_PIH before the first).
     last_counter = models.PositiveIntegerField(_("last counter"), default=0)
     last_hash = models.CharField(_("last hash"), max_length=100, default=FIRST_PIH)
+    # A report run is queued and has not started yet: issuing queues another only when this is false, so a
+    # burst of payments queues one run, not one each. Set under the row lock with the chain head; cleared
+    # by the run before it reads the documents (backend/einvoicing/reporting.py).
+    report_queued = models.BooleanField(_("report queued"), default=False)
     # One reporter at a time per unit (a conditional UPDATE; stale after CELERY_TASK_TIME_LIMIT).
     reporting_claimed_at = models.DateTimeField(null=True, blank=True)
     # After a retryable failure: the sweep leaves the unit to its task's backoff until then.
@@ -108,7 +112,9 @@ class Document(models.Model):
     """A simplified tax invoice (388) or credit note (381): the UBL the hash covers (`unsigned_xml`),
     and once stamped the signed XML exactly as produced (never re-serialized) with its QR."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="documents")
+    # No index of their own: unit leads document_unit_counter_unique, in_salon_payment and refund have
+    # their unique constraints; each index is one more b-tree written under the unit's lock at issue.
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="documents", db_index=False)
     kind = models.CharField(_("kind"), max_length=16, choices=DocumentKind.choices)
     number = models.CharField(_("number"), max_length=40)
     uuid = models.UUIDField(_("UUID"), unique=True)
@@ -137,10 +143,15 @@ class Document(models.Model):
         "payments.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     in_salon_payment = models.ForeignKey(
-        "payments.InSalonPayment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "payments.InSalonPayment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     refund = models.ForeignKey(
-        "payments.Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "payments.Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     original = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"

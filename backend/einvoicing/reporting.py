@@ -11,7 +11,13 @@
   ZATCA: during an outage each payment enqueues a run for its unit, and each starting its own retry sequence
   multiplied the calls. The run whose failure set the backoff is the one that retries when it ends (the
   task's own retry), so one sequence per unit goes on; a lost one is the sweep's, which skips the backoff.
-- Documents issued before onboarding are stamped here, in the same order, before they are reported.
+- Documents are stamped here, a batch at a time in chain order and saved in one transaction, before they
+  are reported (issuing leaves the stamp out of the payment; a read may have stamped one first:
+  backend/einvoicing/stamping.py).
+- One run queued per unit, not one per payment: issuing queues a run only when the unit's `report_queued`
+  is false and sets it; a run clears it before it claims the unit and reads, and checks for waiting
+  documents again after releasing its claim, so a document that came in while a run held the unit (its
+  own run answered `busy`) is picked up by a next run rather than left to the sweep.
 - The beat sweep (`units_sweep`) re-enqueues onboarded units with documents still `issued`."""
 
 from __future__ import annotations
@@ -22,14 +28,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.utils import timezone
 
 from backend.core.http import ProviderError
-from backend.einvoicing import client, keys, qr
-from backend.einvoicing.issuing import StampMismatch, document_stamp, enqueue_report, signing_identity
+from backend.einvoicing import client, keys
+from backend.einvoicing.issuing import enqueue_report
 from backend.einvoicing.models import Document, DocumentStatus, Unit, UnitStatus
+from backend.einvoicing.stamping import STAMP_ERRORS, documents_stamped_in_order
 
 logger = logging.getLogger(__name__)
 
@@ -105,14 +111,10 @@ def _failure(unit: Unit, document: Document, error: Exception, *, retryable: boo
 
 def _report_documents(unit: Unit) -> ReportOutcome:
     credentials = client.Credentials(unit.production_token, keys.decrypt_secret(unit.production_secret))
-    identity = None
     reported = 0
     waiting = Document.objects.filter(unit=unit, status=DocumentStatus.ISSUED).order_by("counter")
-    for document in waiting[:REPORT_BATCH]:
-        if not document.signed_xml:
-            identity = identity or signing_identity(unit)
-            document_stamp(document, identity)
-            Document.objects.filter(pk=document.pk).update(signed_xml=document.signed_xml, qr=document.qr)
+    documents, stamp_error = documents_stamped_in_order(unit, list(waiting[:REPORT_BATCH]))
+    for document in documents:
         try:
             result = client.report(
                 credentials=credentials,
@@ -125,8 +127,10 @@ def _report_documents(unit: Unit) -> ReportOutcome:
             return ReportOutcome(outcome.status, reported, outcome.retry_in)
         _record(document, result)
         reported += 1
+    if stamp_error is not None:
+        raise stamp_error  # the documents before it are reported; this one holds the chain back
     Unit.objects.filter(pk=unit.pk).update(report_not_before=None)
-    return ReportOutcome(ReportStatus.MORE if waiting.exists() else ReportStatus.DONE, reported)
+    return ReportOutcome(ReportStatus.DONE, reported)
 
 
 def _backoff_left(unit_id: int, now: datetime) -> float | None:
@@ -141,19 +145,28 @@ def unit_report(*, unit_id: int) -> ReportOutcome:
     # Read before claiming: a run that only waits must not make the retrying run find the unit busy.
     waits = _backoff_left(unit_id, now)
     if waits is not None:
-        return ReportOutcome(ReportStatus.WAITING, waits=waits)
+        return ReportOutcome(ReportStatus.WAITING, waits=waits)  # `report_queued` stays: the retry clears it
+    # Before the claim and the read: a document committed after this queues a run of its own, one
+    # committed before it is read by this run, or by the holder of the claim (it checks after releasing).
+    Unit.objects.filter(pk=unit_id, report_queued=True).update(report_queued=False)
     if not _claim(unit_id, now):
         return ReportOutcome(ReportStatus.BUSY)
     try:
         unit = Unit.objects.get(pk=unit_id)
         if unit.status != UnitStatus.ONBOARDED:
             return ReportOutcome(ReportStatus.NOT_ONBOARDED)
-        return _report_documents(unit)
-    except (keys.KeyMaterialError, ImproperlyConfigured, qr.QrError, StampMismatch):
+        outcome = _report_documents(unit)
+    except STAMP_ERRORS:
         logger.exception("unit %s: documents cannot be stamped or sent", unit_id)
         return ReportOutcome(ReportStatus.FAILED)
     finally:
         Unit.objects.filter(pk=unit_id).update(reporting_claimed_at=None)
+    if outcome.status != ReportStatus.DONE:
+        return outcome
+    # After the release: a run that found the unit busy before it did has ended already, and what it was
+    # queued for is here (a full batch, or documents that came in meanwhile).
+    waiting = Document.objects.filter(unit_id=unit_id, status=DocumentStatus.ISSUED).exists()
+    return ReportOutcome(ReportStatus.MORE, outcome.reported) if waiting else outcome
 
 
 def units_sweep(*, now: datetime | None = None) -> int:

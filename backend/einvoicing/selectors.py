@@ -16,7 +16,7 @@ from backend.salons.models import DEFAULT_CURRENCY, Salon
 def documents_of_booking(*, user, booking_id: int) -> QuerySet[Document]:
     """The booking's documents, oldest first; Http404 for anyone who may not see the booking."""
     booking = booking_get_for_user(user=user, booking_id=booking_id)
-    return Document.objects.filter(booking=booking).order_by("counter")
+    return Document.objects.filter(booking=booking).select_related("unit").order_by("counter")
 
 
 def document_of_booking(*, user, booking_id: int, document_id: int) -> Document:
@@ -35,7 +35,7 @@ def documents_of_salon(
 ) -> QuerySet[Document]:
     """A salon's documents, newest first: issued on days `day_from`..`day_to` (both inclusive, in the
     salon's time zone), of `status`."""
-    documents = Document.objects.filter(unit__salon=salon)
+    documents = Document.objects.filter(unit__salon=salon).select_related("unit")
     if day_from is not None:
         documents = documents.filter(issued_at__gte=_local_midnight(day_from, salon))
     if day_to is not None:

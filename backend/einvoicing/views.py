@@ -24,6 +24,7 @@ from backend.einvoicing.serializers import (
     OnboardResultSerializer,
     OnboardSerializer,
 )
+from backend.einvoicing.stamping import documents_stamped_for_reading
 from backend.salons.permissions import ManagedSalonMixin
 
 # text/xml (RFC 7303: the same as application/xml) so that generated clients read it as text.
@@ -38,7 +39,8 @@ class BookingInvoiceListView(APIView):
     )
     def get(self, request: Request, booking_id: int) -> Response:
         """The booking's invoices and credit notes, oldest first (whoever may see the booking)."""
-        documents = selectors.documents_of_booking(user=request.user, booking_id=booking_id)
+        documents = list(selectors.documents_of_booking(user=request.user, booking_id=booking_id))
+        documents_stamped_for_reading(documents)  # an onboarded unit's documents are shown stamped
         return Response(DocumentSerializer(documents, many=True, context={"request": request}).data)
 
 
@@ -52,11 +54,12 @@ class BookingInvoiceXmlView(APIView):
         },
     )
     def get(self, request: Request, booking_id: int, document_id: int) -> HttpResponse:
-        """The signed UBL 2.1 XML, byte for byte as reported (the unsigned XML until the salon's unit is
-        onboarded and the document stamped)."""
+        """The signed UBL 2.1 XML, byte for byte as reported (stamped now if the reporter has not yet;
+        the unsigned XML until the salon's unit is onboarded)."""
         document = selectors.document_of_booking(
             user=request.user, booking_id=booking_id, document_id=document_id
         )
+        documents_stamped_for_reading([document])
         response = HttpResponse(
             bytes(document.signed_xml or document.unsigned_xml), content_type=XML_CONTENT_TYPE
         )
@@ -79,6 +82,7 @@ class BookingInvoiceHtmlView(APIView):
         document = selectors.document_of_booking(
             user=request.user, booking_id=booking_id, document_id=document_id
         )
+        documents_stamped_for_reading([document])
         return HttpResponse(receipt_html(document), content_type="text/html; charset=utf-8")
 
 
@@ -116,6 +120,7 @@ class ManagedInvoiceListView(ManagedSalonMixin, APIView):
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(documents, request, view=self)
+        documents_stamped_for_reading(page)
         response = paginator.get_paginated_response(
             ManagedDocumentSerializer(page, many=True, context={"request": request}).data
         )

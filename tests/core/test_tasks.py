@@ -39,6 +39,23 @@ def test_an_unreachable_broker_after_commit_is_logged_not_raised(
 
 
 @pytest.mark.django_db
+def test_on_failure_runs_only_when_the_broker_refused(monkeypatch, django_capture_on_commit_callbacks):
+    undone = []
+
+    def broker_down(args, countdown):
+        raise BrokerUnavailable("Connection refused.")
+
+    monkeypatch.setattr(echo, "apply_async", lambda args, countdown: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit(echo, "x", recovery="a sweep", on_failure=lambda: undone.append("x"))
+    assert undone == []
+    monkeypatch.setattr(echo, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit(echo, "y", recovery="a sweep", on_failure=lambda: undone.append("y"))
+    assert undone == ["y"]
+
+
+@pytest.mark.django_db
 def test_other_errors_are_not_hidden(monkeypatch, django_capture_on_commit_callbacks):
     def bug(args, countdown):
         raise TypeError("a bug, not an outage")

@@ -1,5 +1,5 @@
 """Documents issued on payments' hooks: invoices for payments received, credit notes for refunds landed,
-numbered and chained under the unit's lock; signed at issue once the unit is onboarded."""
+numbered and chained under the unit's lock; stamped after the payment (tests/einvoicing/test_stamping.py)."""
 
 import uuid
 from decimal import Decimal
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.bookings.models import Booking
-from backend.einvoicing import hashing, issuing, qr, ubl, vat
+from backend.einvoicing import hashing, issuing, stamping, ubl, vat
 from backend.einvoicing.models import Document, DocumentKind, DocumentStatus, Unit
 from backend.payments.checkout import booking_checkout
 from backend.payments.models import Refund, RefundStatus
@@ -61,25 +61,15 @@ def test_an_authorized_payment_is_invoiced_when_captured_for_the_captured_part(b
     assert Document.objects.get().total_halalas == 5750
 
 
-def test_an_onboarded_unit_signs_at_issue_and_enqueues_the_report(booking, fatoora, monkeypatch):
+def test_an_onboarded_unit_issues_unstamped_and_enqueues_the_report(booking, fatoora, monkeypatch):
     make_tax_profile(booking.salon)
     unit = onboard(booking.salon)
     enqueued = []
-    monkeypatch.setattr(issuing, "enqueue_report", enqueued.append)
+    monkeypatch.setattr(issuing, "enqueue_report", lambda unit_id, **_: enqueued.append(unit_id))
     make_paid_payment(booking)
     document = Document.objects.get()
-    assert document.signed_xml and qr.decode(document.qr).invoice_hash == document.invoice_hash
+    assert (document.signed_xml, document.qr) == (None, "")  # the stamp is not part of the payment
     assert enqueued == [unit.pk]
-
-
-def test_a_stamp_failure_at_issue_never_fails_the_payment(booking, fatoora, settings, caplog):
-    make_tax_profile(booking.salon)
-    onboard(booking.salon)
-    settings.EINVOICING_KEY_ENCRYPTION_KEY = ""  # the key cannot be read now
-    payment = make_paid_payment(booking)
-    assert payment.status == "paid"
-    assert Document.objects.get().signed_xml is None
-    assert "not stamped at issue" in caplog.text
 
 
 def test_a_refund_that_lands_gets_a_credit_note_referring_to_the_invoice(booking):
@@ -173,5 +163,5 @@ def test_a_stamp_that_would_change_the_issued_hash_is_refused(booking, fatoora):
     document = Document.objects.get()
     document.invoice_hash = hashing.FIRST_PIH
     unit = onboard(booking.salon)
-    with pytest.raises(issuing.StampMismatch):
-        issuing.document_stamp(document, issuing.signing_identity(unit))
+    with pytest.raises(stamping.StampMismatch):
+        stamping.document_stamp(document, stamping.signing_identity(unit))
