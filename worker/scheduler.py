@@ -5,7 +5,9 @@ Redis restart or a Sentinel failover stopped beat, and with it `make run` and `m
 cannot reach Redis sends nothing, logs a warning and is tried again one loop interval later. A lock lost
 meanwhile (Redis came back without the key, or it expired and another beat took it) is dropped: nothing is
 sent until this beat holds it again, taken the way it is at start-up (redbeat's beat_init handler, blocking
-until free), and the static schedule is written back in case Redis came back empty."""
+until free), and the static schedule is written back in case Redis came back empty. Redis down while beat
+starts (the scheduler writes its static schedule as it is built) does not end beat either: the schedule is
+written by the first tick that reaches Redis."""
 
 from types import SimpleNamespace
 
@@ -20,11 +22,28 @@ REDIS_UNREACHABLE = (ConnectionError, TimeoutError)
 
 
 class OutageTolerantScheduler(RedBeatScheduler):
+    # False while the static schedule could not be written (Redis unreachable when it was tried).
+    schedule_written = True
+
+    def setup_schedule(self) -> None:
+        """Writes the static schedule; an unreachable Redis leaves it to the next tick. Celery builds the
+        scheduler (and calls this) in beat's start-up signal, which swallows the error, and again on the
+        first tick, which would not: beat would end on a Redis restart that happened as it started."""
+        try:
+            super().setup_schedule()
+        except REDIS_UNREACHABLE as error:
+            logger.warning("beat: Redis unreachable (%s); the schedule is written on a later tick", error)
+            self.schedule_written = False
+        else:
+            self.schedule_written = True
+
     def tick(self, min=min, **kwargs) -> float:
         wait = self.max_interval
         try:
             if self.lock_key and self.lock is None:
                 self._take_lock()
+            elif not self.schedule_written:
+                self.setup_schedule()
             return super().tick(min=min, **kwargs)
         except REDIS_UNREACHABLE as error:
             logger.warning("beat: Redis unreachable (%s); nothing sent, retry in %s s", error, wait)

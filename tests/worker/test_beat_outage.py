@@ -117,3 +117,36 @@ def test_the_scheduler_in_process_waits_out_redis_and_takes_the_lock_again(redis
     finally:
         app.redbeat_conf.redis_url = saved
         app.redbeat_redis = previous_client
+
+
+def test_a_scheduler_built_while_redis_is_down_writes_its_schedule_once_back(redis_server):
+    """Celery builds the scheduler in beat's start-up signal (which swallows errors) and again on the first
+    tick (which would not): Redis gone at that moment must not end beat."""
+    from worker.celery import app
+
+    url = f"redis://127.0.0.1:{redis_server.port}/0"
+    app.redbeat_conf.redis_url, saved = url, app.redbeat_conf.redis_url
+    app.redbeat_redis, previous_client = None, getattr(app, "redbeat_redis", None)
+    schedule = app.redbeat_conf.schedule
+    app.redbeat_conf.schedule = {"probe": {"task": "probe", "schedule": 60.0}}
+    statics = app.redbeat_conf.statics_key
+    try:
+        redis_server.kill()
+        scheduler = OutageTolerantScheduler(app=app)  # not lazy: writes the schedule as beat does
+        assert scheduler.schedule_written is False
+        redis_server.start()
+        scheduler.tick()  # takes the lock, then writes the schedule
+        assert scheduler.schedule_written and scheduler.lock is not None
+        assert redis_server.client().smembers(statics) == {b"probe"}
+
+        redis_server.kill()
+        scheduler.setup_schedule()
+        assert scheduler.schedule_written is False
+        redis_server.start()  # empty: the lock's key went with the data
+        assert scheduler.tick() == scheduler.max_interval  # writes the schedule, then finds the lock lost
+        assert scheduler.schedule_written and scheduler.lock is None
+        assert redis_server.client().smembers(statics) == {b"probe"}
+    finally:
+        app.redbeat_conf.schedule = schedule
+        app.redbeat_conf.redis_url = saved
+        app.redbeat_redis = previous_client
