@@ -1,15 +1,9 @@
 """Query filters of the booking lists (django-filter), documented in the OpenAPI schema from these classes."""
 
 import django_filters
-from django import forms
 
 from backend.bookings.models import Booking, BookingItem, BookingStatus
-
-
-class _IdFilter(django_filters.NumberFilter):
-    """An id: whole numbers only (NumberFilter's own field takes decimals)."""
-
-    field_class = forms.IntegerField
+from backend.core.filters import IdFilter
 
 
 class SalonBookingFilter(django_filters.FilterSet):
@@ -17,7 +11,7 @@ class SalonBookingFilter(django_filters.FilterSet):
     date = django_filters.DateFilter(
         field_name="start", lookup_expr="date", help_text="Bookings starting on this local date (YYYY-MM-DD)."
     )
-    staff = _IdFilter(
+    staff = IdFilter(
         method="with_staff",
         help_text="Bookings with an item of this staff member's (a visit's, any of them).",
     )

@@ -1,11 +1,12 @@
 import django_filters
 
+from backend.core.filters import IdFilter
 from backend.reviews.models import Review
 from backend.reviews.services import reviews_of_staff
 
 
 class ReviewFilter(django_filters.FilterSet):
-    staff = django_filters.NumberFilter(
+    staff = IdFilter(
         method="of_staff",
         help_text="Only reviews of this staff member: of visits with an item of theirs (any of its items).",
     )

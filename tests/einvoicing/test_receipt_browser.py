@@ -13,6 +13,7 @@ from PIL import Image, ImageChops
 
 from backend.einvoicing.models import Document
 from backend.einvoicing.receipts import receipt_html
+from backend.einvoicing.stamping import documents_stamped_for_reading
 from tests.einvoicing.wiring import make_paid_payment, make_tax_profile, onboard
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -63,7 +64,10 @@ def document(booking, fatoora):
     make_tax_profile(booking.salon)
     onboard(booking.salon)
     make_paid_payment(booking)
-    return Document.objects.select_related("unit__salon").get()
+    document = Document.objects.select_related("unit__salon").get()
+    documents_stamped_for_reading([document])  # as the receipt's view does before rendering it
+    assert document.qr
+    return document
 
 
 def test_the_receipt_shows_a_readable_qr_and_arabic_text(chromium, document, tmp_path):

@@ -5,13 +5,15 @@ connection holding the lock."""
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
+from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.bookings.models import BookingStatus
-from backend.bookings.services import booking_cancel
+from backend.bookings.services import booking_cancel, booking_offer_hold
 from backend.salons.models import StaffMember
 from backend.waitlist.matching import waitlist_match_salon
 from backend.waitlist.models import EntryStatus, FreedTime, OfferOutcome, WaitlistOffer
@@ -100,3 +102,24 @@ def test_an_offer_meeting_a_taken_staff_lock_leaves_the_slot_for_a_later_round(
     assert waitlist_match_salon(salon_id=salon.pk) == 1
     entry.refresh_from_db()
     assert entry.status == EntryStatus.OFFERED
+
+
+def test_another_database_error_of_an_offer_is_not_taken_for_a_busy_lock(
+    salon, service, staff, day, monkeypatch
+):
+    """Only lock_not_available (55P03) means "taken": any other error of the lock statement propagates."""
+    from backend.bookings.services import create
+
+    def failing(customer, *, nowait=False):
+        raise OperationalError("the server closed the connection")
+
+    monkeypatch.setattr(create, "_lock_customer", failing)
+    with pytest.raises(OperationalError):
+        booking_offer_hold(
+            customer=make_user(),
+            salon=salon,
+            service=service,
+            start=at(day, "10:00"),
+            offer_until=timezone.now() + timedelta(minutes=15),
+            staff_id=staff.pk,
+        )
