@@ -54,6 +54,14 @@ def test_a_stamp_stored_meanwhile_wins_over_a_new_one(issued):
     assert second.qr == first.qr == stored.qr
 
 
+def test_a_stamped_document_is_not_signed_again(issued, monkeypatch):
+    document = stamping.document_stamped(Document.objects.get(), stamping.signing_identity(issued))
+    signed = bytes(document.signed_xml)
+    monkeypatch.setattr(stamping, "document_stamp", lambda *args: pytest.fail("signed a second time"))
+    assert stamping.document_stamped(document, stamping.signing_identity(issued)) is document
+    assert bytes(document.signed_xml) == signed == bytes(Document.objects.get().signed_xml)
+
+
 def test_the_receipt_of_an_unreported_invoice_shows_its_qr(issued, booking, customer):
     invoice = client_for(customer).get(f"/api/v1/bookings/{booking.pk}/invoices/").json()[0]
     Document.objects.update(signed_xml=None, qr="")  # as if the list had not been read first
