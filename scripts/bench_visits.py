@@ -12,10 +12,9 @@
   inserts committed one by one; no HTTP, no key), measured before the stack starts."""
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from statistics import median
 from time import perf_counter
 from typing import Any
 
@@ -27,15 +26,6 @@ VISIT_STAFF = 20
 # free and on the grid whichever others are booked first: every create is a 201, in any order.
 LATTICE_MINUTES = 60
 OPENINGS = (time(10), time(16))
-
-
-def _median_ms(function: Callable[[], object], runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        started = perf_counter()
-        function()
-        timings.append((perf_counter() - started) * 1000)
-    return median(timings)
 
 
 def _visit_services(salon: Any) -> list[Any]:
@@ -65,7 +55,7 @@ def availability_visit_rows(runs: int) -> list[dict[str, Any]]:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from backend.bookings.management.commands.bench_availability import _book, _salon_with_staff
+    from backend.bookings.management.commands.bench_availability import _book, _median_ms, _salon_with_staff
     from backend.bookings.selectors import availability_for, visit_availability_for
 
     date_from = timezone.localdate() + timedelta(days=7)
